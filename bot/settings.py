@@ -1,0 +1,138 @@
+"""Typed settings, read once from the environment and an optional `.env` file.
+
+Every field has a default and a one-line description; `load_settings()` turns a bad value
+into one clear line (`SettingsError`) instead of a traceback, so an operator sees at once
+which variable is wrong and why.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("data") / "ketnoi.db"
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_BOT_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says why."""
+
+
+class Settings(BaseSettings):
+    """KetNoi's configuration. Environment variable names are the upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy async URL; SQLite (aiosqlite) or PostgreSQL (asyncpg).",
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Token from @BotFather; Telegram is off without it."
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL, python-telegram-bot's base_url convention (token appended).",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL of our webhook; polling is used when unset."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)."
+    )
+    tz_name: str = Field(default="Asia/Ho_Chi_Minh", description="Time zone in which times are shown.")
+    web_host: str = Field(default="127.0.0.1", description="Address the aiohttp server listens on.")
+    web_port: int = Field(default=8080, ge=1, le=65535, description="Port of the aiohttp server.")
+    conversation_ttl_hours: int = Field(
+        default=72, ge=1, le=24 * 60, description="Hours after which an untouched conversation expires."
+    )
+    invite_ttl_days: int = Field(default=14, ge=1, le=365, description="Days an invite stays valid.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _BOT_TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value or None
+
+    @field_validator("tz_name")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not a known time zone") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so the log filter can scrub them."""
+        return [
+            s.get_secret_value()
+            for s in (self.telegram_bot_token, self.telegram_webhook_secret)
+            if s is not None
+        ]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings once; raise `SettingsError` with one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"Configuration error: {field}: {message}") from None
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, help) rows, for the README and `python -m bot settings`."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = info.default if info.default is not None else ""
+        rows.append((name.upper(), str(default), info.description or ""))
+    return rows

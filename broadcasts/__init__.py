@@ -1,0 +1,1 @@
+"""Everything KetNoi pushes to people: the sending protocol, and (later) the outbox."""

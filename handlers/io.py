@@ -1,0 +1,88 @@
+"""The neutral events at the edge: what a person sent (`Incoming`) and what we answer (`Outgoing`).
+
+Channel adapters translate platform updates into `Incoming` and render `Outgoing`; nothing
+else in the code base knows which platform a message came from beyond `platform`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option offered to the person: a button on Telegram, a numbered line on Zalo."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or document the person sent; `file_id` is the platform's handle to fetch it."""
+
+    kind: str  # "photo" | "document"
+    file_id: str
+    file_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: typed text, a command, a button press or an attachment."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    chat_type: str = "private"  # private | group | supergroup | channel
+    text: str | None = None
+    command: str | None = None  # lower-case, without slash or @bot suffix
+    args: tuple[str, ...] = ()
+    choice: str | None = None  # the value of a pressed button
+    attachments: tuple[Attachment, ...] = ()
+    display_name: str | None = None
+    update_id: str | None = None
+    raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_private(self) -> bool:
+        return self.chat_type == "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """An image to send (PNG/JPEG bytes) with a file name."""
+
+    data: bytes
+    file_name: str = "image.png"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file to send (an export, a form) with its name."""
+
+    data: bytes
+    file_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What we answer: text (plain, never parsed as markup), optional choices and media.
+
+    `chat_id` is None for "answer in the chat the message came from".
+    """
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    photo: Photo | None = None
+    document: Document | None = None
+    chat_id: str | None = None
+    platform: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandMenuEntry:
+    """One line of a person's command menu (Telegram's setMyCommands)."""
+
+    command: str
+    description: str

@@ -1,0 +1,207 @@
+"""The database schema. Every row that must survive a crash lives here.
+
+Names follow the glossary in DOMAIN.md: a `Unit` is a node of the administrative tree, a
+`Person` owns one or more platform `Identity` rows, `RoleAssignment` binds a person to a unit
+with a role.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so Alembic migrations are stable."""
+
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+Base.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Role(enum.StrEnum):
+    """What a person may do at a unit (DOMAIN.md, Roles)."""
+
+    PROVINCE_ADMIN = "province_admin"
+    UNIT_ADMIN = "unit_admin"
+    OFFICER = "officer"
+    MEMBER = "member"
+    CITIZEN = "citizen"
+
+
+class Platform(enum.StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+class ConversationStatus(enum.StrEnum):
+    """A conversation is waiting for an answer until it ends in one of the terminal states."""
+
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Unit(Base):
+    """A node of the unit tree: province, (district,) commune, of any depth.
+
+    `path` is the chain of codes from the root (`/86/29641/`), so a subtree is one
+    `LIKE '/86/%'` query on any backend.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    path: Mapped[str] = mapped_column(String(400), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+
+class Person(Base):
+    """Someone who has consented and registered. Holds as little personal data as possible."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(120))
+    consent_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="person", cascade="all, delete-orphan")
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", foreign_keys="RoleAssignment.person_id"
+    )
+
+
+class Identity(Base):
+    """One platform account of a person: `(platform, external_id)` is unique."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class RoleAssignment(Base):
+    """A person holds a role at a unit (and, for admins, over its subtree)."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(24))
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="roles", foreign_keys=[person_id])
+    unit: Mapped[Unit] = relationship()
+
+
+class Invite(Base):
+    """A single-use, expiring code that binds its user to a unit and role.
+
+    Only a SHA-256 hash of the code is stored: a leaked database cannot be used to join.
+    """
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(24))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Conversation(Base):
+    """Where a person stands in a guided flow: step by *name*, answers as JSON.
+
+    Keyed by platform user, not by person, because a stranger is in a flow (consent)
+    before they are a person.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_user_status", "platform", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default=ConversationStatus.WAITING)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """Update ids already handled, so a replayed or re-delivered update does nothing."""
+
+    __tablename__ = "processed_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEntry(Base):
+    """Who did which privileged thing, when, to what. Never deleted by /forget."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(120))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str | None] = mapped_column(Text)

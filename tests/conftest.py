@@ -1,0 +1,86 @@
+"""Shared fixtures: a migrated database per test, on SQLite or (KETNOI_TEST_DB=postgres) PostgreSQL.
+
+Migrations run once per test session into a template (SQLite: a file copied per test;
+PostgreSQL: the schema, truncated per test), so every test starts from an empty, current schema.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.models import Base
+
+USE_POSTGRES = os.environ.get("KETNOI_TEST_DB") == "postgres"
+_state: dict[str, object] = {}
+
+
+async def _prepare_postgres() -> str:
+    url = os.environ["TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    try:
+        if not _state.get("pg_ready"):
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+            await upgrade(engine)
+            _state["pg_ready"] = True
+        else:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            async with engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def _prepare_sqlite(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    template = _state.get("sqlite_template")
+    if template is None:
+        template = tmp_path_factory.mktemp("template") / "template.db"
+        engine = make_engine(f"sqlite+aiosqlite:///{template}")
+        await upgrade(engine)
+        await engine.dispose()
+        _state["sqlite_template"] = template
+    target = tmp_path / "ketnoi.db"
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+async def db_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of an empty, migrated database for this test."""
+    if USE_POSTGRES:
+        return await _prepare_postgres()
+    return await _prepare_sqlite(tmp_path, tmp_path_factory)
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed 'now' for service tests: 26 November 2026, 09:00 in Vietnam."""
+    return datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+TRA_VINH_CSV = Path(__file__).parent / "data" / "tra-vinh-2022.csv"
