@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot",
         description="Bot API base URL, python-telegram-bot's base_url convention (token appended).",
     )
+    telegram_bot_username: str | None = Field(
+        default=None, description="Bot username for invite links printed by the CLI (asked from Telegram when unset)."
+    )
     telegram_webhook_url: str | None = Field(
         default=None, description="Public HTTPS URL of our webhook; polling is used when unset."
     )

@@ -42,6 +42,7 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     display_name: str | None = None
     update_id: str | None = None
+    event: str | None = None  # bot_blocked | bot_unblocked | bot_added | bot_removed, else None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -29,7 +29,7 @@ from storage.types import UTCDateTime
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so Alembic migrations are stable."""
 
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 Base.metadata.naming_convention = {
@@ -135,7 +135,7 @@ class RoleAssignment(Base):
     created_at: Mapped[datetime]
 
     person: Mapped[Person] = relationship(back_populates="roles", foreign_keys=[person_id])
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(lazy="selectin")
 
 
 class Invite(Base):
@@ -156,7 +156,7 @@ class Invite(Base):
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
 
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(lazy="selectin")
 
 
 class Conversation(Base):

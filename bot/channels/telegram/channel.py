@@ -1,0 +1,155 @@
+"""The Telegram channel: a python-telegram-bot `Application` driven by our dispatcher.
+
+PTB does the HTTP, parsing and (in polling mode) the update loop; every update goes through
+one `TypeHandler` into the neutral dispatcher. In webhook mode our aiohttp server receives the
+update, checks the secret in constant time and processes it before answering, so Telegram
+re-delivers anything we did not finish.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from telegram import Update
+from telegram import error as tg_error
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels.telegram.convert import to_incoming
+from bot.channels.telegram.sender import TelegramSender
+from broadcasts.sending import SendError
+from handlers.dispatch import Dispatcher, Response
+from handlers.io import CommandMenuEntry, Outgoing
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+
+
+class TelegramChannel:
+    """Owns the PTB `Application`; started and stopped by the composition root."""
+
+    platform = "telegram"
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str,
+        dispatcher: Dispatcher,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        default_menu: tuple[CommandMenuEntry, ...] = (),
+        notify: Callable[[Outgoing], Awaitable[None]] | None = None,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.default_menu = default_menu
+        self.notify = notify
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .base_file_url(base_url.replace("/bot", "/file/bot", 1))
+            .rate_limiter(AIORateLimiter(max_retries=3))
+        )
+        if webhook_url:
+            builder = builder.updater(None)
+        self.application: Application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.sender = TelegramSender(self.application.bot)
+
+    @property
+    def bot_username(self) -> str:
+        return self.application.bot.username
+
+    async def start(self) -> None:
+        """Connect (getMe), show the default menu, then poll or register the webhook."""
+        app = self.application
+        await app.initialize()
+        self.dispatcher.config = _with_username(self.dispatcher.config, app.bot.username)
+        await app.start()
+        try:
+            await self.sender.set_commands(None, self.default_menu)
+        except SendError as exc:
+            log.warning("could not set the default command menu: %s", exc)
+        if self.webhook_url:
+            await app.bot.set_webhook(
+                url=self.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=["message", "callback_query", "my_chat_member"],
+            )
+            log.info("telegram: webhook mode")
+        else:
+            await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+            log.info("telegram: polling mode")
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        """aiohttp route for Telegram's webhook calls."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self.webhook_secret or not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            return web.Response(status=403)
+        try:
+            data = await request.json(loads=json.loads)
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await self.application.process_update(update)
+        return web.Response(status=200)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._acknowledge_press(update)
+        incoming = to_incoming(update, self.bot_username)
+        if incoming is None:
+            return
+        response = await self.dispatcher.handle(incoming)
+        await self.deliver(incoming.chat_id, response)
+
+    async def deliver(self, chat_id: str, response: Response) -> None:
+        """Send the replies in order, then the menu; notices go through the app's router."""
+        for reply in response.replies:
+            try:
+                await self.sender.send(chat_id, reply)
+            except SendError as exc:
+                log.warning("telegram: reply to chat %s failed: %s", chat_id, exc)
+                break
+        if response.menu is not None:
+            try:
+                await self.sender.set_commands(chat_id, response.menu)
+            except SendError as exc:
+                log.warning("telegram: menu for chat %s not set: %s", chat_id, exc)
+        for notice in response.notices:
+            if self.notify is not None:
+                await self.notify(notice)
+
+    async def _acknowledge_press(self, update: Update) -> None:
+        """Stop the button's spinner and take the buttons away, so an old prompt can't be pressed."""
+        query = update.callback_query
+        try:
+            await query.answer()
+            if query.message is not None and query.message.is_accessible:
+                await query.edit_message_reply_markup(reply_markup=None)
+        except tg_error.TelegramError as exc:
+            log.info("telegram: could not acknowledge a button press: %s", exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: unhandled error", exc_info=context.error)
+
+
+def _with_username(config, username: str):
+    from dataclasses import replace
+
+    return replace(config, bot_username=username)

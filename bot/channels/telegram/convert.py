@@ -1,0 +1,95 @@
+"""Telegram `Update` → neutral `Incoming`. Group chatter that is not for us becomes None."""
+
+from __future__ import annotations
+
+from telegram import Chat, ChatMember, Update
+
+from handlers.io import Attachment, Incoming
+
+PLATFORM = "telegram"
+
+
+def _display_name(user) -> str | None:
+    if user is None:
+        return None
+    return " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
+
+
+def _member_event(update: Update) -> Incoming | None:
+    change = update.my_chat_member
+    status = change.new_chat_member.status
+    chat = change.chat
+    gone = status in (ChatMember.BANNED, ChatMember.LEFT)
+    if chat.type == Chat.PRIVATE:
+        event = "bot_blocked" if gone else "bot_unblocked"
+    else:
+        event = "bot_removed" if gone else "bot_added"
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=str(chat.id),
+        user_id=str(change.from_user.id),
+        chat_type=chat.type,
+        event=event,
+        update_id=str(update.update_id),
+        raw=update.to_dict(),
+    )
+
+
+def _command(text: str, message, bot_username: str) -> tuple[str | None, tuple[str, ...], bool]:
+    """(command, args, addressed_to_us) from a message whose first entity is a bot command."""
+    entities = message.entities or ()
+    if not entities or entities[0].type != "bot_command" or entities[0].offset != 0:
+        return None, (), False
+    word = text[1 : entities[0].length]
+    name, _, target = word.partition("@")
+    if target and target.lower() != bot_username.lower():
+        return None, (), False
+    args = tuple(text[entities[0].length :].split())
+    return name.lower(), args, True
+
+
+def to_incoming(update: Update, bot_username: str) -> Incoming | None:
+    """Translate one update; None when it is nothing we act on (or not ours to read)."""
+    if update.my_chat_member is not None:
+        return _member_event(update)
+    query = update.callback_query
+    if query is not None:
+        chat = query.message.chat if query.message is not None else None
+        return Incoming(
+            platform=PLATFORM,
+            chat_id=str(chat.id if chat else query.from_user.id),
+            user_id=str(query.from_user.id),
+            chat_type=chat.type if chat else Chat.PRIVATE,
+            choice=query.data,
+            display_name=_display_name(query.from_user),
+            update_id=str(update.update_id),
+            raw=update.to_dict(),
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None  # edits, channel posts and service updates are not conversations
+    text = message.text if message.text is not None else message.caption
+    command, args, addressed = (None, (), False)
+    if text and text.startswith("/"):
+        command, args, addressed = _command(text, message, bot_username)
+    private = message.chat.type == Chat.PRIVATE
+    if not private and not addressed:
+        return None  # group messages are never read or stored
+    attachments: list[Attachment] = []
+    if message.photo:
+        attachments.append(Attachment("photo", message.photo[-1].file_id))
+    if message.document is not None:
+        attachments.append(Attachment("document", message.document.file_id, message.document.file_name))
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=str(message.chat.id),
+        user_id=str(message.from_user.id),
+        chat_type=message.chat.type,
+        text=None if command else text,
+        command=command,
+        args=args,
+        attachments=tuple(attachments),
+        display_name=_display_name(message.from_user),
+        update_id=str(update.update_id),
+        raw=update.to_dict() if private else None,
+    )

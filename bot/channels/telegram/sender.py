@@ -1,0 +1,124 @@
+"""Sending to Telegram: render neutral `Outgoing`, map PTB errors onto our taxonomy."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
+from telegram import error as tg_error
+from telegram.warnings import PTBDeprecationWarning
+
+from broadcasts.sending import ChatMigrated, RecipientGone, Rejected, SendError, Throttled, Transient
+from broadcasts.text import split_text
+from handlers.io import Choice, CommandMenuEntry, Outgoing
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+SHORT_LABEL = 16  # labels up to this length sit two to a row
+
+
+def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """Buttons for choices: two per row when labels are short, else one per row."""
+    if not choices:
+        return None
+    buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in choices]
+    per_row = 2 if all(len(c.label) <= SHORT_LABEL for c in choices) else 1
+    return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+
+
+def retry_after_seconds(exc: tg_error.RetryAfter) -> float:
+    """Seconds to wait, whether PTB hands back an int or (PTB_TIMEDELTA) a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def map_error(exc: tg_error.TelegramError) -> SendError:
+    """One place that knows PTB's exception classes (order matters: BadRequest ⊂ NetworkError)."""
+    message = str(exc)
+    if isinstance(exc, tg_error.RetryAfter):
+        return Throttled(message, retry_after_seconds(exc))
+    if isinstance(exc, tg_error.ChatMigrated):
+        return ChatMigrated(message, str(exc.new_chat_id))
+    if isinstance(exc, tg_error.Forbidden):
+        return RecipientGone(message)
+    if isinstance(exc, tg_error.BadRequest):
+        if "chat not found" in message.lower():
+            return RecipientGone(message)
+        return Rejected(message)
+    if isinstance(exc, tg_error.InvalidToken):
+        return Rejected(message)
+    return Transient(message)
+
+
+class TelegramSender:
+    """Implements `broadcasts.sending.Sender` over a python-telegram-bot `Bot`."""
+
+    platform = "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, message: Outgoing) -> str:
+        try:
+            return await self._send(chat_id, message)
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
+    async def _send(self, chat_id: str, message: Outgoing) -> str:
+        markup = keyboard(message.choices)
+        media = message.photo or message.document
+        if media is not None and len(message.text) <= CAPTION_LIMIT:
+            return await self._send_media(chat_id, message, message.text, markup)
+        parts = split_text(message.text, TEXT_LIMIT) if message.text else []
+        sent_id = ""
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sent = await self.bot.send_message(
+                chat_id=chat_id, text=part, reply_markup=markup if last and media is None else None
+            )
+            sent_id = str(sent.message_id)
+        if media is not None:
+            sent_id = await self._send_media(chat_id, message, None, markup)
+        return sent_id
+
+    async def _send_media(self, chat_id: str, message: Outgoing, caption, markup) -> str:
+        if message.photo is not None:
+            sent = await self.bot.send_photo(
+                chat_id=chat_id, photo=message.photo.data, caption=caption, reply_markup=markup
+            )
+        else:
+            sent = await self.bot.send_document(
+                chat_id=chat_id,
+                document=message.document.data,
+                filename=message.document.file_name,
+                caption=caption,
+                reply_markup=markup,
+            )
+        return str(sent.message_id)
+
+    async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
+        """The command menu of one chat (or the default menu when chat_id is None)."""
+        scope = BotCommandScopeDefault() if chat_id is None else BotCommandScopeChat(int(chat_id))
+        try:
+            if commands:
+                await self.bot.set_my_commands(
+                    [BotCommand(c.command, c.description) for c in commands], scope=scope
+                )
+            else:
+                await self.bot.delete_my_commands(scope=scope)
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc

@@ -1,0 +1,104 @@
+"""The command line: `python -m bot {run,demo,db,units,admin,invite,settings}`.
+
+Operators' words are English (this is a developer/operator tool); what it prints for people
+to hand out (invite codes and links) is exactly what the bot itself shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings, settings_table
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="KetNoi (Kết Nối) service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the service (Telegram polling or webhook, web server)")
+    demo = sub.add_parser("demo", help="seeded demo against the local emulator, web chat on :8080")
+    demo.add_argument("--port", type=int, default=None, help="web port (default WEB_PORT, 8080)")
+    demo.add_argument("--database", default="data/demo.db", help="SQLite file for the demo")
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+
+    units = sub.add_parser("units", help="the unit tree")
+    units_sub = units.add_subparsers(dest="action", required=True)
+    imp = units_sub.add_parser("import", help="import or update units (idempotent)")
+    source = imp.add_mutually_exclusive_group(required=True)
+    source.add_argument("--province", type=int, help="GSO province code, from vietnam-provinces (e.g. 86)")
+    source.add_argument("--file", type=Path, help="CSV with columns code,name,kind,parent_code")
+
+    admin = sub.add_parser("admin", help="bootstrap administrators")
+    admin_sub = admin.add_subparsers(dest="action", required=True)
+    add = admin_sub.add_parser("add", help="give a platform user a role at a unit")
+    add.add_argument("--platform", choices=["telegram", "zalo"], required=True)
+    add.add_argument("--user-id", required=True)
+    add.add_argument("--unit", required=True, help="unit code")
+    add.add_argument("--role", default="province_admin",
+                     choices=["province_admin", "unit_admin", "officer", "member"])
+    add.add_argument("--name", default=None, help="full name (optional)")
+
+    invite = sub.add_parser("invite", help="invites")
+    invite_sub = invite.add_subparsers(dest="action", required=True)
+    create = invite_sub.add_parser("create", help="print single-use invites, one per line")
+    create.add_argument("--unit", required=True, help="unit code")
+    create.add_argument("--role", required=True, choices=["province_admin", "unit_admin", "officer", "member"])
+    create.add_argument("--count", type=int, default=1)
+
+    sub.add_parser("settings", help="list the settings with their defaults")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "settings":
+        for name, default, help_text in settings_table():
+            print(f"{name}\t{default}\t{help_text}")
+        return 0
+    try:
+        settings = load_settings(**_demo_overrides(args)) if args.command == "demo" else load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from bot import commands  # heavy imports only once settings are known to be good
+
+    handlers: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
+        "run": commands.run_service,
+        "demo": commands.run_demo,
+        "db": commands.db_upgrade,
+        "units": commands.units_import,
+        "admin": commands.admin_add,
+        "invite": commands.invite_create,
+    }
+    try:
+        return asyncio.run(handlers[args.command](settings, args))
+    except commands.OperatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _demo_overrides(args: argparse.Namespace) -> dict[str, object]:
+    overrides: dict[str, object] = {"database_url": f"sqlite+aiosqlite:///{args.database}"}
+    if args.port is not None:
+        overrides["web_port"] = args.port
+    return overrides
+
+
+async def wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

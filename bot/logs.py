@@ -1,0 +1,81 @@
+"""Logging set-up that never writes a secret (bot tokens, webhook secrets) anywhere.
+
+Scrubbing happens when a record is created, so every handler (ours, pytest's, an operator's)
+sees the redacted text; our own formatter also scrubs formatted tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+REDACTED = "«redacted»"
+
+
+class SecretScrubber:
+    """Replaces each known secret with a marker in a piece of text."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class ScrubbingFormatter(logging.Formatter):
+    def __init__(self, scrub: SecretScrubber, fmt: str) -> None:
+        super().__init__(fmt)
+        self.scrub = scrub
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.scrub(super().format(record))
+
+
+class RedactingRecordFactory:
+    """Wraps the record factory: a record's message is rendered and scrubbed at creation."""
+
+    def __init__(self, previous, scrub: SecretScrubber) -> None:
+        self.previous = previous
+        self.scrub = scrub
+
+    def __call__(self, *args, **kwargs) -> logging.LogRecord:
+        record = self.previous(*args, **kwargs)
+        if self.scrub.secrets:
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):
+                return record
+            cleaned = self.scrub(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return record
+
+
+def install_redaction(secrets: Iterable[str]) -> RedactingRecordFactory:
+    """Scrub these secrets from every log record from now on; returns the factory installed."""
+    current = logging.getLogRecordFactory()
+    base = current.previous if isinstance(current, RedactingRecordFactory) else current
+    factory = RedactingRecordFactory(base, SecretScrubber(secrets))
+    logging.setLogRecordFactory(factory)
+    return factory
+
+
+def uninstall_redaction() -> None:
+    current = logging.getLogRecordFactory()
+    if isinstance(current, RedactingRecordFactory):
+        logging.setLogRecordFactory(current.previous)
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> None:
+    """Console logging for `run` and `demo`; quiet the HTTP client, which logs request URLs."""
+    scrub = SecretScrubber(secrets)
+    install_redaction(scrub.secrets)
+    handler = logging.StreamHandler()
+    handler.setFormatter(ScrubbingFormatter(scrub, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -1,0 +1,169 @@
+"""People, their platform identities and their roles.
+
+Personal data is kept to the minimum (Decree 13/2023/NĐ-CP): a name the person typed, the
+platform ids needed to write back, the units and roles. `forget` removes all of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import audit
+from storage.models import Conversation, Identity, Person, Role, RoleAssignment, Unit
+
+ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a registered person with their roles, or a stranger (person None)."""
+
+    person: Person | None
+    roles: tuple[RoleAssignment, ...] = ()
+
+    @property
+    def registered(self) -> bool:
+        return self.person is not None
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.roles)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(r.role in roles for r in self.roles)
+
+    def units_with(self, *roles: str) -> list[Unit]:
+        return [r.unit for r in self.roles if r.role in roles]
+
+
+async def find_identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
+    """The identity with its person and roles (and their units) loaded."""
+    stmt = (
+        select(Identity)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+        .options(
+            selectinload(Identity.person).selectinload(Person.roles).selectinload(RoleAssignment.unit),
+            selectinload(Identity.person).selectinload(Person.identities),
+        )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def load_actor(session: AsyncSession, platform: str, external_id: str) -> Actor:
+    identity = await find_identity(session, platform, external_id)
+    if identity is None:
+        return Actor(person=None)
+    return Actor(person=identity.person, roles=tuple(identity.person.roles))
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    platform: str,
+    external_id: str,
+    chat_id: str,
+    display_name: str | None,
+    full_name: str | None,
+    now: datetime,
+) -> Person:
+    """Create the person behind a platform identity (or return the existing one), with consent."""
+    identity = await find_identity(session, platform, external_id)
+    if identity is not None:
+        if full_name:
+            identity.person.full_name = full_name
+        return identity.person
+    person = Person(full_name=full_name, consent_at=now, created_at=now)
+    person.identities.append(
+        Identity(
+            platform=platform,
+            external_id=external_id,
+            chat_id=chat_id,
+            display_name=display_name,
+            created_at=now,
+        )
+    )
+    session.add(person)
+    await session.flush()
+    audit.record(session, "person.register", now=now, actor_id=person.id, target=f"person:{person.id}")
+    return person
+
+
+async def grant_role(
+    session: AsyncSession,
+    person: Person,
+    unit: Unit,
+    role: str,
+    *,
+    granted_by: int | None,
+    now: datetime,
+) -> RoleAssignment:
+    """Give `person` the role at `unit`; granting it twice changes nothing."""
+    existing = (
+        await session.execute(
+            select(RoleAssignment).where(
+                RoleAssignment.person_id == person.id,
+                RoleAssignment.unit_id == unit.id,
+                RoleAssignment.role == role,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    assignment = RoleAssignment(
+        person_id=person.id, unit_id=unit.id, role=role, granted_by=granted_by, created_at=now
+    )
+    assignment.unit = unit
+    session.add(assignment)
+    await session.flush()
+    audit.record(
+        session,
+        "role.grant",
+        now=now,
+        actor_id=granted_by,
+        target=f"person:{person.id}",
+        details={"role": role, "unit": unit.code},
+    )
+    return assignment
+
+
+async def roles_of(session: AsyncSession, person_id: int) -> list[RoleAssignment]:
+    stmt = (
+        select(RoleAssignment)
+        .where(RoleAssignment.person_id == person_id)
+        .options(selectinload(RoleAssignment.unit))
+        .order_by(RoleAssignment.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mark_unreachable(session: AsyncSession, platform: str, external_id: str, now: datetime) -> bool:
+    """The person blocked the bot: stop writing to this identity until they write again."""
+    result = await session.execute(
+        update(Identity)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+        .values(unreachable_at=now)
+    )
+    return result.rowcount > 0
+
+
+async def mark_reachable(session: AsyncSession, identity: Identity) -> None:
+    if identity.unreachable_at is not None:
+        identity.unreachable_at = None
+
+
+async def forget(session: AsyncSession, person: Person, *, now: datetime) -> None:
+    """Delete the person, their identities, roles and conversations. The audit keeps no name."""
+    platform_users = [(i.platform, i.external_id) for i in person.identities]
+    for platform, external_id in platform_users:
+        await session.execute(
+            delete(Conversation).where(Conversation.platform == platform, Conversation.user_id == external_id)
+        )
+    person_id = person.id
+    await session.delete(person)
+    await session.flush()
+    audit.record(session, "person.forget", now=now, actor_id=None, target=f"person:{person_id}")

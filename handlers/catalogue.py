@@ -1,0 +1,76 @@
+"""The command catalogue: each command, its Vietnamese alias, who may use it, what it runs.
+
+`/help` and the Telegram command menu are generated from this table, so a person is only ever
+shown what their role allows; `dispatch` enforces the same table, and the services check
+permissions again on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.services.people import Actor
+from handlers import texts
+from handlers.flow import Context, FlowEngine
+from handlers.io import CommandMenuEntry, Outgoing
+
+CommandRun = Callable[[Context, FlowEngine], Awaitable[list[Outgoing]]]
+
+EVERYONE = None  # no restriction, not even registration
+REGISTERED = frozenset()  # any registered person
+
+
+@dataclass(frozen=True)
+class Command:
+    """`roles`: EVERYONE, REGISTERED, or the set of roles allowed to run it."""
+
+    name: str
+    alias: str
+    roles: frozenset[str] | None
+    run: CommandRun
+    description: str
+    manages_flow: bool = False  # starts, cancels or moves a flow: no "you are still on step" re-prompt
+    in_menu: bool = True
+
+    def allowed(self, actor: Actor) -> bool:
+        if self.roles is EVERYONE:
+            return True
+        if not actor.registered:
+            return False
+        return not self.roles or bool(actor.role_names & self.roles)
+
+
+class Catalogue:
+    """Looks commands up by English name or Vietnamese alias."""
+
+    def __init__(self, commands: list[Command]) -> None:
+        self.commands = commands
+        self._by_word: dict[str, Command] = {}
+        for command in commands:
+            self._by_word[command.name] = command
+            self._by_word[command.alias] = command
+
+    def find(self, word: str) -> Command | None:
+        return self._by_word.get(word.lower())
+
+    def available(self, actor: Actor) -> list[Command]:
+        return [c for c in self.commands if c.allowed(actor)]
+
+    def menu(self, actor: Actor) -> tuple[CommandMenuEntry, ...]:
+        """Telegram's command menu for this person: the Vietnamese aliases, which people remember."""
+        return tuple(
+            CommandMenuEntry(c.alias, c.description) for c in self.available(actor) if c.in_menu
+        )
+
+    def help_text(self, actor: Actor) -> str:
+        lines = [texts.START["you_can"]]
+        for command in self.available(actor):
+            same = "" if command.alias == command.name else f" (/{command.name})"
+            lines.append(f"/{command.alias}{same} – {command.description}")
+        return "\n".join(lines)
+
+    def role_labels(self, command: Command) -> str:
+        if not command.roles:
+            return "người đã đăng ký"
+        return ", ".join(texts.ROLE_NAMES[r] for r in sorted(command.roles))

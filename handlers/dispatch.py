@@ -1,0 +1,156 @@
+"""The one entry point for every incoming event, and its error boundary.
+
+One session and one transaction per event: the update id is claimed, the event is routed, and
+everything commits together. Expected refusals (`UserFacingError`) roll back and answer in
+Vietnamese; anything else is logged with its traceback and the person gets a short apology.
+Either way the person's conversation stays where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services import invites, people
+from bot.services.errors import UserFacingError
+from handlers import texts
+from handlers.catalogue import Catalogue
+from handlers.flow import Context, FlowEngine, HandlerConfig
+from handlers.io import CommandMenuEntry, Incoming, Outgoing
+from handlers.start import join_with_code
+from storage.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Response:
+    """What to do after an event: replies to its chat, notices to others, a new command menu."""
+
+    replies: list[Outgoing] = field(default_factory=list)
+    notices: list[Outgoing] = field(default_factory=list)
+    menu: tuple[CommandMenuEntry, ...] | None = None
+
+
+async def claim_update(session: AsyncSession, platform: str, update_id: str, now: datetime) -> bool:
+    """Record the update id; False when it was seen before (a replay or a re-delivery)."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(ProcessedUpdate)
+        .values(platform=platform, update_id=update_id, processed_at=now)
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(stmt)
+    return result.rowcount == 1
+
+
+class Dispatcher:
+    """Routes neutral events to commands and flows. Knows nothing of any platform."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        engine: FlowEngine,
+        catalogue: Catalogue,
+        config: HandlerConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.session_factory = session_factory
+        self.engine = engine
+        self.catalogue = catalogue
+        self.config = config
+        self.clock = clock
+
+    async def handle(self, inc: Incoming) -> Response:
+        if not inc.is_private:
+            return self._group(inc)
+        now = self.clock()
+        try:
+            async with self.session_factory() as session, session.begin():
+                if inc.update_id is not None and not await claim_update(
+                    session, inc.platform, inc.update_id, now
+                ):
+                    log.info("ignoring replayed %s update %s", inc.platform, inc.update_id)
+                    return Response()
+                ctx = await self._context(session, inc, now)
+                replies = await self._route(ctx)
+                return Response(replies, ctx.notices, ctx.menu)
+        except UserFacingError as refusal:
+            message = texts.ERRORS[refusal.key].format(**refusal.params)
+            return Response(await self._after_failure(inc, now, message))
+        except Exception:
+            log.exception("failed to handle %s update %s", inc.platform, inc.update_id)
+            return Response(await self._after_failure(inc, now, texts.ERRORS["internal"]))
+
+    async def _context(self, session: AsyncSession, inc: Incoming, now: datetime) -> Context:
+        actor = await people.load_actor(session, inc.platform, inc.user_id)
+        if actor.person is not None and inc.event is None:  # writing again makes them reachable
+            for identity in actor.person.identities:
+                if identity.platform == inc.platform and identity.external_id == inc.user_id:
+                    await people.mark_reachable(session, identity)
+        return Context(session, inc, actor, now, self.config, self.catalogue)
+
+    async def _after_failure(self, inc: Incoming, now: datetime, message: str) -> list[Outgoing]:
+        """The event's transaction was rolled back: claim its id and re-ask the current step."""
+        try:
+            async with self.session_factory() as session, session.begin():
+                if inc.update_id is not None:
+                    await claim_update(session, inc.platform, inc.update_id, now)
+                ctx = await self._context(session, inc, now)
+                conv, _ = await self.engine.current(ctx)
+                if conv is not None:
+                    return [await self.engine.prompt(ctx, conv, prefix=message)]
+        except Exception:
+            log.exception("could not recover after a failed %s update", inc.platform)
+        return [Outgoing(message)]
+
+    async def _route(self, ctx: Context) -> list[Outgoing]:
+        inc = ctx.incoming
+        if inc.event is not None:
+            return await self._event(ctx)
+        if inc.text is not None and len(inc.text) > self.config.max_text_length:
+            raise UserFacingError("message_too_long", length=len(inc.text), maximum=self.config.max_text_length)
+        if inc.command is not None:
+            return await self._command(ctx, inc.command)
+        conv, expired = await self.engine.current(ctx)
+        if conv is not None:
+            return await self.engine.answer(ctx, conv)
+        prefix = [Outgoing(texts.FLOW["expired"])] if expired else []
+        if not ctx.actor.registered and inc.text and invites.looks_like_code(inc.text):
+            # A typed invite code works like `/start CODE` (people on Zalo cannot use deep links).
+            return prefix + await join_with_code(ctx, self.engine, inc.text)
+        key = "default_registered" if ctx.actor.registered else "default_unregistered"
+        return [*prefix, Outgoing(texts.START[key])]
+
+    async def _command(self, ctx: Context, word: str) -> list[Outgoing]:
+        command = self.catalogue.find(word)
+        if command is None:
+            raise UserFacingError("unknown_command", command=word[:32])
+        if not command.allowed(ctx.actor):
+            if not ctx.actor.registered:
+                raise UserFacingError("not_registered")
+            raise UserFacingError("role_required", command=word, roles=self.catalogue.role_labels(command))
+        replies = await command.run(ctx, self.engine)
+        if not command.manages_flow:
+            conv, _ = await self.engine.current(ctx)
+            if conv is not None:
+                replies.append(await self.engine.prompt(ctx, conv, prefix=texts.FLOW["still_on_step"]))
+        return replies
+
+    async def _event(self, ctx: Context) -> list[Outgoing]:
+        inc = ctx.incoming
+        if inc.event == "bot_blocked":
+            await people.mark_unreachable(ctx.session, inc.platform, inc.user_id, ctx.now)
+        return []
+
+    def _group(self, inc: Incoming) -> Response:
+        """In groups we answer commands addressed to us and store nothing at all."""
+        if inc.command is None:
+            return Response()
+        link = f"https://t.me/{self.config.bot_username}"
+        return Response([Outgoing(texts.START["group"].format(link=link))])

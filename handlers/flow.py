@@ -1,0 +1,208 @@
+"""The conversation engine: guided flows as named steps, with state in the database.
+
+A `Conversation` row holds the flow, the current step *by name*, the answers as JSON and the
+path taken (for "back"). Each answer and the step change are written in the caller's single
+transaction, so a restart or a crash never loses an answer that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.people import Actor
+from handlers import texts
+from handlers.answers import AnswerType, InvalidAnswer
+from handlers.io import Choice, CommandMenuEntry, Incoming, Outgoing
+from storage.models import Conversation, ConversationStatus
+
+if TYPE_CHECKING:
+    from handlers.catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    """Settings the handlers need, handed in by the composition root."""
+
+    bot_username: str = "ketnoi_bot"
+    conversation_ttl: timedelta = timedelta(hours=72)
+    invite_ttl: timedelta = timedelta(days=14)
+    tz_name: str = "Asia/Ho_Chi_Minh"
+    max_text_length: int = 4000
+
+
+@dataclass
+class Context:
+    """Everything one incoming event is handled with: one session, one clock reading."""
+
+    session: AsyncSession
+    incoming: Incoming
+    actor: Actor
+    now: datetime
+    config: HandlerConfig
+    catalogue: Catalogue
+    menu: tuple[CommandMenuEntry, ...] | None = None  # set when the person's menu changed
+    notices: list[Outgoing] = field(default_factory=list)  # messages to other people
+
+
+Prompt = str | Callable[[Context, dict[str, Any]], str | Awaitable[str]]
+Finish = Callable[[Context, dict[str, Any]], Awaitable[list[Outgoing]]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question. `when` decides from earlier answers whether the step is asked at all."""
+
+    name: str
+    prompt: Prompt
+    answer: AnswerType
+    when: Callable[[dict[str, Any]], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named sequence of steps and what to do with the answers at the end."""
+
+    name: str
+    steps: tuple[Step, ...]
+    finish: Finish
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(f"flow {self.name} has no step {name}")
+
+    def next_step(self, answers: dict[str, Any], after: str | None) -> Step | None:
+        """The first step after `after` (or the first step) that applies to these answers."""
+        names = [s.name for s in self.steps]
+        start = 0 if after is None else names.index(after) + 1
+        for step in self.steps[start:]:
+            if step.when is None or step.when(answers):
+                return step
+        return None
+
+
+class FlowEngine:
+    """Starts, advances, rewinds and cancels flows for one person at a time."""
+
+    def __init__(self, flows: Iterable[Flow]) -> None:
+        self.flows = {flow.name: flow for flow in flows}
+
+    async def current(self, ctx: Context) -> tuple[Conversation | None, bool]:
+        """The person's waiting conversation, and whether an older one just expired."""
+        inc = ctx.incoming
+        conv = (
+            await ctx.session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.platform == inc.platform,
+                    Conversation.user_id == inc.user_id,
+                    Conversation.status == ConversationStatus.WAITING,
+                )
+                .order_by(Conversation.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if conv is None:
+            return None, False
+        if conv.expires_at <= ctx.now or conv.flow not in self.flows:
+            conv.status = ConversationStatus.EXPIRED
+            conv.updated_at = ctx.now
+            return None, True
+        return conv, False
+
+    async def start(
+        self, ctx: Context, flow_name: str, answers: dict[str, Any] | None = None
+    ) -> list[Outgoing]:
+        """Begin a flow, ending any other the person had waiting."""
+        flow = self.flows[flow_name]
+        replies: list[Outgoing] = []
+        existing, _ = await self.current(ctx)
+        if existing is not None:
+            existing.status = ConversationStatus.CANCELLED
+            existing.updated_at = ctx.now
+            replies.append(Outgoing(texts.FLOW["replaced"]))
+        answers = dict(answers or {})
+        first = flow.next_step(answers, None)
+        if first is None:
+            return replies + await flow.finish(ctx, answers)
+        conv = Conversation(
+            platform=ctx.incoming.platform,
+            user_id=ctx.incoming.user_id,
+            chat_id=ctx.incoming.chat_id,
+            flow=flow.name,
+            step=first.name,
+            answers=answers,
+            history=[],
+            status=ConversationStatus.WAITING,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            expires_at=ctx.now + ctx.config.conversation_ttl,
+        )
+        ctx.session.add(conv)
+        replies.append(await self.prompt(ctx, conv))
+        return replies
+
+    async def answer(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
+        """Take the person's answer to the current step, then ask the next one or finish."""
+        flow = self.flows[conv.flow]
+        step = flow.step(conv.step)
+        answers = dict(conv.answers)
+        try:
+            value = await step.answer.parse(ctx.incoming, answers, ctx)
+        except InvalidAnswer as problem:
+            message = texts.ANSWER_ERRORS[problem.key].format(**problem.params)
+            return [await self.prompt(ctx, conv, prefix=message, choices=problem.choices or None)]
+        answers[step.name] = value
+        conv.answers = answers
+        conv.updated_at = ctx.now
+        conv.expires_at = ctx.now + ctx.config.conversation_ttl
+        following = flow.next_step(answers, step.name)
+        if following is None:
+            conv.status = ConversationStatus.COMPLETED
+            await ctx.session.flush()
+            return await flow.finish(ctx, answers)
+        conv.history = [*conv.history, step.name]
+        conv.step = following.name
+        return [await self.prompt(ctx, conv)]
+
+    async def back(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
+        """Return to the previous step; its earlier answer is kept until replaced."""
+        if not conv.history:
+            return [await self.prompt(ctx, conv, prefix=texts.FLOW["nothing_to_go_back"])]
+        *rest, previous = conv.history
+        conv.history = rest
+        conv.step = previous
+        conv.updated_at = ctx.now
+        conv.expires_at = ctx.now + ctx.config.conversation_ttl
+        return [await self.prompt(ctx, conv, prefix=texts.FLOW["back"])]
+
+    async def cancel(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
+        conv.status = ConversationStatus.CANCELLED
+        conv.updated_at = ctx.now
+        return [Outgoing(texts.FLOW["cancelled"])]
+
+    async def prompt(
+        self,
+        ctx: Context,
+        conv: Conversation,
+        *,
+        prefix: str | None = None,
+        choices: Sequence[Choice] | None = None,
+    ) -> Outgoing:
+        """The current step's question, with its options, after an optional explanation."""
+        step = self.flows[conv.flow].step(conv.step)
+        text = step.prompt if isinstance(step.prompt, str) else step.prompt(ctx, dict(conv.answers))
+        if inspect.isawaitable(text):
+            text = await text
+        if prefix:
+            text = f"{prefix}\n\n{text}"
+        options = tuple(choices) if choices is not None else step.answer.options(dict(conv.answers))
+        return Outgoing(text=text, choices=options)

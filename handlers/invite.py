@@ -1,0 +1,127 @@
+"""/invite (/moi): an admin creates a single-use invite for a role at a unit in their subtree.
+
+The answer is the code, a Telegram deep link and a QR code image to print for a meeting.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import segno
+from sqlalchemy import select
+
+from bot.services import invites, units
+from bot.services.people import ADMIN_ROLES
+from handlers import texts
+from handlers.answers import InvalidAnswer, OneOf
+from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.formatting import local_time
+from handlers.io import Choice, Incoming, Outgoing, Photo
+from storage.models import Role, Unit
+
+UNIT_PREFIX = "unit:"
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+def qr_png(data: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(data, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
+
+
+def _role_choices(answers: dict[str, Any]) -> list[Choice]:
+    return [Choice(role, texts.ROLE_NAMES[role]) for role in answers["_roles"]]
+
+
+def _unit_choices(answers: dict[str, Any]) -> list[Choice]:
+    return [Choice(UNIT_PREFIX + code, name) for code, name in answers["_units"]]
+
+
+class UnitAnswer:
+    """A unit inside the admin's subtree, by button, GSO code or part of its name."""
+
+    def options(self, answers: dict[str, Any]) -> tuple[Choice, ...]:
+        return tuple(_unit_choices(answers))
+
+    async def parse(self, incoming: Incoming, answers: dict[str, Any], ctx: Context) -> str:
+        admin_units = ctx.actor.units_with(*ADMIN_ROLES)
+        query = incoming.choice or (incoming.text or "").strip()
+        if not query:
+            raise InvalidAnswer("empty")
+        if query.startswith(UNIT_PREFIX):
+            query = query.removeprefix(UNIT_PREFIX)
+        found: dict[int, Unit] = {}
+        for own in admin_units:
+            for unit in await units.search_units(ctx.session, own, query):
+                found[unit.id] = unit
+        matches = [u for u in found.values() if answers["role"] in invites.grantable_roles(ctx.actor, u)]
+        exact = [u for u in matches if u.code == query]
+        if exact:
+            return exact[0].code
+        if len(matches) == 1:
+            return matches[0].code
+        if not matches:
+            raise InvalidAnswer("unit_not_found", text=query[:60])
+        choices = [Choice(UNIT_PREFIX + u.code, u.name) for u in matches[:8]]
+        raise InvalidAnswer("unit_ambiguous", choices=choices, text=query[:60])
+
+
+async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    role = answers["role"]
+    code = answers.get("unit") or answers["_units"][0][0]
+    unit = (await ctx.session.execute(select(Unit).where(Unit.code == code))).scalar_one()
+    if role == Role.PROVINCE_ADMIN:
+        unit = await _root_of(ctx, unit)
+    (invite_code,) = await invites.create_invites(
+        ctx.session, actor=ctx.actor, unit=unit, role=role, now=ctx.now, ttl=ctx.config.invite_ttl
+    )
+    link = deep_link(ctx.config.bot_username, invite_code)
+    role_name = texts.ROLE_NAMES[role].lower()
+    text = texts.INVITE["created"].format(
+        role=role_name,
+        unit=unit.name,
+        code=invite_code,
+        link=link,
+        expires=local_time(ctx.now + ctx.config.invite_ttl, ctx.config.tz_name),
+    )
+    caption = texts.INVITE["qr_caption"].format(role=role_name, unit=unit.name)
+    return [
+        Outgoing(text),
+        Outgoing(caption, photo=Photo(qr_png(link), file_name=f"moi-{invite_code}.png")),
+    ]
+
+
+async def _root_of(ctx: Context, unit: Unit) -> Unit:
+    root_code = unit.path.strip("/").split("/")[0]
+    return (await ctx.session.execute(select(Unit).where(Unit.code == root_code))).scalar_one()
+
+
+INVITE = Flow(
+    name="invite",
+    steps=(
+        Step("role", texts.INVITE["ask_role"], OneOf(_role_choices)),
+        Step(
+            "unit",
+            texts.INVITE["ask_unit"],
+            UnitAnswer(),
+            when=lambda a: a.get("role") != Role.PROVINCE_ADMIN,
+        ),
+    ),
+    finish=_finish,
+)
+
+
+async def invite_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    """Offer the roles this admin may grant somewhere in their subtree."""
+    admin_units = ctx.actor.units_with(*ADMIN_ROLES)
+    if ctx.actor.has_role(Role.PROVINCE_ADMIN):
+        offered = [Role.PROVINCE_ADMIN, Role.UNIT_ADMIN, Role.OFFICER, Role.MEMBER]
+    else:  # a unit admin; admins only strictly below their own unit, checked at the unit step
+        offered = [Role.UNIT_ADMIN, Role.OFFICER, Role.MEMBER]
+    ordered = [r.value for r in offered]
+    answers = {"_roles": ordered, "_units": [[u.code, u.name] for u in admin_units]}
+    return await engine.start(ctx, INVITE.name, answers)

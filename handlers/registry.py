@@ -1,0 +1,45 @@
+"""The commands and flows KetNoi knows, assembled in one place."""
+
+from __future__ import annotations
+
+from handlers import account, invite, start, texts
+from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
+from handlers.flow import Context, Flow, FlowEngine
+from handlers.io import Outgoing
+from storage.models import Role
+
+
+async def _cancel(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    conv, _ = await engine.current(ctx)
+    if conv is None:
+        return [Outgoing(texts.FLOW["nothing_to_cancel"])]
+    return await engine.cancel(ctx, conv)
+
+
+async def _back(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    conv, _ = await engine.current(ctx)
+    if conv is None:
+        return [Outgoing(texts.FLOW["nothing_to_cancel"])]
+    return await engine.back(ctx, conv)
+
+
+D = texts.COMMANDS
+ADMINS = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
+
+
+def build_catalogue() -> Catalogue:
+    return Catalogue(
+        [
+            Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True),
+            Command("help", "trogiup", EVERYONE, account.help_command, D["help"]),
+            Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True),
+            Command("me", "toi", REGISTERED, account.me_command, D["me"]),
+            Command("forget", "xoadulieu", REGISTERED, account.forget_command, D["forget"], manages_flow=True),
+            Command("back", "quaylai", EVERYONE, _back, D["back"], manages_flow=True),
+            Command("cancel", "huy", EVERYONE, _cancel, D["cancel"], manages_flow=True),
+        ]
+    )
+
+
+def build_flows() -> list[Flow]:
+    return [start.REGISTER, account.FORGET, invite.INVITE]

@@ -1,0 +1,130 @@
+"""/start: consent (Decree 13/2023), then registration by invite or as a citizen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services import invites, people
+from bot.services.errors import UserFacingError
+from handlers import texts
+from handlers.answers import OneOf, Text
+from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.io import Choice, Outgoing
+from storage.models import Invite, Role, Unit
+
+CONSENT = (Choice("yes", texts.START["agree"]), Choice("no", texts.START["disagree"]))
+NAME_MAX = 80
+
+
+def _consent_prompt(ctx: Context, answers: dict[str, Any]) -> str:
+    platform = texts.PLATFORM_NAMES.get(ctx.incoming.platform, ctx.incoming.platform)
+    if answers.get("invite_id"):
+        purpose = texts.START["purpose_invite"].format(
+            role=texts.ROLE_NAMES[answers["role"]].lower(), unit=answers["unit_name"]
+        )
+        stored = texts.START["stored_invite"].format(platform=platform)
+    else:
+        purpose = texts.START["purpose_citizen"]
+        stored = texts.START["stored_citizen"].format(platform=platform)
+    return texts.START["consent"].format(purpose=purpose, stored=stored)
+
+
+async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    if answers.get("consent") != "yes":
+        return [Outgoing(texts.START["declined"])]
+    inc = ctx.incoming
+    if answers.get("invite_id"):
+        invite = (
+            await ctx.session.execute(select(Invite).where(Invite.id == answers["invite_id"]))
+        ).scalar_one_or_none()
+        problem = _invite_problem(invite, ctx)
+        if problem:
+            return [Outgoing(texts.ERRORS[problem])]
+        unit, role = invite.unit, invite.role
+    else:
+        unit = await _root_unit(ctx)
+        role = Role.CITIZEN
+    person = await people.register(
+        ctx.session,
+        platform=inc.platform,
+        external_id=inc.user_id,
+        chat_id=inc.chat_id,
+        display_name=inc.display_name,
+        full_name=answers.get("full_name"),
+        now=ctx.now,
+    )
+    if answers.get("invite_id"):
+        await invites.redeem(ctx.session, invite, person.id, ctx.now)
+    await people.grant_role(ctx.session, person, unit, role, granted_by=None, now=ctx.now)
+    return await _welcome(ctx, person, unit, role)
+
+
+def _invite_problem(invite: Invite | None, ctx: Context) -> str | None:
+    """Re-check at the end of the flow: the code may have been used or expired meanwhile."""
+    if invite is None:
+        return "invite_unknown"
+    if invite.used_at is not None:
+        return "invite_used"
+    if invite.expires_at <= ctx.now:
+        return "invite_expired"
+    return None
+
+
+async def _root_unit(ctx: Context) -> Unit:
+    roots = (
+        await ctx.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
+    ).scalar_one_or_none()
+    if roots is None:
+        raise UserFacingError("no_units")
+    return roots
+
+
+async def _welcome(ctx: Context, person, unit: Unit, role: str) -> list[Outgoing]:
+    actor = people.Actor(person=person, roles=tuple(await people.roles_of(ctx.session, person.id)))
+    ctx.menu = ctx.catalogue.menu(actor)
+    if role == Role.CITIZEN:
+        greeting = texts.START["welcome_citizen"]
+    else:
+        greeting = texts.START["welcome"].format(role=texts.ROLE_NAMES[role].lower(), unit=unit.name)
+    return [Outgoing(f"{greeting}\n\n{ctx.catalogue.help_text(actor)}")]
+
+
+REGISTER = Flow(
+    name="register",
+    steps=(
+        Step("consent", _consent_prompt, OneOf(CONSENT)),
+        Step(
+            "full_name",
+            texts.START["ask_name"],
+            Text(maximum=NAME_MAX, minimum=2),
+            when=lambda a: a.get("consent") == "yes" and bool(a.get("invite_id")),
+        ),
+    ),
+    finish=_finish,
+)
+
+
+async def start_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    """`/start [code]`: join with an invite, or register as a citizen, or say hello again."""
+    code = ctx.incoming.args[0] if ctx.incoming.args else None
+    if code is None:
+        if ctx.actor.registered:
+            ctx.menu = ctx.catalogue.menu(ctx.actor)
+            return [Outgoing(f"{texts.START['welcome_back']}\n\n{ctx.catalogue.help_text(ctx.actor)}")]
+        return await engine.start(ctx, REGISTER.name)
+    return await join_with_code(ctx, engine, code)
+
+
+async def join_with_code(ctx: Context, engine: FlowEngine, code: str) -> list[Outgoing]:
+    invite = await invites.find_valid_invite(ctx.session, code, ctx.now)
+    if ctx.actor.registered:
+        person = ctx.actor.person
+        await invites.redeem(ctx.session, invite, person.id, ctx.now)
+        await people.grant_role(ctx.session, person, invite.unit, invite.role, granted_by=None, now=ctx.now)
+        welcome = await _welcome(ctx, person, invite.unit, invite.role)
+        added = texts.START["role_added"].format(role=texts.ROLE_NAMES[invite.role].lower(), unit=invite.unit.name)
+        return [Outgoing(f"{added}\n\n{welcome[0].text}")]
+    answers = {"invite_id": invite.id, "role": invite.role, "unit_name": invite.unit.name}
+    return await engine.start(ctx, REGISTER.name, answers)

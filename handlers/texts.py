@@ -1,0 +1,125 @@
+"""Every Vietnamese sentence the foundation shows a person, in one place for review.
+
+Keys are English; values are natural Vietnamese with full diacritics. `{name}` fields are
+filled with `str.format`.
+"""
+
+from __future__ import annotations
+
+ROLE_NAMES = {
+    "province_admin": "Quản trị viên cấp tỉnh",
+    "unit_admin": "Quản trị viên đơn vị",
+    "officer": "Cán bộ",
+    "member": "Hội viên, đoàn viên",
+    "citizen": "Người dân",
+}
+
+PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
+ERRORS = {
+    "invite_unknown": "Mã mời không đúng. Bạn vui lòng kiểm tra lại từng ký tự, hoặc xin người mời một mã mới.",
+    "invite_used": "Mã mời này đã được sử dụng. Mỗi mã chỉ dùng được một lần, bạn vui lòng xin người mời một mã mới.",
+    "invite_expired": "Mã mời này đã hết hạn. Bạn vui lòng xin người mời một mã mới.",
+    "invite_count": "Mỗi lần chỉ tạo được từ 1 đến {maximum} mã mời.",
+    "not_allowed": "Bạn không có quyền thực hiện việc này.",
+    "not_registered": "Bạn chưa đăng ký. Hãy dùng mã mời (gõ /start kèm mã) hoặc gõ /start để đăng ký làm người dân.",
+    "role_required": "Lệnh /{command} chỉ dành cho: {roles}.",
+    "unknown_command": "Không có lệnh /{command}. Gõ /help để xem các lệnh bạn dùng được.",
+    "message_too_long": "Tin nhắn quá dài ({length} ký tự). Bạn vui lòng gửi ngắn hơn {maximum} ký tự.",
+    "no_units": "Hệ thống chưa có danh sách đơn vị. Bạn vui lòng báo quản trị viên.",
+    "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
+}
+
+ANSWER_ERRORS = {
+    "not_a_number": "“{text}” không phải là một số. Bạn vui lòng nhập số, ví dụ: 12.",
+    "too_small": "Số phải từ {minimum} trở lên.",
+    "too_large": "Số không được lớn hơn {maximum}.",
+    "empty": "Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",
+    "too_long": "Câu trả lời dài {length} ký tự, vượt quá {maximum} ký tự cho phép. Bạn vui lòng rút gọn.",
+    "unknown_choice": "Lựa chọn này không có trong danh sách. Bạn vui lòng bấm một nút bên dưới hoặc gõ số thứ tự.",
+    "need_text": "Bước này cần bạn gõ chữ.",
+    "need_photo": "Bước này cần một ảnh. Bạn vui lòng gửi ảnh, hoặc bấm “Bỏ qua”.",
+    "unit_not_found": "Không tìm thấy đơn vị “{text}” trong phạm vi của bạn. Bạn vui lòng gõ lại mã hoặc một phần tên đơn vị.",
+    "unit_ambiguous": "Có nhiều đơn vị khớp với “{text}”. Bạn vui lòng chọn một:",
+}
+
+FLOW = {
+    "cancelled": "Đã hủy. Những gì bạn đang làm dở đã được bỏ qua.",
+    "nothing_to_cancel": "Bạn không có việc gì đang làm dở.",
+    "back": "Quay lại bước trước.",
+    "nothing_to_go_back": "Bạn đang ở bước đầu tiên.",
+    "expired": "Phiên làm việc trước của bạn đã hết hạn do lâu không trả lời.",
+    "still_on_step": "Bạn vẫn đang ở bước này (gõ /huy để hủy, /quaylai để quay lại):",
+    "replaced": "Đã dừng việc đang làm dở để bắt đầu việc mới.",
+    "hint": "Gõ /huy để hủy, /quaylai để quay lại bước trước.",
+}
+
+START = {
+    "consent": (
+        "Chào mừng bạn đến với Kết Nối, kênh liên lạc của Ủy ban Mặt trận Tổ quốc tỉnh.\n\n"
+        "{purpose}\n\n"
+        "Để làm việc này, chúng tôi lưu: {stored}. Chúng tôi không lưu tin nhắn trong các nhóm.\n\n"
+        "Theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân, bạn có thể xem dữ liệu của mình "
+        "bằng lệnh /toi và xóa toàn bộ bằng lệnh /xoadulieu bất cứ lúc nào.\n\n"
+        "Bạn có đồng ý không?"
+    ),
+    "purpose_invite": "Bạn được mời tham gia với vai trò {role} của {unit}. Kết Nối giúp bạn nhận thông tin tuyên truyền và gửi báo cáo, phản ánh về Mặt trận.",
+    "purpose_citizen": "Kết Nối giúp bạn nhận thông tin tuyên truyền của Mặt trận và gửi ý kiến, phản ánh của mình.",
+    "stored_invite": "họ tên bạn cung cấp, mã tài khoản {platform} của bạn, đơn vị và vai trò",
+    "stored_citizen": "mã tài khoản {platform} của bạn (không lưu họ tên)",
+    "agree": "Đồng ý",
+    "disagree": "Không đồng ý",
+    "ask_name": "Bạn vui lòng cho biết họ và tên (ví dụ: Nguyễn Thị Lan).",
+    "declined": "Bạn đã không đồng ý. Chúng tôi không lưu thông tin nào của bạn. Khi cần, bạn có thể gõ /start để bắt đầu lại.",
+    "welcome": "Đăng ký thành công! Bạn là {role} của {unit}.",
+    "welcome_citizen": "Đăng ký thành công! Bạn sẽ nhận được thông tin tuyên truyền của Mặt trận.",
+    "welcome_back": "Chào mừng bạn trở lại!",
+    "role_added": "Đã thêm vai trò {role} của {unit} cho bạn.",
+    "group": "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng: {link}",
+    "default_unregistered": "Chào bạn! Gõ /start để bắt đầu, hoặc /start kèm mã mời nếu bạn có mã.",
+    "default_registered": "Mình chưa hiểu ý bạn. Gõ /help để xem các lệnh bạn dùng được.",
+    "you_can": "Bạn có thể dùng các lệnh sau:",
+}
+
+ME = {
+    "title": "Thông tin Kết Nối đang lưu về bạn:",
+    "name": "Họ tên: {name}",
+    "no_name": "Họ tên: (không lưu)",
+    "account": "Tài khoản {platform}: {external_id}",
+    "role": "Vai trò: {role} – {unit}",
+    "consent": "Đồng ý lưu dữ liệu lúc: {when}",
+    "footer": "Gõ /xoadulieu để xóa toàn bộ dữ liệu này.",
+}
+
+FORGET = {
+    "confirm": (
+        "Bạn sắp xóa toàn bộ dữ liệu cá nhân của mình (họ tên, tài khoản, vai trò). "
+        "Sau khi xóa, bạn sẽ không nhận được tin từ Kết Nối nữa. Bạn có chắc chắn không?"
+    ),
+    "yes": "Xóa dữ liệu của tôi",
+    "no": "Giữ lại",
+    "done": "Đã xóa toàn bộ dữ liệu cá nhân của bạn. Cảm ơn bạn đã đồng hành cùng Mặt trận.",
+    "kept": "Dữ liệu của bạn được giữ nguyên.",
+}
+
+INVITE = {
+    "ask_role": "Bạn muốn mời người tham gia với vai trò nào?",
+    "ask_unit": "Người được mời thuộc đơn vị nào? Gõ mã đơn vị hoặc một phần tên (ví dụ: 29641 hoặc Cái Nhum), hoặc chọn bên dưới.",
+    "created": (
+        "Đã tạo mã mời cho {role} của {unit}:\n\n{code}\n\n"
+        "Trên Telegram, người được mời bấm vào đường dẫn: {link}\n"
+        "Trên Zalo, người được mời gõ mã trên khi nhắn tin cho bot.\n"
+        "Mã dùng một lần, hết hạn lúc {expires}."
+    ),
+    "qr_caption": "Mã QR để in hoặc chiếu tại hội nghị: quét để tham gia với vai trò {role} của {unit}.",
+}
+
+COMMANDS = {
+    "start": "Bắt đầu, đăng ký bằng mã mời",
+    "help": "Các lệnh bạn dùng được",
+    "me": "Xem dữ liệu Kết Nối lưu về bạn",
+    "forget": "Xóa dữ liệu cá nhân của bạn",
+    "cancel": "Hủy việc đang làm",
+    "back": "Quay lại bước trước",
+    "invite": "Tạo mã mời cán bộ, hội viên",
+}
