@@ -10,12 +10,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import Clock, utc_now
+from bot.logs import install_redaction, uninstall_redaction
 from bot.services.people import Actor
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, WebServer, build_web_app
@@ -44,6 +46,7 @@ class KetNoiApp:
 
     def __post_init__(self) -> None:
         s = self.settings
+        install_redaction(s.secrets())  # before anything can log a URL with the token in it
         self.engine = make_engine(s.database_url)
         self.session_factory = make_session_factory(self.engine)
         catalogue = build_catalogue()
@@ -69,7 +72,8 @@ class KetNoiApp:
                 notify=self.notify,
             )
             if s.telegram_webhook_url:
-                web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, self.telegram.handle_webhook)
+                path = urlsplit(s.telegram_webhook_url).path or TELEGRAM_WEBHOOK_PATH
+                web_app.router.add_post(path, self.telegram.handle_webhook)
         if self.configure_web is not None:
             self.configure_web(web_app)
         self.web = WebServer(web_app, s.web_host, s.web_port)
@@ -88,6 +92,7 @@ class KetNoiApp:
             await self.telegram.stop()
         await self.web.stop()
         await self.engine.dispose()
+        uninstall_redaction()
 
     async def notify(self, message: Outgoing) -> None:
         """Send a message to someone other than the sender of the current event."""

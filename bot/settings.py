@@ -127,9 +127,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        field = ".".join(str(p) for p in first["loc"]).upper()
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"Configuration error: {field}: {message}") from None
+        where = f"{field}: " if field else ""
+        raise SettingsError(f"Configuration error: {where}{message}") from None
 
 
 def settings_table() -> list[tuple[str, str, str]]:

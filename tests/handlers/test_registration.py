@@ -7,7 +7,6 @@ import re
 from sqlalchemy import func, select
 
 from storage.models import AuditEntry, Conversation, Identity, Invite, Person, RoleAssignment
-
 from tests.support import ChatUser
 
 CODE = re.compile(r"^([A-Z2-9]{10})$", re.MULTILINE)

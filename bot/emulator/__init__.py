@@ -1,0 +1,1 @@
+"""Local emulators of the messaging platforms, so tests and the offline demo never touch the real services."""
