@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "123456:KETNOI-DEMO-TOKEN"  # noqa: S105 (the emulator's, not a real bot's)
 DEMO_PROVINCE = 86
 CHAT_PAGE = Path(__file__).parent / "emulator" / "static" / "chat.html"
+SESSION_FACTORY = web.AppKey("session_factory", async_sessionmaker)
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,10 @@ class Persona:
 PERSONAS = (
     Persona(9001, "Nguyễn Văn An", "province_admin", "86"),
     Persona(9002, "Trần Thị Bình", "officer", "29641"),
-    Persona(9003, "Lê Văn Cường", "officer", "29644"),
+    Persona(9003, "Lê Văn Cường", "officer", "29653"),
     Persona(9004, "Phạm Thị Dung", "member", "29641"),
     Persona(9005, "Hoàng Văn Em", "member", "29641"),
-    Persona(9006, "Võ Thị Phương", "member", "29644"),
+    Persona(9006, "Võ Thị Phương", "member", "29653"),
     Persona(9007, "Đặng Văn Giang", None, "86"),
 )
 
@@ -71,7 +72,7 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def _personas(request: web.Request) -> web.Response:
-    session_factory = request.app["session_factory"]
+    session_factory = request.app[SESSION_FACTORY]
     listing = []
     async with session_factory() as session:
         for persona in PERSONAS:
@@ -98,14 +99,13 @@ def demo_settings(settings: Settings, emulator: TelegramEmulator) -> Settings:
     )
 
 
-async def run_demo(settings: Settings) -> int:
-    from bot.cli import wait_for_stop_signal
-
-    setup_logging(settings.log_level, [DEMO_TOKEN])
+async def build_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
+    """The demo app and its emulator, on one web server (the emulator under /tg)."""
     emulator = TelegramEmulator(DEMO_TOKEN)
     emulator.set_root(f"http://{settings.web_host}:{settings.web_port}/tg")
     for persona in PERSONAS:
-        emulator.add_user(persona.user_id, persona.name.split()[-1], last_name=" ".join(persona.name.split()[:-1]))
+        *family, given = persona.name.split()
+        emulator.add_user(persona.user_id, given, last_name=" ".join(family))
 
     def configure(web_app: web.Application) -> None:
         web_app.add_subapp("/tg", emulator.make_app())
@@ -113,9 +113,22 @@ async def run_demo(settings: Settings) -> int:
         web_app.router.add_get("/demo/personas", _personas)
 
     app = KetNoiApp(demo_settings(settings, emulator), configure_web=configure)
-    app.web.app["session_factory"] = app.session_factory
+    app.web.app[SESSION_FACTORY] = app.session_factory
+    return app, emulator
+
+
+async def start_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
+    app, emulator = await build_demo(settings)
     await app.start()
     await seed(app.session_factory)
+    return app, emulator
+
+
+async def run_demo(settings: Settings) -> int:
+    from bot.cli import wait_for_stop_signal
+
+    setup_logging(settings.log_level, [DEMO_TOKEN])
+    app, emulator = await start_demo(settings)
     print(f"KetNoi demo: open {app.web.url} in a browser (Ctrl+C to stop)", flush=True)
     try:
         await wait_for_stop_signal()

@@ -182,7 +182,7 @@ async def test_admin_cannot_invite_outside_its_subtree(admin, dispatcher, sessio
     commune_admin = ChatUser(dispatcher, "400")
     await commune_admin.send("/moi")
     await commune_admin.choose("Cán bộ")
-    await commune_admin.send("29644")  # a neighbouring commune
+    await commune_admin.send("29653")  # Xã Tân Long Hội, a neighbouring commune
     assert "Không tìm thấy đơn vị" in commune_admin.text
     await commune_admin.send("29641")
     assert CODE.search(commune_admin.last.replies[0].text)

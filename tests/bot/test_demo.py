@@ -1,0 +1,66 @@
+"""The demo as a browser uses it: the page, the personas, and chatting through the control API."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from bot.demo import start_demo
+from bot.settings import Settings
+from tests.integration.conftest import free_port
+
+CODE = re.compile(r"^([A-Z2-9]{10})$", re.MULTILINE)
+
+
+async def test_a_newcomer_registers_in_the_demo_with_an_invite_and_sees_help(tmp_path):
+    port = free_port()
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", web_port=port)
+    app, emulator = await start_demo(settings)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(base) as http:
+
+            async def say(user_id: int, text: str) -> list[dict]:
+                async with http.get(f"/tg/_emu/chats/{user_id}/messages") as r:
+                    after = max([m["message_id"] for m in (await r.json())["messages"]], default=0)
+                async with http.post(f"/tg/_emu/users/{user_id}/send", json={"text": text}) as r:
+                    assert r.status == 200
+                await emulator.wait_for(lambda: any(
+                    m["message_id"] > after for m in emulator.messages(user_id)), timeout=10)
+                async with http.get(f"/tg/_emu/chats/{user_id}/messages", params={"after": after}) as r:
+                    return [m for m in (await r.json())["messages"] if m["from_bot"]]
+
+            async def press(user_id: int, label: str) -> None:
+                message = next(m for m in reversed(emulator.messages(user_id)) if m["buttons"])
+                data = next(b["data"] for row in message["buttons"] for b in row if b["text"] == label)
+                async with http.post(f"/tg/_emu/users/{user_id}/press",
+                                     json={"message_id": message["message_id"], "data": data}) as r:
+                    assert r.status == 200
+
+            async with http.get("/") as r:
+                assert r.status == 200 and "<html" in await r.text()
+            async with http.get("/demo/personas") as r:
+                personas = await r.json()
+            assert personas[0]["role"] == "Quản trị viên cấp tỉnh"
+            assert {p["unit"] for p in personas} >= {"Tỉnh Vĩnh Long", "Xã Cái Nhum"}
+
+            await say(9001, "/moi")
+            await press(9001, "Hội viên, đoàn viên")
+            await emulator.wait_for(lambda: "đơn vị nào" in emulator.messages(9001)[-1]["text"], timeout=10)
+            created = await say(9001, "29641")
+            await emulator.wait_for(lambda: emulator.messages(9001)[-1]["photo"] is not None, timeout=10)
+            code = CODE.search(created[0]["text"]).group(1)
+
+            async with http.post("/tg/_emu/users", json={"id": 9100, "first_name": "Minh"}) as r:
+                assert r.status == 200
+            await say(9100, f"/start {code}")
+            await press(9100, "Đồng ý")
+            await emulator.wait_for(lambda: "họ và tên" in emulator.messages(9100)[-1]["text"], timeout=10)
+            welcome = await say(9100, "Phan Văn Minh")
+            assert "hội viên, đoàn viên của Xã Cái Nhum" in welcome[0]["text"]
+            help_text = (await say(9100, "/trogiup"))[0]["text"]
+            assert "/toi" in help_text and "/moi" not in help_text
+    finally:
+        await app.stop()
+        await emulator.stop()
