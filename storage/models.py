@@ -205,3 +205,48 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(120))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReportStatus(enum.StrEnum):
+    """Where a report stands. `late` is a separate flag: a late report is still submitted."""
+
+    DRAFT = "draft"  # being filled in (or reopened for a change before its deadline)
+    SUBMITTED = "submitted"  # sent to the level above, waiting for review
+    RETURNED = "returned"  # sent back by the reviewer with a reason; the unit fixes and resubmits
+    ACCEPTED = "accepted"  # reviewed and accepted
+
+
+class Report(Base):
+    """One unit's report for one period: shared by all officers of the unit.
+
+    `answers` holds every answer as it is given (key → value), so nothing typed is lost;
+    `submitted_answers` is the snapshot last sent up, so a reviewer can see what changed.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "period_kind", "period_key"),
+        Index("ix_reports_period", "period_kind", "period_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    period_kind: Mapped[str] = mapped_column(String(8))
+    period_key: Mapped[str] = mapped_column(String(10))
+    form_id: Mapped[str] = mapped_column(String(40))
+    form_version: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default=ReportStatus.DRAFT)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deadline: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime | None]
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    unit: Mapped[Unit] = relationship(lazy="selectin")
