@@ -19,12 +19,13 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import Clock, utc_now
 from bot.logs import install_redaction, uninstall_redaction
 from bot.services.people import Actor
+from bot.services.periods import Schedule
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, WebServer, build_web_app
 from handlers.dispatch import Dispatcher, Response
-from handlers.flow import FlowEngine, HandlerConfig
+from handlers.flow import HandlerConfig
 from handlers.io import Outgoing
-from handlers.registry import build_catalogue, build_flows
+from handlers.registry import build_catalogue, build_dispatcher
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 
@@ -54,10 +55,9 @@ class KetNoiApp:
             conversation_ttl=timedelta(hours=s.conversation_ttl_hours),
             invite_ttl=timedelta(days=s.invite_ttl_days),
             tz_name=s.tz_name,
+            schedule=Schedule.load(tz_name=s.tz_name),
         )
-        self.dispatcher = Dispatcher(
-            self.session_factory, FlowEngine(build_flows()), catalogue, config, self.clock
-        )
+        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
         web_app = build_web_app()
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(

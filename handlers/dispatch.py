@@ -9,7 +9,7 @@ Either way the person's conversation stays where it was.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +26,7 @@ from handlers.start import join_with_code
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
+Action = Callable[[Context, FlowEngine, str], Awaitable[list[Outgoing]]]
 
 
 @dataclass
@@ -59,7 +60,9 @@ class Dispatcher:
         catalogue: Catalogue,
         config: HandlerConfig,
         clock: Callable[[], datetime],
+        actions: dict[str, Action] | None = None,
     ) -> None:
+        self.actions = actions or {}
         self.session_factory = session_factory
         self.engine = engine
         self.catalogue = catalogue
@@ -117,6 +120,10 @@ class Dispatcher:
             raise UserFacingError("message_too_long", length=len(inc.text), maximum=self.config.max_text_length)
         if inc.command is not None:
             return await self._command(ctx, inc.command)
+        if inc.choice is not None and inc.choice.count(":") >= 2:
+            prefix, _, argument = inc.choice.rpartition(":")
+            if prefix in self.actions:
+                return await self._action(ctx, self.actions[prefix], argument)
         conv, expired = await self.engine.current(ctx)
         if conv is not None:
             return await self.engine.answer(ctx, conv)
@@ -140,6 +147,17 @@ class Dispatcher:
             conv, _ = await self.engine.current(ctx)
             if conv is not None:
                 replies.append(await self.engine.prompt(ctx, conv, prefix=texts.FLOW["still_on_step"]))
+        return replies
+
+    async def _action(self, ctx: Context, action: Action, argument: str) -> list[Outgoing]:
+        """A button on a notice (e.g. accept a report): works in the middle of any flow."""
+        if not ctx.actor.registered:
+            raise UserFacingError("not_registered")
+        conv_before, _ = await self.engine.current(ctx)
+        replies = await action(ctx, self.engine, argument)
+        conv, _ = await self.engine.current(ctx)
+        if conv is not None and conv is conv_before:
+            replies.append(await self.engine.prompt(ctx, conv, prefix=texts.FLOW["still_on_step"]))
         return replies
 
     async def _event(self, ctx: Context) -> list[Outgoing]:

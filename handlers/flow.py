@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people import Actor
+from bot.services.periods import Schedule
 from handlers import texts
 from handlers.answers import AnswerType, InvalidAnswer
 from handlers.io import Choice, CommandMenuEntry, Incoming, Outgoing
@@ -35,6 +36,7 @@ class HandlerConfig:
     invite_ttl: timedelta = timedelta(days=14)
     tz_name: str = "Asia/Ho_Chi_Minh"
     max_text_length: int = 4000
+    schedule: Schedule = field(default_factory=Schedule.load)
 
 
 @dataclass
@@ -51,8 +53,29 @@ class Context:
     notices: list[Outgoing] = field(default_factory=list)  # messages to other people
 
 
+@dataclass(frozen=True)
+class Goto:
+    """Where to go after an answer: a step by name, or (step None) the end of the flow."""
+
+    step: str | None
+    notice: str | None = None  # said before the next question
+
+
+class KeepStep(Exception):
+    """The answer changed the step's state (a ticked option, a received photo) but is not final.
+
+    The engine saves `patch` into the conversation's answers and asks the same step again.
+    """
+
+    def __init__(self, patch: dict[str, Any], notice: str | None = None) -> None:
+        super().__init__("keep step")
+        self.patch = patch
+        self.notice = notice
+
+
 Prompt = str | Callable[[Context, dict[str, Any]], str | Awaitable[str]]
 Finish = Callable[[Context, dict[str, Any]], Awaitable[list[Outgoing]]]
+OnAnswer = Callable[[Context, str, Any, dict[str, Any]], Awaitable[Goto | None]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,7 @@ class Flow:
     name: str
     steps: tuple[Step, ...]
     finish: Finish
+    on_answer: OnAnswer | None = None  # may save the answer elsewhere and choose the next step
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -119,9 +143,15 @@ class FlowEngine:
         return conv, False
 
     async def start(
-        self, ctx: Context, flow_name: str, answers: dict[str, Any] | None = None
+        self,
+        ctx: Context,
+        flow_name: str,
+        answers: dict[str, Any] | None = None,
+        *,
+        at_step: str | None = None,
+        notice: str | None = None,
     ) -> list[Outgoing]:
-        """Begin a flow, ending any other the person had waiting."""
+        """Begin a flow (at `at_step`, or its first applicable step), ending any other waiting."""
         flow = self.flows[flow_name]
         replies: list[Outgoing] = []
         existing, _ = await self.current(ctx)
@@ -130,7 +160,7 @@ class FlowEngine:
             existing.updated_at = ctx.now
             replies.append(Outgoing(texts.FLOW["replaced"]))
         answers = dict(answers or {})
-        first = flow.next_step(answers, None)
+        first = flow.step(at_step) if at_step else flow.next_step(answers, None)
         if first is None:
             return replies + await flow.finish(ctx, answers)
         conv = Conversation(
@@ -147,7 +177,7 @@ class FlowEngine:
             expires_at=ctx.now + ctx.config.conversation_ttl,
         )
         ctx.session.add(conv)
-        replies.append(await self.prompt(ctx, conv))
+        replies.append(await self.prompt(ctx, conv, prefix=notice))
         return replies
 
     async def answer(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
@@ -157,21 +187,33 @@ class FlowEngine:
         answers = dict(conv.answers)
         try:
             value = await step.answer.parse(ctx.incoming, answers, ctx)
+        except KeepStep as keep:
+            conv.answers = {**answers, **keep.patch}
+            self._touch(ctx, conv)
+            return [await self.prompt(ctx, conv, prefix=keep.notice)]
         except InvalidAnswer as problem:
             message = texts.ANSWER_ERRORS[problem.key].format(**problem.params)
             return [await self.prompt(ctx, conv, prefix=message, choices=problem.choices or None)]
         answers[step.name] = value
         conv.answers = answers
-        conv.updated_at = ctx.now
-        conv.expires_at = ctx.now + ctx.config.conversation_ttl
-        following = flow.next_step(answers, step.name)
+        self._touch(ctx, conv)
+        route = await flow.on_answer(ctx, step.name, value, answers) if flow.on_answer else None
+        conv.answers = dict(answers)  # on_answer may have noted more (e.g. where an edit returns to)
+        if route is not None:
+            following = flow.step(route.step) if route.step else None
+        else:
+            following = flow.next_step(answers, step.name)
         if following is None:
             conv.status = ConversationStatus.COMPLETED
             await ctx.session.flush()
-            return await flow.finish(ctx, answers)
+            return await flow.finish(ctx, dict(conv.answers))
         conv.history = [*conv.history, step.name]
         conv.step = following.name
-        return [await self.prompt(ctx, conv)]
+        return [await self.prompt(ctx, conv, prefix=route.notice if route else None)]
+
+    def _touch(self, ctx: Context, conv: Conversation) -> None:
+        conv.updated_at = ctx.now
+        conv.expires_at = ctx.now + ctx.config.conversation_ttl
 
     async def back(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
         """Return to the previous step; its earlier answer is kept until replaced."""
@@ -180,8 +222,7 @@ class FlowEngine:
         *rest, previous = conv.history
         conv.history = rest
         conv.step = previous
-        conv.updated_at = ctx.now
-        conv.expires_at = ctx.now + ctx.config.conversation_ttl
+        self._touch(ctx, conv)
         return [await self.prompt(ctx, conv, prefix=texts.FLOW["back"])]
 
     async def cancel(self, ctx: Context, conv: Conversation) -> list[Outgoing]:

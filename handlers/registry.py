@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from handlers import account, invite, start, texts
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers import account, invite, report, review, start, texts
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
-from handlers.flow import Context, Flow, FlowEngine
+from handlers.dispatch import Dispatcher
+from handlers.flow import Context, Flow, FlowEngine, HandlerConfig
 from handlers.io import Outgoing
 from storage.models import Role
 
@@ -25,6 +31,7 @@ async def _back(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 
 D = texts.COMMANDS
 ADMINS = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
+FILERS = frozenset({Role.OFFICER, Role.UNIT_ADMIN})
 
 
 def build_catalogue() -> Catalogue:
@@ -32,6 +39,7 @@ def build_catalogue() -> Catalogue:
         [
             Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True),
             Command("help", "trogiup", EVERYONE, account.help_command, D["help"]),
+            Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True),
             Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True),
             Command("me", "toi", REGISTERED, account.me_command, D["me"]),
             Command("forget", "xoadulieu", REGISTERED, account.forget_command, D["forget"], manages_flow=True),
@@ -42,4 +50,13 @@ def build_catalogue() -> Catalogue:
 
 
 def build_flows() -> list[Flow]:
-    return [start.REGISTER, account.FORGET, invite.INVITE]
+    return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, *report.report_flows()]
+
+
+def build_dispatcher(
+    session_factory: async_sessionmaker[AsyncSession], config: HandlerConfig, clock: Callable[[], datetime]
+) -> Dispatcher:
+    """Everything the chat knows, wired together (used by the app and by tests alike)."""
+    return Dispatcher(
+        session_factory, FlowEngine(build_flows()), build_catalogue(), config, clock, actions=dict(review.ACTIONS)
+    )

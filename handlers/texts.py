@@ -27,6 +27,14 @@ ERRORS = {
     "unknown_command": "Không có lệnh /{command}. Gõ /help để xem các lệnh bạn dùng được.",
     "message_too_long": "Tin nhắn quá dài ({length} ký tự). Bạn vui lòng gửi ngắn hơn {maximum} ký tự.",
     "no_units": "Hệ thống chưa có danh sách đơn vị. Bạn vui lòng báo quản trị viên.",
+    "not_officer": "Chỉ cán bộ của đơn vị mới gửi được báo cáo. Nếu bạn là cán bộ, hãy xin quản trị viên một mã mời.",
+    "no_open_period": "Hiện không có kỳ báo cáo nào đang mở cho đơn vị của bạn.",
+    "report_locked": "Báo cáo kỳ này đã gửi và đã quá hạn nên không sửa được nữa. Nếu cần sửa, bạn vui lòng đề nghị cấp trên trả lại báo cáo.",
+    "report_accepted": "Báo cáo kỳ này đã được cấp trên chấp nhận nên không sửa được nữa.",
+    "report_incomplete": "Báo cáo còn {count} mục chưa trả lời.",
+    "report_not_submitted": "Báo cáo này không ở trạng thái chờ duyệt (có thể đã được người khác duyệt).",
+    "report_gone": "Không tìm thấy báo cáo này.",
+    "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
     "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
 }
 
@@ -41,6 +49,9 @@ ANSWER_ERRORS = {
     "need_photo": "Bước này cần một ảnh. Bạn vui lòng gửi ảnh, hoặc bấm “Bỏ qua”.",
     "unit_not_found": "Không tìm thấy đơn vị “{text}” trong phạm vi của bạn. Bạn vui lòng gõ lại mã hoặc một phần tên đơn vị.",
     "unit_ambiguous": "Có nhiều đơn vị khớp với “{text}”. Bạn vui lòng chọn một:",
+    "need_one": "Bạn vui lòng chọn ít nhất một mục rồi bấm “Xong”.",
+    "too_many_photos": "Chỉ nhận tối đa {maximum} ảnh. Bấm “Xong” để tiếp tục.",
+    "need_choice_or_text": "Bạn vui lòng bấm một nút bên dưới.",
 }
 
 FLOW = {
@@ -122,4 +133,7 @@ COMMANDS = {
     "cancel": "Hủy việc đang làm",
     "back": "Quay lại bước trước",
     "invite": "Tạo mã mời cán bộ, hội viên",
+    "report": "Làm báo cáo tháng, quý, 6 tháng, năm",
+    "progress": "Xem tiến độ nộp báo cáo của các đơn vị",
+    "export": "Xuất báo cáo ra tệp Excel",
 }

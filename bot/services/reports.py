@@ -178,18 +178,18 @@ class Change:
     after: Any
 
 
-async def submit(session: AsyncSession, report: Report, *, actor_id: int | None, now: datetime) -> list[Change]:
-    """Send the report up. Returns what changed since it was last sent (for a resubmission)."""
+async def submit(
+    session: AsyncSession, report: Report, *, actor_id: int | None, now: datetime
+) -> list[Change] | None:
+    """Send the report up. Returns what changed since it was last sent; None the first time."""
     require_editable(report, now)
     missing = missing_answers(report)
     if missing:
         raise UserFacingError("report_incomplete", count=len(missing))
-    previous = report.submitted_answers or {}
-    changes = [
-        Change(k, previous.get(k), v)
-        for k, v in report.answers.items()
-        if report.submitted_answers is not None and previous.get(k) != v
-    ]
+    changes = None
+    if report.submitted_answers is not None:
+        previous = report.submitted_answers
+        changes = [Change(k, previous.get(k), v) for k, v in report.answers.items() if previous.get(k) != v]
     report.status = ReportStatus.SUBMITTED
     report.submitted_answers = dict(report.answers)
     report.submitted_at = now
@@ -200,7 +200,7 @@ async def submit(session: AsyncSession, report: Report, *, actor_id: int | None,
     report.revision += 1
     audit.record(
         session, "report.submit", now=now, actor_id=actor_id, target=f"report:{report.id}",
-        details={"late": report.late, "changes": [c.key for c in changes]},
+        details={"late": report.late, "changes": [c.key for c in changes or ()]},
     )
     return changes
 

@@ -6,8 +6,8 @@ import pytest
 
 from bot.services import people, units
 from handlers.dispatch import Dispatcher
-from handlers.flow import FlowEngine, HandlerConfig
-from handlers.registry import build_catalogue, build_flows
+from handlers.flow import HandlerConfig
+from handlers.registry import build_dispatcher
 from tests.support import ChatUser, FakeClock
 
 
@@ -18,7 +18,7 @@ def clock(now) -> FakeClock:
 
 @pytest.fixture
 def dispatcher(session_factory, clock) -> Dispatcher:
-    return Dispatcher(session_factory, FlowEngine(build_flows()), build_catalogue(), HandlerConfig(), clock)
+    return build_dispatcher(session_factory, HandlerConfig(), clock)
 
 
 @pytest.fixture

@@ -42,10 +42,10 @@ async def test_admin_invites_an_officer_who_consents_and_registers(admin, strang
     assert "họ và tên" in stranger.text
     await stranger.send("Trần Thị Lan")
     assert "Bạn là cán bộ của Xã Cái Nhum" in stranger.text
-    assert "/baocao" not in stranger.text  # not built yet; the help lists only what exists
-    assert "/toi" in stranger.text and "/moi" not in stranger.text
+    assert "/baocao" in stranger.text and "/toi" in stranger.text
+    assert "/moi" not in stranger.text  # officers do not invite
     assert stranger.last.menu is not None
-    assert {e.command for e in stranger.last.menu} >= {"toi", "xoadulieu", "trogiup"}
+    assert {e.command for e in stranger.last.menu} >= {"baocao", "toi", "xoadulieu", "trogiup"}
 
     async with session_factory() as session:
         person = (await session.execute(select(Person).where(Person.full_name == "Trần Thị Lan"))).scalar_one()

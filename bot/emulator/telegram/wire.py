@@ -184,13 +184,17 @@ def _plain_text(text: str, parse_mode: Any) -> str:
         offset = len(text[: match.start()].encode())
         name = (match.group(2) or "").lower()
         if name not in _HTML_TAGS:
-            raise bad_request(f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}')
+            raise bad_request(
+                f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}'
+            )
         if not match.group(1):
             stack.append(name)
         elif not stack or stack.pop() != name:
             raise bad_request(f'can\'t parse entities: Unmatched end tag at byte offset {offset}, "{name}"')
     if stack:
-        raise bad_request(f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"")
+        raise bad_request(
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        )
     pieces.append(text[position:])
     return html.unescape("".join(pieces))
 

@@ -1,0 +1,248 @@
+"""/baocao (/report): an officer files the unit's periodic report, step by step.
+
+Every answer is written to the shared `Report` row as it is given (and audited), so another
+officer of the same unit, a restart, or tomorrow continues from the same answers. The flow
+is built from the form's YAML; one flow per form version, so a draft started on an old
+version finishes on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services import reports
+from bot.services.errors import UserFacingError
+from bot.services.periods import Period, PeriodKind
+from handlers import report_texts as t
+from handlers.answers import OneOf
+from handlers.flow import Context, Flow, FlowEngine, Goto, Step
+from handlers.formatting import local_time
+from handlers.forms import Form, all_forms
+from handlers.io import Choice, Outgoing
+from handlers.questions import QuestionAnswer, show_value, step_name
+from storage.models import Report, ReportStatus, Unit
+
+SUBMIT, EDIT, LATER = "submit", "edit", "later"
+
+
+async def load_report(ctx: Context, answers: dict[str, Any]) -> Report:
+    report = (await ctx.session.execute(select(Report).where(Report.id == answers["report_id"]))).scalar_one()
+    return report
+
+
+def summary_lines(form: Form, values: dict[str, Any]) -> list[str]:
+    return [
+        f"{n}. {q.label}: {show_value(q, values[q.key]) if q.key in values else '—'}"
+        for n, q in enumerate(form.questions, 1)
+    ]
+
+
+def report_summary(report: Report) -> str:
+    """The answers as a numbered list (also what reviewers receive)."""
+    return "\n".join(summary_lines(reports.form_of(report), report.answers))
+
+
+async def _summary_prompt(ctx: Context, answers: dict[str, Any]) -> str:
+    report = await load_report(ctx, answers)
+    period = Period.parse(report.period_key)
+    lines = [t.FILE["summary_title"].format(label=period.label, unit=report.unit.name)]
+    lines.append(t.FILE["summary_deadline"].format(deadline=local_time(report.deadline, ctx.config.tz_name)))
+    if report.status == ReportStatus.RETURNED and report.return_reason:
+        lines.append(t.FILE["summary_returned"].format(reason=report.return_reason))
+    elif report.submitted_answers is not None and report.status == ReportStatus.DRAFT:
+        lines.append(t.FILE["summary_reopened"])
+    if ctx.now > report.deadline:
+        lines.append(t.FILE["summary_late"])
+    lines += ["", report_summary(report), "", t.FILE["summary_ask"]]
+    return "\n".join(lines)
+
+
+def _question_prompt(form: Form, index: int):
+    question = form.questions[index]
+
+    def prompt(ctx: Context, answers: dict[str, Any]) -> str:
+        text = t.FILE["question"].format(number=index + 1, total=len(form.questions), prompt=question.prompt)
+        current = answers.get(step_name(question))
+        if current is not None and question.type not in {"multi_choice", "photos"}:
+            text += "\n" + t.FILE["current"].format(value=show_value(question, current))
+        return text
+
+    return prompt
+
+
+def _edit_choices(form: Form):
+    def choices(answers: dict[str, Any]) -> list[Choice]:
+        return [Choice(q.key, f"{n}. {q.label}") for n, q in enumerate(form.questions, 1)]
+
+    return choices
+
+
+def _period_choices(answers: dict[str, Any]) -> list[Choice]:
+    return [Choice(key, label) for key, label in answers["_periods"]]
+
+
+def _first_missing(form: Form, values: dict[str, Any]) -> str:
+    for question in form.questions:
+        if not question.optional and question.key not in values:
+            return step_name(question)
+    return "summary"
+
+
+async def enter_period(ctx: Context, answers: dict[str, Any], period_key: str) -> Goto:
+    """Open (or create) the unit's report for the period and decide where to start."""
+    unit = (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    period = Period.parse(period_key)
+    report = await reports.get_or_create(ctx.session, unit, period, ctx.config.schedule, ctx.now)
+    reports.require_editable(report, ctx.now)
+    answers["report_id"] = report.id
+    form = reports.form_of(report)
+    notice = None
+    if not report.answers:
+        if period.kind != PeriodKind.MONTH:
+            sums = await reports.prefill(ctx.session, report)
+            for key, value in sums.items():
+                answers[f"q:{key}"] = value
+            if sums:
+                notice = t.FILE["prefilled_months"].format(count=len(period.months()))
+            return Goto(step_name(form.questions[0]), notice)
+        if await reports.prefill(ctx.session, report, use_last_month=True):
+            answers["_previous_label"] = period.previous().label
+            return Goto("last_month")
+        return Goto(step_name(form.questions[0]))
+    for key, value in report.answers.items():
+        answers[f"q:{key}"] = value
+    target = _first_missing(form, report.answers)
+    if target != "summary":
+        notice = t.FILE["resume"].format(label=period.label)
+    return Goto(target, notice)
+
+
+def build_report_flow(form: Form) -> Flow:
+    """The /baocao flow for one form version."""
+    question_steps = tuple(
+        Step(step_name(q), _question_prompt(form, i), QuestionAnswer(q)) for i, q in enumerate(form.questions)
+    )
+    keys = {step_name(q): q.key for q in form.questions}
+
+    async def on_answer(ctx: Context, step: str, value: Any, answers: dict[str, Any]) -> Goto | None:
+        if step == "period":
+            return await enter_period(ctx, answers, value)
+        if step == "last_month":
+            if value == "yes":
+                report = await load_report(ctx, answers)
+                for key, previous in (await reports.prefill(ctx.session, report, use_last_month=True)).items():
+                    answers[f"q:{key}"] = previous
+                notice = t.FILE["prefilled_last"].format(previous=answers["_previous_label"])
+                return Goto(step_name(form.questions[0]), notice)
+            return Goto(step_name(form.questions[0]))
+        if step in keys:
+            report = await load_report(ctx, answers)
+            await reports.set_answer(
+                ctx.session, report, keys[step], value, actor_id=ctx.actor.person.id, now=ctx.now
+            )
+            if answers.pop("_editing", False):
+                return Goto("summary")
+            names = list(keys)
+            return Goto(names[names.index(step) + 1] if step != names[-1] else "summary")
+        if step == "summary":
+            report = await load_report(ctx, answers)
+            if value == EDIT:
+                return Goto("edit")
+            if value == SUBMIT and reports.missing_answers(report):
+                missing = reports.missing_answers(report)
+                return Goto(f"q:{missing[0]}", t.FILE["missing_first"])
+            return Goto(None)
+        if step == "edit":
+            answers["_editing"] = True
+            return Goto(f"q:{value}")
+        return None
+
+    return Flow(
+        name=f"report:{form.id}:{form.version}",
+        steps=(
+            Step("period", t.FILE["ask_period"], OneOf(_period_choices)),
+            Step(
+                "last_month",
+                lambda ctx, a: t.FILE["ask_last_month"].format(previous=a["_previous_label"]),
+                OneOf((Choice("yes", t.FILE["use_last_month"]), Choice("no", t.FILE["start_empty"]))),
+            ),
+            *question_steps,
+            Step(
+                "summary",
+                _summary_prompt,
+                OneOf((Choice(SUBMIT, t.FILE["submit"]), Choice(EDIT, t.FILE["edit"]), Choice(LATER, t.FILE["later"]))),
+            ),
+            Step("edit", t.FILE["ask_edit"], OneOf(_edit_choices(form))),
+        ),
+        finish=_finish,
+        on_answer=on_answer,
+    )
+
+
+async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    report = await load_report(ctx, answers)
+    period = Period.parse(report.period_key)
+    if answers.get("summary") != SUBMIT:
+        return [Outgoing(t.FILE["saved"].format(label=period.label))]
+    changes = await reports.submit(ctx.session, report, actor_id=ctx.actor.person.id, now=ctx.now)
+    await _tell_reviewers(ctx, report, period, changes)
+    key = "submitted_late" if report.late else "submitted"
+    return [
+        Outgoing(
+            t.FILE[key].format(
+                label=period.label, unit=report.unit.name,
+                deadline=local_time(report.deadline, ctx.config.tz_name),
+            )
+        )
+    ]
+
+
+async def _tell_reviewers(ctx: Context, report: Report, period: Period, changes: list | None) -> None:
+    """The admins above hear of each submission, with what changed when it is sent again."""
+    form = reports.form_of(report)
+    late = t.REVIEW["late_mark"] if report.late else ""
+    common = {"unit": report.unit.name, "label": period.label, "late": late, "summary": report_summary(report)}
+    if changes is None:
+        text = t.REVIEW["new"].format(**common)
+    else:
+        described = "; ".join(
+            f"{form.question(c.key).label}: {show_value(form.question(c.key), c.before)} → "
+            f"{show_value(form.question(c.key), c.after)}"
+            for c in changes
+        )
+        text = t.REVIEW["again"].format(changes=described or t.REVIEW["no_changes"], **common)
+    choices = (Choice(f"rv:ok:{report.id}", t.REVIEW["accept"]), Choice(f"rv:back:{report.id}", t.REVIEW["return"]))
+    for identity in await reports.reviewers_of(ctx.session, report.unit):
+        ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
+
+
+async def report_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    """Start (or resume) the unit's report: pick the period when more than one is open."""
+    units = reports.filing_units(ctx.actor)
+    if not units:
+        raise UserFacingError("not_officer")
+    unit = units[0]
+    level = await reports.unit_level(ctx.session, unit)
+    open_periods = ctx.config.schedule.open_periods(level, ctx.now)
+    if not open_periods:
+        raise UserFacingError("no_open_period")
+    tz = ctx.config.tz_name
+    choices = [
+        [o.period.key, t.FILE["period_choice"].format(label=o.period.label, deadline=local_time(o.deadline, tz))]
+        for o in open_periods
+    ]
+    form = reports.current_form()
+    answers: dict[str, Any] = {"_unit_id": unit.id, "_periods": choices}
+    flow = f"report:{form.id}:{form.version}"
+    if len(open_periods) > 1:
+        return await engine.start(ctx, flow, answers, at_step="period")
+    route = await enter_period(ctx, answers, open_periods[0].period.key)
+    report = await load_report(ctx, answers)
+    flow = f"report:{report.form_id}:{report.form_version}"
+    return await engine.start(ctx, flow, answers, at_step=route.step, notice=route.notice)
+
+
+def report_flows() -> list[Flow]:
+    return [build_report_flow(form) for form in all_forms().values()]

@@ -1,0 +1,58 @@
+"""The Vietnamese wording of reports: filing, review, progress and export."""
+
+from __future__ import annotations
+
+FILE = {
+    "ask_period": "Bạn muốn làm báo cáo kỳ nào?",
+    "period_choice": "{label} (hạn {deadline})",
+    "ask_last_month": "Bạn có muốn lấy số liệu của {previous} làm gợi ý để sửa lại không?",
+    "use_last_month": "Dùng số liệu tháng trước",
+    "start_empty": "Nhập mới",
+    "prefilled_months": "Các số liệu đã được cộng sẵn từ {count} báo cáo tháng trong kỳ. Bạn kiểm tra và bấm “Giữ nguyên” hoặc gõ số mới.",
+    "prefilled_last": "Đã điền sẵn số liệu của {previous}. Bạn kiểm tra và bấm “Giữ nguyên” hoặc gõ số mới.",
+    "resume": "Bạn đang làm dở báo cáo {label}. Tiếp tục từ mục còn thiếu:",
+    "question": "Câu {number}/{total}. {prompt}",
+    "current": "Hiện tại: {value}",
+    "keep": "Giữ nguyên",
+    "skip": "Bỏ qua",
+    "done": "Xong",
+    "ticked": "✓ ",
+    "photo_received": "Đã nhận {count} ảnh.",
+    "summary_title": "Báo cáo {label} – {unit}",
+    "summary_deadline": "Hạn nộp: {deadline}.",
+    "summary_late": "Đã quá hạn nộp: báo cáo sẽ được ghi nhận là nộp muộn.",
+    "summary_returned": "Cấp trên đã trả lại báo cáo với lý do: {reason}",
+    "summary_reopened": "Báo cáo đã gửi trước đây; các thay đổi chỉ có hiệu lực khi bạn gửi lại.",
+    "summary_ask": "Bạn kiểm tra lại rồi chọn:",
+    "submit": "Gửi báo cáo",
+    "edit": "Sửa một mục",
+    "later": "Để sau",
+    "ask_edit": "Bạn muốn sửa mục nào?",
+    "skipped": "(bỏ qua)",
+    "photos_count": "{count} ảnh",
+    "submitted": "Đã gửi báo cáo {label} của {unit} lên cấp trên. Cảm ơn bạn!",
+    "submitted_late": "Đã gửi báo cáo {label} của {unit} lên cấp trên (nộp muộn so với hạn {deadline}). Cảm ơn bạn!",
+    "saved": "Đã lưu báo cáo {label}. Khi nào tiện, gõ /baocao để làm tiếp.",
+    "missing_first": "Báo cáo còn mục chưa trả lời, mời bạn trả lời tiếp:",
+}
+
+REVIEW = {
+    "new": "{unit} đã gửi báo cáo {label}{late}.\n\n{summary}",
+    "again": "{unit} đã gửi lại báo cáo {label}{late}.\nĐã sửa: {changes}\n\n{summary}",
+    "late_mark": " (nộp muộn)",
+    "no_changes": "không thay đổi số liệu",
+    "accept": "Chấp nhận",
+    "return": "Trả lại",
+    "ask_reason": "Bạn vui lòng gõ lý do trả lại báo cáo {label} của {unit} để đơn vị sửa:",
+    "accepted": "Đã chấp nhận báo cáo {label} của {unit}.",
+    "returned": "Đã trả lại báo cáo {label} của {unit} kèm lý do.",
+    "to_officers_accepted": "Báo cáo {label} của {unit} đã được cấp trên chấp nhận.",
+    "to_officers_returned": "Báo cáo {label} của {unit} đã bị cấp trên trả lại.\nLý do: {reason}\n\nGõ /baocao để sửa và gửi lại.",
+}
+
+PROGRESS = {
+    "ask_period": "Bạn muốn xem kỳ báo cáo nào?",
+    "ask_export_period": "Bạn muốn xuất báo cáo kỳ nào?",
+    "export_caption": "Báo cáo {label} – {unit}: {rows} đơn vị.",
+    "chart_caption": "Tiến độ nộp báo cáo {label} – {unit}",
+}

@@ -1,0 +1,73 @@
+"""Reviewing reports up the tree: the admin above accepts a submission or returns it with a reason.
+
+The buttons arrive on the reviewer's notice as actions (`rv:ok:<id>`, `rv:back:<id>`), which
+work whatever the reviewer is doing at that moment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services import reports
+from bot.services.errors import UserFacingError
+from bot.services.periods import Period
+from handlers import report_texts as t
+from handlers.answers import Text
+from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.io import Outgoing
+from storage.models import Report
+
+REASON_MAX = 500
+
+
+async def _report(ctx: Context, report_id: int) -> Report:
+    report = (await ctx.session.execute(select(Report).where(Report.id == report_id))).scalar_one_or_none()
+    if report is None:
+        raise UserFacingError("report_gone")
+    if not reports.can_review(ctx.actor, report.unit):
+        raise UserFacingError("not_allowed")
+    return report
+
+
+async def _tell_officers(ctx: Context, report: Report, text: str) -> None:
+    for identity in await reports.officers_of(ctx.session, report.unit):
+        ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
+
+
+async def accept_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    report = await _report(ctx, int(argument))
+    await reports.review(ctx.session, report, ctx.actor, accept=True, reason=None, now=ctx.now)
+    names = {"label": Period.parse(report.period_key).label, "unit": report.unit.name}
+    await _tell_officers(ctx, report, t.REVIEW["to_officers_accepted"].format(**names))
+    return [Outgoing(t.REVIEW["accepted"].format(**names))]
+
+
+async def return_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    """Ask for the reason first; the report is returned when the reason is given."""
+    report = await _report(ctx, int(argument))
+    if report.status != "submitted":
+        raise UserFacingError("report_not_submitted")
+    names = {"label": Period.parse(report.period_key).label, "unit": report.unit.name}
+    return await engine.start(ctx, RETURN.name, {"report_id": report.id, **names})
+
+
+async def _finish_return(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    report = await _report(ctx, answers["report_id"])
+    await reports.review(ctx.session, report, ctx.actor, accept=False, reason=answers["reason"], now=ctx.now)
+    names = {"label": answers["label"], "unit": answers["unit"]}
+    await _tell_officers(ctx, report, t.REVIEW["to_officers_returned"].format(reason=answers["reason"], **names))
+    return [Outgoing(t.REVIEW["returned"].format(**names))]
+
+
+RETURN = Flow(
+    name="review_return",
+    steps=(
+        Step("reason", lambda ctx, a: t.REVIEW["ask_reason"].format(label=a["label"], unit=a["unit"]),
+             Text(maximum=REASON_MAX, minimum=3)),
+    ),
+    finish=_finish_return,
+)
+
+ACTIONS = {"rv:ok": accept_action, "rv:back": return_action}
