@@ -195,7 +195,9 @@ class FlowEngine:
             message = texts.ANSWER_ERRORS[problem.key].format(**problem.params)
             return [await self.prompt(ctx, conv, prefix=message, choices=problem.choices or None)]
         answers[step.name] = value
-        conv.answers = answers
+        # The row gets copies: a dict the ORM holds must never be changed in place, or the
+        # change would look like no change at all and never be written.
+        conv.answers = dict(answers)
         self._touch(ctx, conv)
         route = await flow.on_answer(ctx, step.name, value, answers) if flow.on_answer else None
         conv.answers = dict(answers)  # on_answer may have noted more (e.g. where an edit returns to)

@@ -229,19 +229,28 @@ async def report_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     if not open_periods:
         raise UserFacingError("no_open_period")
     tz = ctx.config.tz_name
+    states = {p.period.key: await reports.find(ctx.session, unit, p.period) for p in open_periods}
     choices = [
-        [o.period.key, t.FILE["period_choice"].format(label=o.period.label, deadline=local_time(o.deadline, tz))]
+        [o.period.key, t.FILE["period_choice"].format(label=o.period.label, deadline=local_time(o.deadline, tz))
+         + _state_note(states[o.period.key])]
         for o in open_periods
     ]
     form = reports.current_form()
     answers: dict[str, Any] = {"_unit_id": unit.id, "_periods": choices}
-    flow = f"report:{form.id}:{form.version}"
-    if len(open_periods) > 1:
-        return await engine.start(ctx, flow, answers, at_step="period")
-    route = await enter_period(ctx, answers, open_periods[0].period.key)
+    returned = [key for key, r in states.items() if r is not None and r.status == ReportStatus.RETURNED]
+    if len(open_periods) > 1 and not returned:
+        return await engine.start(ctx, f"report:{form.id}:{form.version}", answers, at_step="period")
+    route = await enter_period(ctx, answers, returned[0] if returned else open_periods[0].period.key)
     report = await load_report(ctx, answers)
     flow = f"report:{report.form_id}:{report.form_version}"
     return await engine.start(ctx, flow, answers, at_step=route.step, notice=route.notice)
+
+
+def _state_note(report: Report | None) -> str:
+    """Tell at a glance which periods still need work."""
+    if report is None:
+        return ""
+    return t.FILE["state_notes"].get(report.status, "")
 
 
 def report_flows() -> list[Flow]:

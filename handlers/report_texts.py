@@ -5,6 +5,12 @@ from __future__ import annotations
 FILE = {
     "ask_period": "Bạn muốn làm báo cáo kỳ nào?",
     "period_choice": "{label} (hạn {deadline})",
+    "state_notes": {
+        "draft": " – đang làm",
+        "submitted": " – đã gửi",
+        "returned": " – bị trả lại",
+        "accepted": " – đã được chấp nhận",
+    },
     "ask_last_month": "Bạn có muốn lấy số liệu của {previous} làm gợi ý để sửa lại không?",
     "use_last_month": "Dùng số liệu tháng trước",
     "start_empty": "Nhập mới",

@@ -44,3 +44,20 @@ async def admin(province, session_factory, clock, dispatcher) -> ChatUser:
 @pytest.fixture
 def stranger(dispatcher) -> ChatUser:
     return ChatUser(dispatcher, "200")
+
+
+async def register_person(session_factory, clock, user_id: str, name: str, unit_code: str, role: str) -> None:
+    async with session_factory() as session, session.begin():
+        unit = await units.get_unit_by_code(session, unit_code)
+        person = await people.register(
+            session, platform="telegram", external_id=user_id, chat_id=user_id,
+            display_name=name, full_name=name, now=clock(),
+        )
+        await people.grant_role(session, person, unit, role, granted_by=None, now=clock())
+
+
+@pytest.fixture
+async def officer(admin, session_factory, clock, dispatcher) -> ChatUser:
+    """An officer of Xã Cái Nhum (29641), whose reports go up to the province."""
+    await register_person(session_factory, clock, "300", "Trần Thị Bình", "29641", "officer")
+    return ChatUser(dispatcher, "300")
