@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import Clock, utc_now
 from bot.logs import install_redaction, uninstall_redaction
+from bot.scheduler import REMINDERS_JOB, Scheduler
 from bot.services.people import Actor
 from bot.services.periods import Schedule
+from bot.services.reminders import ReminderPolicy
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, WebServer, build_web_app
+from broadcasts.reminders import Reminders
 from handlers.dispatch import Dispatcher, Response
 from handlers.flow import HandlerConfig
 from handlers.io import Outgoing
@@ -44,6 +47,8 @@ class KetNoiApp:
     dispatcher: Dispatcher = field(init=False)
     web: WebServer = field(init=False)
     telegram: TelegramChannel | None = field(init=False, default=None)
+    reminders: Reminders = field(init=False)
+    scheduler: Scheduler = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -58,6 +63,12 @@ class KetNoiApp:
             schedule=Schedule.load(tz_name=s.tz_name),
         )
         self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
+        self.reminders = Reminders(
+            self.session_factory, self.notify, self.clock, config.schedule,
+            ReminderPolicy.load(tz_name=s.tz_name),
+        )
+        self.scheduler = Scheduler(s.tz_name)
+        self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
         web_app = build_web_app()
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(
@@ -86,8 +97,10 @@ class KetNoiApp:
             await self.telegram.start()
         else:
             log.warning("no TELEGRAM_BOT_TOKEN: Telegram is off")
+        self.scheduler.start()
 
     async def stop(self) -> None:
+        await self.scheduler.stop()
         if self.telegram is not None:
             await self.telegram.stop()
         await self.web.stop()

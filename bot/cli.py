@@ -1,4 +1,4 @@
-"""The command line: `python -m bot {run,demo,db,units,admin,invite,settings}`.
+"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,settings}`.
 
 Operators' words are English (this is a developer/operator tool); what it prints for people
 to hand out (invite codes and links) is exactly what the bot itself shows.
@@ -54,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["province_admin", "unit_admin", "officer", "member"])
     create.add_argument("--count", type=int, default=1)
 
+    export = sub.add_parser("export", help="export data to a spreadsheet")
+    export_sub = export.add_subparsers(dest="action", required=True)
+    reports = export_sub.add_parser("reports", help="one period's reports of a unit's subtree, one row per unit")
+    reports.add_argument("--period", required=True, help="period key: 2026-10, 2026-Q4, 2026-H2 or 2026")
+    reports.add_argument("--unit", required=True, help="unit code: its subtree is exported (e.g. 86)")
+    reports.add_argument("--format", choices=["xlsx", "csv"], default=None,
+                         help="file format (default: from the output file's suffix, else xlsx)")
+    reports.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+
     sub.add_parser("settings", help="list the settings with their defaults")
     return parser
 
@@ -78,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "units": commands.units_import,
         "admin": commands.admin_add,
         "invite": commands.invite_create,
+        "export": commands.export_reports,
     }
     try:
         return asyncio.run(handlers[args.command](settings, args))

@@ -6,6 +6,7 @@ import argparse
 import logging
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from bot.clock import utc_now
 from bot.logs import setup_logging
 from bot.services import invites, people, units
 from bot.services.errors import UserFacingError
+from bot.services.periods import Period
 from bot.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -128,6 +130,27 @@ async def invite_create(settings: Settings, args: argparse.Namespace) -> int:
     username = await bot_username(settings)
     for code in codes:
         print(f"{code}\thttps://t.me/{username}?start={code}" if username else code)
+    return 0
+
+
+async def export_reports(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import export  # openpyxl only for the command that needs it
+
+    try:
+        period = Period.parse(args.period)
+    except ValueError:
+        raise OperatorError(f"not a period: {args.period!r}; use 2026-10, 2026-Q4, 2026-H2 or 2026") from None
+    output: Path = args.output
+    fmt = args.format or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
+    if not output.parent.is_dir():
+        raise OperatorError(f"cannot write {output}: folder {output.parent} does not exist")
+    try:
+        async with _session(settings) as session:
+            unit = await _unit(session, args.unit)
+            summary = await export.export_reports(session, unit, period, fmt, output, tz_name=settings.tz_name)
+    except OSError as exc:
+        raise OperatorError(f"export to {output} failed: {exc.strerror or exc}") from None
+    print(f"{summary.rows} rows written to {summary.path}")
     return 0
 
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         default=72, ge=1, le=24 * 60, description="Hours after which an untouched conversation expires."
     )
     invite_ttl_days: int = Field(default=14, ge=1, le=365, description="Days an invite stays valid.")
+    reminder_tick_minutes: float = Field(
+        default=5, gt=0, le=60, description="How often the scheduler checks for reminders that fell due."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("database_url")

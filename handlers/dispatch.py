@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import invites, people
@@ -23,9 +22,11 @@ from handlers.catalogue import Catalogue
 from handlers.flow import Context, FlowEngine, HandlerConfig
 from handlers.io import CommandMenuEntry, Incoming, Outgoing
 from handlers.start import join_with_code
+from storage.claims import insert_if_absent
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
+COMMAND_BUTTON = "cmd:run"
 Action = Callable[[Context, FlowEngine, str], Awaitable[list[Outgoing]]]
 
 
@@ -40,14 +41,7 @@ class Response:
 
 async def claim_update(session: AsyncSession, platform: str, update_id: str, now: datetime) -> bool:
     """Record the update id; False when it was seen before (a replay or a re-delivery)."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(ProcessedUpdate)
-        .values(platform=platform, update_id=update_id, processed_at=now)
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(stmt)
-    return result.rowcount == 1
+    return await insert_if_absent(session, ProcessedUpdate, platform=platform, update_id=update_id, processed_at=now)
 
 
 class Dispatcher:
@@ -122,6 +116,8 @@ class Dispatcher:
             return await self._command(ctx, inc.command)
         if inc.choice is not None and inc.choice.count(":") >= 2:
             prefix, _, argument = inc.choice.rpartition(":")
+            if prefix == COMMAND_BUTTON:  # a button that runs a command, e.g. on a reminder
+                return await self._command(ctx, argument)
             if prefix in self.actions:
                 return await self._action(ctx, self.actions[prefix], argument)
         conv, expired = await self.engine.current(ctx)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import account, invite, report, review, start, texts
+from handlers import account, invite, progress, report, review, start, texts
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
 from handlers.flow import Context, Flow, FlowEngine, HandlerConfig
@@ -40,6 +40,8 @@ def build_catalogue() -> Catalogue:
             Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True),
             Command("help", "trogiup", EVERYONE, account.help_command, D["help"]),
             Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True),
+            Command("progress", "tiendo", ADMINS, progress.progress_command, D["progress"], manages_flow=True),
+            Command("export", "xuat", ADMINS, progress.export_command, D["export"], manages_flow=True),
             Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True),
             Command("me", "toi", REGISTERED, account.me_command, D["me"]),
             Command("forget", "xoadulieu", REGISTERED, account.forget_command, D["forget"], manages_flow=True),
@@ -50,7 +52,8 @@ def build_catalogue() -> Catalogue:
 
 
 def build_flows() -> list[Flow]:
-    return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, *report.report_flows()]
+    return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
+            *report.report_flows()]
 
 
 def build_dispatcher(

@@ -34,6 +34,7 @@ ERRORS = {
     "report_incomplete": "Báo cáo còn {count} mục chưa trả lời.",
     "report_not_submitted": "Báo cáo này không ở trạng thái chờ duyệt (có thể đã được người khác duyệt).",
     "report_gone": "Không tìm thấy báo cáo này.",
+    "bad_period": "“{text}” không phải là một kỳ báo cáo. Ví dụ: 2026-10 (tháng), 2026-Q4 (quý), 2026-H2 (6 tháng), 2026 (năm).",
     "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
     "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
 }

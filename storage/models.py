@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -250,3 +251,157 @@ class Report(Base):
     updated_at: Mapped[datetime]
 
     unit: Mapped[Unit] = relationship(lazy="selectin")
+
+
+class ReminderLedger(Base):
+    """Every reminder, escalation and digest claimed for sending: one row each, ever.
+
+    The unique key is the whole guarantee: the process whose insert succeeds sends it; a
+    restart, a second tick or a second process finds the row and sends nothing.
+    """
+
+    __tablename__ = "reminder_ledger"
+    __table_args__ = (UniqueConstraint("kind", "unit_id", "period_key", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # remind | escalate | digest
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    period_key: Mapped[str] = mapped_column(String(10), index=True)  # a period, or an ISO week
+    stage: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- broadcasts
+
+
+class BroadcastTopic(enum.StrEnum):
+    """The plan's two kinds of content (DOMAIN.md): focal topics and regular information."""
+
+    FOCAL = "focal"
+    REGULAR = "regular"
+
+
+class BroadcastStatus(enum.StrEnum):
+    """Where a broadcast stands. Only `sending` broadcasts have deliveries the outbox may send.
+
+    draft → pending_approval → approved → (scheduled →) sending → completed | stopped;
+    pending_approval → rejected; draft, pending_approval, approved, scheduled → cancelled.
+    """
+
+    DRAFT = "draft"  # being written; only its author works on it
+    PENDING_APPROVAL = "pending_approval"  # submitted; waits for a province admin other than the author
+    APPROVED = "approved"  # approved and not yet released: send now or schedule
+    REJECTED = "rejected"  # refused with a reason; terminal (the author writes a new one)
+    SCHEDULED = "scheduled"  # approved and due at send_at; the scheduler releases it then
+    SENDING = "sending"  # expanded into deliveries; the outbox works through them
+    COMPLETED = "completed"  # nothing left pending: each delivery sent, failed or unreachable; terminal
+    STOPPED = "stopped"  # stopped while sending: what was sent stays sent, the rest cancelled; terminal
+    CANCELLED = "cancelled"  # withdrawn before sending started; terminal
+
+
+class DeliveryStatus(enum.StrEnum):
+    """One message of a broadcast to one chat."""
+
+    PENDING = "pending"  # to send, now or at next_attempt_at; a worker holds it while claimed_until
+    SENT = "sent"  # the platform accepted it (message_id, sent_at)
+    FAILED = "failed"  # given up: rejected by the platform, or still failing after the attempt limit
+    UNREACHABLE = "unreachable"  # blocked, deactivated or kicked; the identity or chat is marked too
+    CANCELLED = "cancelled"  # the broadcast was stopped before this one was sent
+
+
+class LinkedChatKind(enum.StrEnum):
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+class LinkedChat(Base):
+    """A group or channel the bot sits in, optionally linked to a unit so broadcasts reach it.
+
+    A row appears when the bot is added (`active`) and stays when it is removed (`removed_at`),
+    so a unit's link survives the bot being re-added. A migrated group keeps its row, new id.
+    """
+
+    __tablename__ = "linked_chats"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    added_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship(lazy="selectin")
+
+
+class Broadcast(Base):
+    """Content pushed to an audience, approved by a second province admin before it goes out.
+
+    `audience` is the spec as JSON ({"units": [codes], "roles": [...], "include_linked_chats"}),
+    expanded into `Delivery` rows only when the broadcast is released. The media, if any, is
+    kept in the row (deferred), so a restart never loses what was approved. `version` grows on
+    every change: a scheduled job that carries an older version does nothing.
+    """
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status_send_at", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    media_name: Mapped[str | None] = mapped_column(String(200))
+    media: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    topic: Mapped[str] = mapped_column(String(12), default=BroadcastTopic.REGULAR)
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=BroadcastStatus.DRAFT)
+    version: Mapped[int] = mapped_column(default=0)
+    recipients: Mapped[int | None]  # deliveries created at release
+    submitted_at: Mapped[datetime | None]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None]
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    send_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    summary_sent_at: Mapped[datetime | None]  # when the author was told the figures
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One message of a broadcast to one chat: the outbox's unit of work and its ledger.
+
+    A worker claims a row by setting `claimed_until` (a lease) and `claimed_by`; if the worker
+    dies, the lease runs out and another worker takes the row again. Only messages in flight
+    at a crash can thus be sent twice. Deleting an identity (/forget) deletes its deliveries.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "platform", "chat_id"),
+        Index("ix_deliveries_claim", "status", "id"),
+        Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), index=True)
+    linked_chat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("linked_chats.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(24))  # reason class: transient, rejected, gone...
+    error_detail: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None]

@@ -237,7 +237,16 @@ async def _identities_with(session: AsyncSession, unit_ids: list[int], roles: tu
 async def reviewers_of(session: AsyncSession, unit: Unit) -> list[Identity]:
     """The admins of the nearest ancestor that has any; they hear of each submission."""
     ancestor_codes = unit.path.strip("/").split("/")[:-1]
-    for code in reversed(ancestor_codes):
+    return await _nearest_admins(session, ancestor_codes)
+
+
+async def admins_for(session: AsyncSession, unit: Unit) -> list[Identity]:
+    """The admins of `unit` itself, or of its nearest ancestor that has any."""
+    return await _nearest_admins(session, unit.path.strip("/").split("/"))
+
+
+async def _nearest_admins(session: AsyncSession, codes: list[str]) -> list[Identity]:
+    for code in reversed(codes):
         ancestor = (await session.execute(select(Unit).where(Unit.code == code))).scalar_one_or_none()
         if ancestor is None:
             continue

@@ -1,0 +1,19 @@
+"""Insert-if-absent, the one primitive behind every "exactly once" in KetNoi.
+
+SQLite and PostgreSQL spell it differently (`INSERT ... ON CONFLICT DO NOTHING` exists in both
+dialects of SQLAlchemy, but under different modules); this hides the difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_if_absent(session: AsyncSession, model: type, **values: Any) -> bool:
+    """Insert one row; False (and no error) when a unique key already holds it."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    result = await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

@@ -1,0 +1,50 @@
+"""/tiendo and /xuat for admins, after a commune has filed."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+
+from tests.handlers.test_reports import NOV_10, fill_month
+
+
+async def file_november(officer, clock) -> None:
+    clock.now = NOV_10
+    await officer.send("/baocao")
+    await officer.choose(officer.last.replies[0].choices[1].label)
+    await fill_month(officer, sessions="12")
+    await officer.choose("Gửi báo cáo")
+
+
+async def test_progress_shows_rates_totals_and_a_chart(officer, admin, clock):
+    await file_november(officer, clock)
+    await admin.send("/tiendo")
+    labels = [c.label for c in admin.last.replies[0].choices]
+    assert "Tháng 11/2026" in labels and "Quý IV/2026" in labels
+    await admin.choose("Tháng 11/2026")
+    text, chart = admin.last.replies
+    assert "1/124" in text.text
+    assert "12" in text.text  # the commune's 12 sessions in the totals
+    assert chart.photo is not None and chart.photo.data.startswith(b"\x89PNG")
+
+
+async def test_export_sends_an_excel_file_whose_totals_match(officer, admin, clock):
+    await file_november(officer, clock)
+    await admin.send("/xuat 2026-11")
+    (reply,) = admin.last.replies
+    assert reply.document is not None and reply.document.file_name == "bao-cao-86-2026-11.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(reply.document.data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body, totals = rows[0], rows[1:-1], rows[-1]
+    assert header[0] == "Mã đơn vị" and len(body) == 124
+    column = header.index("Số buổi tuyên truyền")
+    cell = lambda row: row[column] if len(row) > column else None  # noqa: E731 (empty cells are not stored)
+    assert cell(totals) == sum(cell(row) or 0 for row in body) == 12
+
+
+async def test_officers_cannot_see_progress_and_bad_periods_are_explained(officer, admin):
+    await officer.send("/tiendo")
+    assert "chỉ dành cho" in officer.text
+    await admin.send("/xuat thang-muoi")
+    assert "không phải là một kỳ báo cáo" in admin.text
