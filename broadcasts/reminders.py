@@ -72,7 +72,7 @@ class Reminders:
         for item in items:
             if item.kind == REMIND:
                 text = self._remind_text(item, names[item.unit_id], now)
-                button = (Choice(REPORT_BUTTON, REMINDER["button"]),)
+                button = (Choice(f"{REPORT_BUTTON} {item.period_key}", REMINDER["button"]),)
                 out += [_to(i, text, button) for i in officers.get(item.unit_id, ())]
             elif item.kind == ESCALATE:
                 unit = await session.get(Unit, item.unit_id)

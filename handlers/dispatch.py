@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -117,7 +117,9 @@ class Dispatcher:
         if inc.choice is not None and inc.choice.count(":") >= 2:
             prefix, _, argument = inc.choice.rpartition(":")
             if prefix == COMMAND_BUTTON:  # a button that runs a command, e.g. on a reminder
-                return await self._command(ctx, argument)
+                word, *args = argument.split()
+                ctx.incoming = replace(inc, command=word, args=tuple(args), choice=None)
+                return await self._command(ctx, word)
             if prefix in self.actions:
                 return await self._action(ctx, self.actions[prefix], argument)
         conv, expired = await self.engine.current(ctx)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import account, invite, progress, report, review, start, texts
+from handlers import account, deadlines, invite, progress, report, review, start, texts
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
 from handlers.flow import Context, Flow, FlowEngine, HandlerConfig
@@ -40,6 +40,7 @@ def build_catalogue() -> Catalogue:
             Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True),
             Command("help", "trogiup", EVERYONE, account.help_command, D["help"]),
             Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True),
+            Command("deadlines", "hannop", FILERS | ADMINS, deadlines.deadlines_command, D["deadlines"]),
             Command("progress", "tiendo", ADMINS, progress.progress_command, D["progress"], manages_flow=True),
             Command("export", "xuat", ADMINS, progress.export_command, D["export"], manages_flow=True),
             Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True),

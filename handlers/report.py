@@ -238,12 +238,26 @@ async def report_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     form = reports.current_form()
     answers: dict[str, Any] = {"_unit_id": unit.id, "_periods": choices}
     returned = [key for key, r in states.items() if r is not None and r.status == ReportStatus.RETURNED]
-    if len(open_periods) > 1 and not returned:
+    # `/baocao 2026-11` (or a reminder's button) names the period; a returned report comes first.
+    target = _asked_period(ctx, open_periods) or next(iter(returned), None)
+    if target is None and len(open_periods) > 1:
         return await engine.start(ctx, f"report:{form.id}:{form.version}", answers, at_step="period")
-    route = await enter_period(ctx, answers, returned[0] if returned else open_periods[0].period.key)
+    route = await enter_period(ctx, answers, target or open_periods[0].period.key)
     report = await load_report(ctx, answers)
     flow = f"report:{report.form_id}:{report.form_version}"
     return await engine.start(ctx, flow, answers, at_step=route.step, notice=route.notice)
+
+
+def _asked_period(ctx: Context, open_periods) -> str | None:
+    if not ctx.incoming.args:
+        return None
+    try:
+        key = Period.parse(ctx.incoming.args[0]).key
+    except ValueError:
+        raise UserFacingError("bad_period", text=ctx.incoming.args[0][:20]) from None
+    if key not in {o.period.key for o in open_periods}:
+        raise UserFacingError("period_not_open", label=Period.parse(key).label)
+    return key
 
 
 def _state_note(report: Report | None) -> str:

@@ -62,3 +62,19 @@ PROGRESS = {
     "export_caption": "Báo cáo {label} – {unit}: {rows} đơn vị.",
     "chart_caption": "Tiến độ nộp báo cáo {label} – {unit}",
 }
+
+DEADLINES = {
+    "title_unit": "Hạn nộp báo cáo của {unit}:",
+    "line_unit": "- {label}: hạn {deadline} – {state}",
+    "title_admin": "Hạn nộp báo cáo các đơn vị thuộc {unit}:",
+    "line_admin": "- {label}: hạn {deadline} – đã nộp {submitted}/{expected}, chưa nộp {missing}",
+    "none": "Hiện không có kỳ báo cáo nào đang mở.",
+    "states": {
+        None: "chưa làm",
+        "draft": "đang làm, chưa gửi",
+        "submitted": "đã gửi",
+        "returned": "bị trả lại, cần sửa và gửi lại",
+        "accepted": "đã được chấp nhận",
+    },
+    "overdue": " (đã quá hạn)",
+}

@@ -28,6 +28,7 @@ ERRORS = {
     "message_too_long": "Tin nhắn quá dài ({length} ký tự). Bạn vui lòng gửi ngắn hơn {maximum} ký tự.",
     "no_units": "Hệ thống chưa có danh sách đơn vị. Bạn vui lòng báo quản trị viên.",
     "not_officer": "Chỉ cán bộ của đơn vị mới gửi được báo cáo. Nếu bạn là cán bộ, hãy xin quản trị viên một mã mời.",
+    "period_not_open": "Kỳ {label} hiện không mở để nộp báo cáo. Gõ /hannop để xem các kỳ đang mở.",
     "no_open_period": "Hiện không có kỳ báo cáo nào đang mở cho đơn vị của bạn.",
     "report_locked": "Báo cáo kỳ này đã gửi và đã quá hạn nên không sửa được nữa. Nếu cần sửa, bạn vui lòng đề nghị cấp trên trả lại báo cáo.",
     "report_accepted": "Báo cáo kỳ này đã được cấp trên chấp nhận nên không sửa được nữa.",
@@ -135,6 +136,7 @@ COMMANDS = {
     "back": "Quay lại bước trước",
     "invite": "Tạo mã mời cán bộ, hội viên",
     "report": "Làm báo cáo tháng, quý, 6 tháng, năm",
+    "deadlines": "Xem hạn nộp báo cáo",
     "progress": "Xem tiến độ nộp báo cáo của các đơn vị",
     "export": "Xuất báo cáo ra tệp Excel",
 }

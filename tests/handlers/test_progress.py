@@ -48,3 +48,16 @@ async def test_officers_cannot_see_progress_and_bad_periods_are_explained(office
     assert "chỉ dành cho" in officer.text
     await admin.send("/xuat thang-muoi")
     assert "không phải là một kỳ báo cáo" in admin.text
+
+
+async def test_deadlines_for_an_officer_and_for_the_province(officer, admin, clock):
+    clock.now = NOV_10
+    await officer.send("/hannop")
+    assert "Hạn nộp báo cáo của Xã Cái Nhum:" in officer.text
+    assert "- Tháng 10/2026: hạn 23:59 ngày 18/10/2026 – chưa làm (đã quá hạn)" in officer.text
+    assert "- Tháng 11/2026: hạn 23:59 ngày 18/11/2026 – chưa làm" in officer.text
+    await file_november(officer, clock)
+    await officer.send("/hannop")
+    assert "- Tháng 11/2026: hạn 23:59 ngày 18/11/2026 – đã gửi" in officer.text
+    await admin.send("/hannop")
+    assert "- Tháng 11/2026: hạn 23:59 ngày 18/11/2026 – đã nộp 1/124, chưa nộp 123" in admin.text

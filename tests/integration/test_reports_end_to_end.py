@@ -79,3 +79,26 @@ async def test_officer_files_across_a_restart_and_fixes_a_returned_report(
         report = (await session.execute(select(Report))).scalar_one()
     assert report.status == "accepted" and report.late is False
     assert report.answers["criticisms"] == 2 and len(report.answers["photos"]) == 1
+
+
+async def test_the_scheduler_reminds_the_officer_whose_button_starts_the_report(
+    emulator, start_app, seeded, session_factory, clock
+):
+    from bot.scheduler import REMINDERS_JOB
+
+    clock.now = datetime(2026, 11, 15, 1, 30, tzinfo=UTC)  # 08:30 in Vietnam, 3 days before the deadline
+    await add_officer(session_factory, clock)
+    emulator.add_user(OFFICER, "Bình", last_name="Trần Thị")
+    officer = TelegramUser(emulator, OFFICER)
+    app = await start_app()
+    assert app.scheduler.scheduler.get_job(REMINDERS_JOB) is not None
+
+    await app.scheduler.run_now(REMINDERS_JOB)
+    october, november = officer.new_messages()
+    assert "Báo cáo Tháng 10/2026 của Xã Cái Nhum đã quá hạn" in october["text"]  # still open, late
+    assert "báo cáo Tháng 11/2026 của Xã Cái Nhum cần nộp trước 23:59 ngày 18/11/2026 (còn 3 ngày)" in november["text"]
+    started = await officer.press("Làm báo cáo ngay")
+    assert "Câu 1/10" in started[-1]["text"]
+
+    await app.scheduler.run_now(REMINDERS_JOB)  # the same stage again: nothing new
+    assert officer.new_messages() == []
