@@ -8,11 +8,15 @@ web chat on http://127.0.0.1:8080 where anyone can talk to the bot as one of tho
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import KetNoiApp
@@ -20,8 +24,11 @@ from bot.clock import utc_now
 from bot.emulator.telegram import TelegramEmulator
 from bot.logs import setup_logging
 from bot.services import people, units
+from bot.services.periods import Period, PeriodKind, Schedule
 from bot.settings import Settings
 from handlers import texts
+from handlers.forms import current_form
+from storage.models import Report, ReportStatus, Unit
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,38 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
                 now=now,
             )
             await people.grant_role(session, person, unit, persona.role, granted_by=None, now=now)
+        await seed_last_month(session, now)
+
+
+async def seed_last_month(session: AsyncSession, now) -> None:
+    """Last month's reports from most communes, so /tiendo, /xuat and /hannop have data to show.
+
+    Deterministic (seeded) and only once; the demo officers' own communes are left for them.
+    """
+    period = Period.containing(PeriodKind.MONTH, now.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()).previous()
+    if await session.scalar(select(Report.id).where(Report.period_key == period.key).limit(1)):
+        return
+    form = current_form()
+    deadline = Schedule.load().deadline(period, "commune")
+    rng = random.Random(period.key)
+    own = {p.unit_code for p in PERSONAS}
+    communes = (await session.scalars(select(Unit).where(Unit.level == 1).order_by(Unit.code))).all()
+    for unit in communes:
+        draw = rng.random()
+        if unit.code in own or draw > 0.85:
+            continue
+        late = draw > 0.75
+        answers = {q.key: rng.randint(0, 40) * (50 if q.key == "attendance" else 1) for q in form.questions
+                   if q.summable}
+        answers |= {"topics": ["kl21", "mttq"], "channels": ["hop", "zalo"], "difficulties": None,
+                    "sentiment": "Nhân dân đồng tình, phấn khởi.", "photos": []}
+        sent = deadline + timedelta(days=2) if late else deadline - timedelta(days=rng.randint(1, 5))
+        session.add(Report(
+            unit_id=unit.id, period_kind=period.kind, period_key=period.key, form_id=form.id,
+            form_version=form.version, status=ReportStatus.SUBMITTED, answers=answers,
+            submitted_answers=answers, deadline=deadline, late=late, submitted_at=sent,
+            revision=1, created_at=now, updated_at=now,
+        ))
 
 
 async def _personas(request: web.Request) -> web.Response:

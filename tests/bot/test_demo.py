@@ -64,3 +64,24 @@ async def test_a_newcomer_registers_in_the_demo_with_an_invite_and_sees_help(tmp
     finally:
         await app.stop()
         await emulator.stop()
+
+
+async def test_the_demo_province_has_last_months_reports_to_look_at(tmp_path):
+    from sqlalchemy import func, select
+
+    from storage.models import Report
+
+    port = free_port()
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", web_port=port)
+    app, emulator = await start_demo(settings)
+    try:
+        from bot.demo import seed
+
+        await seed(app.session_factory)  # a second start seeds nothing twice
+        async with app.session_factory() as session:
+            reports = await session.scalar(select(func.count()).select_from(Report))
+            periods = await session.scalar(select(func.count(func.distinct(Report.period_key))))
+        assert 80 < reports < 124 and periods == 1
+    finally:
+        await app.stop()
+        await emulator.stop()
