@@ -18,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import Clock, utc_now
 from bot.logs import install_redaction, uninstall_redaction
-from bot.scheduler import REMINDERS_JOB, Scheduler
+from bot.scheduler import ISSUES_JOB, REMINDERS_JOB, Scheduler
+from bot.services.feedback import load_config as load_feedback_config
 from bot.services.people import Actor
 from bot.services.periods import Schedule
 from bot.services.reminders import ReminderPolicy
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, WebServer, build_web_app
+from broadcasts.issue_alerts import IssueAlerts
 from broadcasts.reminders import Reminders
 from handlers.dispatch import Dispatcher, Response
 from handlers.flow import HandlerConfig
@@ -48,6 +50,7 @@ class KetNoiApp:
     web: WebServer = field(init=False)
     telegram: TelegramChannel | None = field(init=False, default=None)
     reminders: Reminders = field(init=False)
+    issue_alerts: IssueAlerts = field(init=False)
     scheduler: Scheduler = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +72,11 @@ class KetNoiApp:
         )
         self.scheduler = Scheduler(s.tz_name)
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
+        self.issue_alerts = IssueAlerts(
+            self.session_factory, self.notify, self.clock,
+            timedelta(minutes=load_feedback_config().urgent_ack_minutes),
+        )
+        self.scheduler.every(ISSUES_JOB, s.reminder_tick_minutes, self.issue_alerts.tick)
         web_app = build_web_app()
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(

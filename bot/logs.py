@@ -77,5 +77,14 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    quiet_noisy_loggers()
+
+
+NOISY = ("httpx", "httpcore", "aiohttp.access", "aiosqlite", "sqlalchemy.engine", "telegram.ext.ExtBot")
+
+
+def quiet_noisy_loggers() -> None:
+    """Libraries that log request URLs or SQL parameters (which hold chat ids) stay at WARNING,
+    whatever LOG_LEVEL is: personal data must not end up in logs, not even in debug logs."""
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)

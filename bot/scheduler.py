@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 REMINDERS_JOB = "reminders-tick"
+ISSUES_JOB = "urgent-issues-tick"
 
 
 class Scheduler:

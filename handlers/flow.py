@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.feedback import SenderLimit, load_config
 from bot.services.people import Actor
 from bot.services.periods import Schedule
 from handlers import texts
@@ -37,6 +38,7 @@ class HandlerConfig:
     tz_name: str = "Asia/Ho_Chi_Minh"
     max_text_length: int = 4000
     schedule: Schedule = field(default_factory=Schedule.load)
+    feedback_limit: SenderLimit = field(default_factory=lambda: SenderLimit(load_config().per_person_per_hour))
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Flow:
     steps: tuple[Step, ...]
     finish: Finish
     on_answer: OnAnswer | None = None  # may save the answer elsewhere and choose the next step
+    ephemeral: bool = False  # the conversation row is deleted when the flow ends
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -137,8 +140,7 @@ class FlowEngine:
         if conv is None:
             return None, False
         if conv.expires_at <= ctx.now or conv.flow not in self.flows:
-            conv.status = ConversationStatus.EXPIRED
-            conv.updated_at = ctx.now
+            await self._close(ctx, conv, ConversationStatus.EXPIRED)
             return None, True
         return conv, False
 
@@ -156,8 +158,7 @@ class FlowEngine:
         replies: list[Outgoing] = []
         existing, _ = await self.current(ctx)
         if existing is not None:
-            existing.status = ConversationStatus.CANCELLED
-            existing.updated_at = ctx.now
+            await self._close(ctx, existing, ConversationStatus.CANCELLED)
             replies.append(Outgoing(texts.FLOW["replaced"]))
         answers = dict(answers or {})
         first = flow.step(at_step) if at_step else flow.next_step(answers, None)
@@ -206,9 +207,9 @@ class FlowEngine:
         else:
             following = flow.next_step(answers, step.name)
         if following is None:
-            conv.status = ConversationStatus.COMPLETED
+            await self._close(ctx, conv, ConversationStatus.COMPLETED)
             await ctx.session.flush()
-            return await flow.finish(ctx, dict(conv.answers))
+            return await flow.finish(ctx, answers)
         conv.history = [*conv.history, step.name]
         conv.step = following.name
         return [await self.prompt(ctx, conv, prefix=route.notice if route else None)]
@@ -228,9 +229,23 @@ class FlowEngine:
         return [await self.prompt(ctx, conv, prefix=texts.FLOW["back"])]
 
     async def cancel(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
-        conv.status = ConversationStatus.CANCELLED
-        conv.updated_at = ctx.now
+        await self._close(ctx, conv, ConversationStatus.CANCELLED)
         return [Outgoing(texts.FLOW["cancelled"])]
+
+    async def _close(self, ctx: Context, conv: Conversation, status: ConversationStatus) -> None:
+        """End a conversation: its answers are not kept (they live on in what the flow saved).
+
+        An `ephemeral` flow (anonymous feedback) leaves no row at all, so not even the time a
+        person finished it can be matched with what was submitted.
+        """
+        flow = self.flows.get(conv.flow)
+        if flow is not None and flow.ephemeral:
+            await ctx.session.delete(conv)
+            return
+        conv.status = status
+        conv.answers = {}
+        conv.history = []
+        conv.updated_at = ctx.now
 
     async def prompt(
         self,

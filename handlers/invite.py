@@ -11,16 +11,15 @@ from typing import Any
 import segno
 from sqlalchemy import select
 
-from bot.services import invites, units
+from bot.services import invites
 from bot.services.people import ADMIN_ROLES
 from handlers import texts
-from handlers.answers import InvalidAnswer, OneOf
+from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.formatting import local_time
-from handlers.io import Choice, Incoming, Outgoing, Photo
+from handlers.io import Choice, Outgoing, Photo
+from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
 from storage.models import Role, Unit
-
-UNIT_PREFIX = "unit:"
 
 
 def deep_link(bot_username: str, code: str) -> str:
@@ -39,35 +38,6 @@ def _role_choices(answers: dict[str, Any]) -> list[Choice]:
 
 def _unit_choices(answers: dict[str, Any]) -> list[Choice]:
     return [Choice(UNIT_PREFIX + code, name) for code, name in answers["_units"]]
-
-
-class UnitAnswer:
-    """A unit inside the admin's subtree, by button, GSO code or part of its name."""
-
-    def options(self, answers: dict[str, Any]) -> tuple[Choice, ...]:
-        return tuple(_unit_choices(answers))
-
-    async def parse(self, incoming: Incoming, answers: dict[str, Any], ctx: Context) -> str:
-        admin_units = ctx.actor.units_with(*ADMIN_ROLES)
-        query = incoming.choice or (incoming.text or "").strip()
-        if not query:
-            raise InvalidAnswer("empty")
-        if query.startswith(UNIT_PREFIX):
-            query = query.removeprefix(UNIT_PREFIX)
-        found: dict[int, Unit] = {}
-        for own in admin_units:
-            for unit in await units.search_units(ctx.session, own, query):
-                found[unit.id] = unit
-        matches = [u for u in found.values() if answers["role"] in invites.grantable_roles(ctx.actor, u)]
-        exact = [u for u in matches if u.code == query]
-        if exact:
-            return exact[0].code
-        if len(matches) == 1:
-            return matches[0].code
-        if not matches:
-            raise InvalidAnswer("unit_not_found", text=query[:60])
-        choices = [Choice(UNIT_PREFIX + u.code, u.name) for u in matches[:8]]
-        raise InvalidAnswer("unit_ambiguous", choices=choices, text=query[:60])
 
 
 async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
@@ -107,7 +77,11 @@ INVITE = Flow(
         Step(
             "unit",
             texts.INVITE["ask_unit"],
-            UnitAnswer(),
+            UnitAnswer(
+                lambda ctx, answers: ctx.actor.units_with(*ADMIN_ROLES),
+                accept=lambda ctx, answers, unit: answers["role"] in invites.grantable_roles(ctx.actor, unit),
+                offered=_unit_choices,
+            ),
             when=lambda a: a.get("role") != Role.PROVINCE_ADMIN,
         ),
     ),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import account, deadlines, invite, progress, report, review, start, texts
+from handlers import account, deadlines, feedback, invite, progress, report, review, start, texts
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
 from handlers.flow import Context, Flow, FlowEngine, HandlerConfig
@@ -40,6 +40,10 @@ def build_catalogue() -> Catalogue:
             Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True),
             Command("help", "trogiup", EVERYONE, account.help_command, D["help"]),
             Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True),
+            Command("feedback", "phananh", EVERYONE, feedback.feedback_command, D["feedback"], manages_flow=True),
+            Command("observe", "ghinhan", FILERS, feedback.observe_command, D["observe"], manages_flow=True),
+            Command("urgent", "khancap", FILERS, feedback.urgent_command, D["urgent"], manages_flow=True),
+            Command("sentiment", "duluan", ADMINS, feedback.sentiment_command, D["sentiment"]),
             Command("deadlines", "hannop", FILERS | ADMINS, deadlines.deadlines_command, D["deadlines"]),
             Command("progress", "tiendo", ADMINS, progress.progress_command, D["progress"], manages_flow=True),
             Command("export", "xuat", ADMINS, progress.export_command, D["export"], manages_flow=True),
@@ -54,6 +58,7 @@ def build_catalogue() -> Catalogue:
 
 def build_flows() -> list[Flow]:
     return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
+            feedback.FEEDBACK, feedback.OBSERVE, feedback.URGENT, feedback.REPLY,
             *report.report_flows()]
 
 
@@ -62,5 +67,5 @@ def build_dispatcher(
 ) -> Dispatcher:
     """Everything the chat knows, wired together (used by the app and by tests alike)."""
     return Dispatcher(
-        session_factory, FlowEngine(build_flows()), build_catalogue(), config, clock, actions=dict(review.ACTIONS)
+        session_factory, FlowEngine(build_flows()), build_catalogue(), config, clock, actions={**review.ACTIONS, **feedback.ACTIONS}
     )

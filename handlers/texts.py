@@ -36,6 +36,8 @@ ERRORS = {
     "report_not_submitted": "Báo cáo này không ở trạng thái chờ duyệt (có thể đã được người khác duyệt).",
     "report_gone": "Không tìm thấy báo cáo này.",
     "bad_period": "“{text}” không phải là một kỳ báo cáo. Ví dụ: 2026-10 (tháng), 2026-Q4 (quý), 2026-H2 (6 tháng), 2026 (năm).",
+    "feedback_rate": "Bạn đã gửi {count} ý kiến trong một giờ qua. Bạn vui lòng thử lại sau ít phút nhé.",
+    "issue_already": "Vụ việc này đã được cập nhật trước đó.",
     "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
     "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
 }
@@ -137,6 +139,10 @@ COMMANDS = {
     "invite": "Tạo mã mời cán bộ, hội viên",
     "report": "Làm báo cáo tháng, quý, 6 tháng, năm",
     "deadlines": "Xem hạn nộp báo cáo",
+    "feedback": "Gửi ý kiến, phản ánh (có thể ẩn danh)",
+    "observe": "Ghi nhận tình hình dư luận ở địa bàn",
+    "urgent": "Báo cáo vụ việc khẩn lên tỉnh",
+    "sentiment": "Xem tổng hợp tình hình dư luận",
     "progress": "Xem tiến độ nộp báo cáo của các đơn vị",
     "export": "Xuất báo cáo ra tệp Excel",
 }

@@ -97,6 +97,8 @@ class Person(Base):
     full_name: Mapped[str | None] = mapped_column(String(120))
     consent_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    # Where broadcasts go for someone with identities on both platforms (None: the first one).
+    preferred_platform: Mapped[str | None] = mapped_column(String(16))
 
     identities: Mapped[list[Identity]] = relationship(back_populates="person", cascade="all, delete-orphan")
     roles: Mapped[list[RoleAssignment]] = relationship(
@@ -405,3 +407,104 @@ class Delivery(Base):
     error_detail: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
+
+
+class LinkCode(Base):
+    """A one-time code that links a second platform's account to an existing person."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Feedback(Base):
+    """What a member or citizen wrote in (phản ánh, kiến nghị).
+
+    Anonymous feedback has no `person_id` and nothing else that leads back to its sender.
+    """
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    tone: Mapped[str | None] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    photos: Mapped[list[Any]] = mapped_column(default=list)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="new")  # new | seen | escalated
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Observation(Base):
+    """Public mood an officer saw in their area (nắm tình hình tư tưởng, dư luận)."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(40))
+    tone: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    people_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class UrgentIssue(Base):
+    """A ticket for an emergent problem: open → acknowledged → resolved, re-alerted if ignored."""
+
+    __tablename__ = "urgent_issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(14), default="open", index=True)
+    created_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    alerts: Mapped[int] = mapped_column(default=0)
+    last_alert_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship(lazy="selectin")
+
+
+class Poll(Base):
+    """A quick question with 2–6 options, sent like a broadcast (and approved like one)."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[Any]] = mapped_column()
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft | open | closed
+    created_at: Mapped[datetime]
+    closes_at: Mapped[datetime | None]
+
+
+class PollVote(Base):
+    """One vote per person and poll; changing it updates the row."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    option: Mapped[int] = mapped_column()
+    voted_at: Mapped[datetime]

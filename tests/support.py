@@ -9,6 +9,8 @@ from itertools import count
 from handlers.dispatch import Dispatcher, Response
 from handlers.io import Incoming, Outgoing
 
+UPDATE_IDS = count(1)
+
 
 @dataclass
 class FakeClock:
@@ -30,7 +32,7 @@ class ChatUser:
     dispatcher: Dispatcher
     user_id: str
     platform: str = "telegram"
-    updates: count = field(default_factory=lambda: count(1))
+    updates: count = field(default_factory=lambda: UPDATE_IDS)
     last: Response = field(default_factory=Response)
 
     async def send(self, text: str | None = None, *, choice: str | None = None, update_id: str | None = None,
@@ -47,7 +49,7 @@ class ChatUser:
             command=command,
             args=args,
             choice=choice,
-            update_id=update_id or f"{self.user_id}-{next(self.updates)}",
+            update_id=update_id or f"u{next(self.updates)}",  # like Telegram: ids say nothing of the user
             **extra,
         )
         self.last = await self.dispatcher.handle(incoming)

@@ -50,7 +50,7 @@ async def test_invite_join_restart_mid_flow_and_continue(emulator, start_app, se
     help_text = newcomer.text(await newcomer.say("/help"))
     assert "/toi" in help_text and "/moi" not in help_text
     menu = {c["command"] for c in emulator.commands_for({"type": "chat", "chat_id": NEWCOMER})}
-    assert menu == {"batdau", "trogiup", "baocao", "hannop", "toi", "xoadulieu", "quaylai", "huy"}
+    assert menu == {"batdau", "trogiup", "phananh", "baocao", "ghinhan", "khancap", "hannop", "toi", "xoadulieu", "quaylai", "huy"}
     admin_menu = {c["command"] for c in emulator.commands_for(None)}
     assert "moi" not in admin_menu and "batdau" in admin_menu  # the default menu is a stranger's
 

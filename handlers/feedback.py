@@ -1,0 +1,321 @@
+"""/phananh (feedback), /ghinhan (observations), /khancap (urgent issues), /duluan (summary).
+
+Feedback is open to anyone, registered or not, with consent first and an anonymous option
+that leaves no trace of the sender (the conversation itself is deleted when it ends).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services import audit, reports
+from bot.services import feedback as service
+from bot.services.errors import UserFacingError
+from bot.services.people import ADMIN_ROLES
+from bot.services.periods import Period, PeriodKind
+from bot.services.reports import admins_for
+from bot.services.sentiment import summarize
+from handlers import feedback_texts as t
+from handlers.answers import Number, OneOf, Text
+from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.formatting import local_time
+from handlers.forms import Question
+from handlers.io import Choice, Outgoing
+from handlers.questions import SKIP, QuestionAnswer
+from handlers.texts import ERRORS
+from handlers.unit_answer import UnitAnswer
+from storage.models import Feedback, Identity, Unit, UrgentIssue
+
+CONFIG = service.load_config()
+NAMED, ANONYMOUS, NO = "named", "anonymous", "no"
+PHOTOS = Question(key="photos", type="photos", prompt="", label="", optional=True, max_items=CONFIG.max_photos)
+TONE_CHOICES = (*CONFIG.tones, Choice(SKIP, "Bỏ qua"))
+
+
+def sender_key(ctx: Context) -> str:
+    return f"{ctx.incoming.platform}:{ctx.incoming.user_id}"
+
+
+def _mode_choices(answers: dict[str, Any]) -> list[Choice]:
+    choices = [Choice(ANONYMOUS, t.FEEDBACK["anonymous"]), Choice(NO, t.FEEDBACK["no"])]
+    if answers.get("_registered"):
+        choices.insert(0, Choice(NAMED, t.FEEDBACK["named"]))
+    return choices
+
+
+def _mode_prompt(ctx: Context, answers: dict[str, Any]) -> str:
+    note = "" if answers.get("_registered") else "\n\n" + t.FEEDBACK["anonymous_only"]
+    return t.FEEDBACK["consent"] + note
+
+
+async def _roots(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
+    return list((await ctx.session.execute(select(Unit).where(Unit.parent_id.is_(None)))).scalars())
+
+
+def _sending(answers: dict[str, Any]) -> bool:
+    return answers.get("mode") in (NAMED, ANONYMOUS)
+
+
+async def _finish_feedback(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    if not _sending(answers):
+        return [Outgoing(t.FEEDBACK["declined"])]
+    if not ctx.config.feedback_limit.allow(sender_key(ctx)):
+        return [Outgoing(_rate_message())]
+    code = answers.get("_unit") or answers["place"]
+    unit = (await ctx.session.execute(select(Unit).where(Unit.code == code))).scalar_one()
+    anonymous = answers["mode"] == ANONYMOUS
+    tone = answers.get("tone")
+    item = await service.submit_feedback(
+        ctx.session, unit=unit, category=answers["category"], tone=None if tone == SKIP else tone,
+        text=answers["text"], photos=answers.get("q:photos") or [],
+        person_id=None if anonymous else ctx.actor.person.id, now=ctx.now,
+    )
+    await _tell_admins(ctx, item, unit, anonymous)
+    key = "thanks_anonymous" if anonymous else "thanks"
+    return [Outgoing(t.FEEDBACK[key].format(reference=item.reference))]
+
+
+def _rate_message() -> str:
+    return ERRORS["feedback_rate"].format(count=CONFIG.per_person_per_hour)
+
+
+async def _tell_admins(ctx: Context, item: Feedback, unit: Unit, anonymous: bool) -> None:
+    text = t.FEEDBACK["notice"].format(
+        reference=item.reference, unit=unit.name, category=CONFIG.category_label(item.category),
+        tone=CONFIG.tone_label(item.tone), text=item.text,
+        sender=t.FEEDBACK["sender_anonymous" if anonymous else "sender_named"],
+    )
+    button = (Choice(f"fb:urgent:{item.id}", t.FEEDBACK["to_urgent"]),)
+    for identity in await admins_for(ctx.session, unit):
+        ctx.notices.append(Outgoing(text, choices=button, chat_id=identity.chat_id, platform=identity.platform))
+
+
+FEEDBACK = Flow(
+    name="feedback",
+    steps=(
+        Step("mode", _mode_prompt, OneOf(_mode_choices)),
+        Step("category", t.FEEDBACK["ask_category"], OneOf(CONFIG.categories), when=_sending),
+        Step("place", t.FEEDBACK["ask_place"], UnitAnswer(_roots), when=lambda a: _sending(a) and not a.get("_unit")),
+        Step("text", t.FEEDBACK["ask_text"].format(maximum=CONFIG.text_max_length),
+             Text(maximum=CONFIG.text_max_length, minimum=3), when=_sending),
+        Step("q:photos", t.FEEDBACK["ask_photo"].format(maximum=CONFIG.max_photos), QuestionAnswer(PHOTOS),
+             when=_sending),
+        Step("tone", t.FEEDBACK["ask_tone"], OneOf(TONE_CHOICES), when=_sending),
+    ),
+    finish=_finish_feedback,
+    ephemeral=True,
+)
+
+
+async def feedback_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    if ctx.config.feedback_limit.full(sender_key(ctx)):
+        return [Outgoing(_rate_message())]
+    home = [a.unit for a in ctx.actor.roles if a.unit.parent_id is not None]
+    answers = {"_registered": ctx.actor.registered, "_unit": home[0].code if home else None}
+    return await engine.start(ctx, FEEDBACK.name, answers)
+
+
+# --------------------------------------------------------------------------- officers' observations
+
+async def _finish_observation(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    unit = (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    await service.record_observation(
+        ctx.session, ctx.actor, unit, category=answers["category"], tone=answers["tone"],
+        text=answers["text"], people_count=answers["count"], now=ctx.now,
+    )
+    return [Outgoing(t.OBSERVE["saved"].format(unit=unit.name))]
+
+
+OBSERVE = Flow(
+    name="observe",
+    steps=(
+        Step("category", t.OBSERVE["ask_category"], OneOf(CONFIG.categories)),
+        Step("tone", t.OBSERVE["ask_tone"], OneOf(CONFIG.tones)),
+        Step("text", t.OBSERVE["ask_text"].format(maximum=CONFIG.text_max_length),
+             Text(maximum=CONFIG.text_max_length, minimum=3)),
+        Step("count", t.OBSERVE["ask_count"], Number(0, 10_000_000)),
+    ),
+    finish=_finish_observation,
+)
+
+
+def _officer_unit(ctx: Context) -> Unit:
+    units = reports.filing_units(ctx.actor)
+    if not units:
+        raise UserFacingError("not_officer")
+    return units[0]
+
+
+async def observe_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    return await engine.start(ctx, OBSERVE.name, {"_unit_id": _officer_unit(ctx).id})
+
+
+# --------------------------------------------------------------------------- urgent issues
+
+async def _finish_urgent(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    if answers.get("confirm") != "send":
+        return [Outgoing(t.FEEDBACK["declined"])]
+    unit = (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    issue = await service.raise_issue(
+        ctx.session, ctx.actor, unit, category=answers["category"], text=answers["text"], now=ctx.now,
+        feedback_id=answers.get("_feedback_id"),
+    )
+    reporter = ctx.actor.person.full_name or t.URGENT["someone"]
+    text = t.URGENT["alert"].format(
+        reference=issue.reference, unit=unit.name, category=CONFIG.category_label(issue.category),
+        reporter=reporter, text=issue.text,
+    )
+    for identity in await service.alert_recipients(ctx.session, unit):
+        ctx.notices.append(issue_alert(identity, issue, text))
+    return [Outgoing(t.URGENT["raised"].format(reference=issue.reference))]
+
+
+def issue_alert(identity: Identity, issue: UrgentIssue, text: str) -> Outgoing:
+    choices = (
+        Choice(f"ui:ack:{issue.id}", t.URGENT["ack"]),
+        Choice(f"ui:reply:{issue.id}", t.URGENT["reply"]),
+        Choice(f"ui:done:{issue.id}", t.URGENT["resolve"]),
+    )
+    return Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform)
+
+
+URGENT = Flow(
+    name="urgent",
+    steps=(
+        Step("category", t.URGENT["ask_category"], OneOf(CONFIG.categories), when=lambda a: "category" not in a),
+        Step("text", t.URGENT["ask_text"].format(maximum=CONFIG.text_max_length),
+             Text(maximum=CONFIG.text_max_length, minimum=5), when=lambda a: "text" not in a),
+        Step("confirm", t.URGENT["ask_confirm"],
+             OneOf((Choice("send", t.URGENT["send"]), Choice("no", t.FEEDBACK["no"])))),
+    ),
+    finish=_finish_urgent,
+)
+
+
+async def urgent_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    return await engine.start(ctx, URGENT.name, {"_unit_id": _officer_unit(ctx).id})
+
+
+async def urgent_from_feedback(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    """An admin turns a piece of feedback into an urgent issue (its text and place carried over)."""
+    item = (await ctx.session.execute(select(Feedback).where(Feedback.id == int(argument)))).scalar_one_or_none()
+    if item is None or not ctx.actor.units_with(*ADMIN_ROLES):
+        raise UserFacingError("not_allowed")
+    answers = {"_unit_id": item.unit_id, "_feedback_id": item.id, "category": item.category,
+               "text": f"[{item.reference}] {item.text}"}
+    return await engine.start(ctx, URGENT.name, answers)
+
+
+async def _issue(ctx: Context, argument: str) -> UrgentIssue:
+    issue = (await ctx.session.execute(select(UrgentIssue).where(UrgentIssue.id == int(argument)))).scalar_one_or_none()
+    if issue is None or not service.can_handle(ctx.actor, issue):
+        raise UserFacingError("not_allowed")
+    return issue
+
+
+def _who(ctx: Context) -> str:
+    return ctx.actor.person.full_name or t.URGENT["someone"]
+
+
+async def _tell_raiser(ctx: Context, issue: UrgentIssue, text: str) -> None:
+    for identity in await service.officer_identities(ctx.session, issue.raised_by):
+        ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
+
+
+async def acknowledge_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    issue = await _issue(ctx, argument)
+    await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
+    await _tell_raiser(ctx, issue, t.URGENT["to_officer_acked"].format(reference=issue.reference, who=_who(ctx)))
+    return [Outgoing(t.URGENT["acked"].format(reference=issue.reference))]
+
+
+async def resolve_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    issue = await _issue(ctx, argument)
+    await service.change_status(ctx.session, issue, ctx.actor, service.RESOLVED, ctx.now)
+    await _tell_raiser(ctx, issue, t.URGENT["to_officer_resolved"].format(reference=issue.reference, who=_who(ctx)))
+    return [Outgoing(t.URGENT["resolved"].format(reference=issue.reference))]
+
+
+async def reply_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    issue = await _issue(ctx, argument)
+    return await engine.start(ctx, REPLY.name, {"_issue_id": issue.id, "_reference": issue.reference})
+
+
+async def _finish_reply(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    issue = await _issue(ctx, str(answers["_issue_id"]))
+    if issue.status == service.OPEN:  # answering is acknowledging
+        await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
+    text = t.URGENT["to_officer_reply"].format(reference=issue.reference, who=_who(ctx), text=answers["text"])
+    await _tell_raiser(ctx, issue, text)
+    audit.record(ctx.session, "issue.reply", now=ctx.now, actor_id=ctx.actor.person.id, target=f"issue:{issue.id}")
+    return [Outgoing(t.URGENT["replied"].format(reference=issue.reference))]
+
+
+REPLY = Flow(
+    name="issue_reply",
+    steps=(Step("text", lambda ctx, a: t.URGENT["ask_reply"].format(reference=a["_reference"]),
+                Text(maximum=CONFIG.text_max_length, minimum=2)),),
+    finish=_finish_reply,
+)
+
+ACTIONS = {
+    "fb:urgent": urgent_from_feedback,
+    "ui:ack": acknowledge_action,
+    "ui:done": resolve_action,
+    "ui:reply": reply_action,
+}
+
+
+# --------------------------------------------------------------------------- /duluan
+
+async def sentiment_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    units = ctx.actor.units_with(*ADMIN_ROLES)
+    if not units:
+        raise UserFacingError("not_admin")
+    unit = min(units, key=lambda u: u.level)
+    if ctx.incoming.args:
+        try:
+            period = Period.parse(ctx.incoming.args[0])
+        except ValueError:
+            raise UserFacingError("bad_period", text=ctx.incoming.args[0][:20]) from None
+    else:
+        period = Period.containing(PeriodKind.MONTH, ctx.now.astimezone(ctx.config.schedule.tz).date())
+    summary = await summarize(ctx.session, unit, period, ctx.config.tz_name)
+    return [Outgoing(format_summary(summary, ctx.config.tz_name))]
+
+
+def _change(now: int, before: int) -> str:
+    if before == 0:
+        return "mới" if now else "không đổi"
+    delta = (now - before) * 100 // before
+    return f"{delta:+d}%"
+
+
+def format_summary(summary, tz_name: str) -> str:
+    s = t.SENTIMENT
+    lines = [s["title"].format(period=summary.period.label, unit=summary.unit_name)]
+    lines.append(s["total"].format(total=summary.total, previous=summary.previous_total,
+                                   change=_change(summary.total, summary.previous_total)))
+    if summary.open_issues:
+        lines.append(s["open_issues"].format(count=summary.open_issues))
+    if not summary.total:
+        lines.append(s["none"])
+        return "\n".join(lines)
+    lines += ["", s["by_category"]]
+    for category, count in summary.by_category.most_common():
+        before = summary.previous_by_category.get(category, 0)
+        lines.append(s["line"].format(label=CONFIG.category_label(category), count=count,
+                                      change=f" ({_change(count, before)})"))
+    lines += ["", s["by_tone"]]
+    lines += [s["line"].format(label=CONFIG.tone_label(tone) if tone != "unknown" else "Không rõ", count=count,
+                               change="") for tone, count in summary.by_tone.most_common()]
+    lines += ["", s["by_unit"]]
+    lines += [s["line"].format(label=name, count=count, change="") for name, count in summary.by_child.most_common(15)]
+    lines += ["", s["latest"]]
+    for item, unit_name in summary.latest:
+        text = item.text if len(item.text) <= 120 else item.text[:117] + "…"
+        lines.append(s["latest_line"].format(when=local_time(item.created_at, tz_name), unit=unit_name,
+                                             category=CONFIG.category_label(item.category), text=text))
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""Vietnamese wording of feedback, observations, urgent issues, sentiment summaries and polls."""
+
+from __future__ import annotations
+
+FEEDBACK = {
+    "consent": (
+        "Gửi ý kiến, phản ánh tới Mặt trận Tổ quốc.\n\n"
+        "Mục đích: để Mặt trận nắm tâm tư, nguyện vọng của Nhân dân và chuyển tới nơi có trách nhiệm giải quyết.\n"
+        "Chúng tôi lưu: nội dung, lĩnh vực, xã/phường bạn chọn và ảnh (nếu có).\n"
+        "• Gửi có tên: lưu thêm tài khoản của bạn để Mặt trận có thể trả lời.\n"
+        "• Gửi ẩn danh: không lưu bất cứ thông tin nào về bạn; sẽ không ai biết người gửi.\n\n"
+        "Bạn muốn gửi thế nào?"
+    ),
+    "named": "Gửi có tên",
+    "anonymous": "Gửi ẩn danh",
+    "no": "Không gửi",
+    "anonymous_only": "(Bạn chưa đăng ký nên chỉ gửi ẩn danh được. Muốn gửi có tên, hãy gõ /start để đăng ký.)",
+    "ask_category": "Ý kiến của bạn thuộc lĩnh vực nào?",
+    "ask_place": "Việc này ở xã, phường nào? Gõ tên (ví dụ: Cái Nhum) hoặc mã đơn vị.",
+    "ask_text": "Bạn vui lòng viết nội dung ý kiến, phản ánh (tối đa {maximum} ký tự).",
+    "ask_photo": "Gửi ảnh kèm theo nếu có (tối đa {maximum} ảnh), xong thì bấm “Xong”. Không có thì bấm “Bỏ qua”.",
+    "ask_tone": "Bạn cảm thấy thế nào về việc này? (có thể bỏ qua)",
+    "declined": "Đã hủy, không có gì được lưu.",
+    "thanks": "Cảm ơn bạn! Ý kiến đã được ghi nhận với số tham chiếu {reference}.",
+    "thanks_anonymous": "Cảm ơn bạn! Ý kiến đã được ghi nhận ẩn danh với số tham chiếu {reference}. Chúng tôi không lưu thông tin nào về người gửi.",
+    "notice": "Ý kiến mới {reference} – {unit}\nLĩnh vực: {category}\nThái độ: {tone}\nNgười gửi: {sender}\n\n{text}",
+    "sender_anonymous": "ẩn danh",
+    "sender_named": "có tên (có thể trả lời qua Kết Nối)",
+    "to_urgent": "Chuyển thành vụ việc khẩn",
+}
+
+OBSERVE = {
+    "ask_category": "Tình hình dư luận bạn ghi nhận thuộc lĩnh vực nào?",
+    "ask_tone": "Tâm trạng chung của người dân về việc này?",
+    "ask_text": "Mô tả ngắn gọn tình hình (tối đa {maximum} ký tự).",
+    "ask_count": "Ước tính khoảng bao nhiêu người liên quan? (gõ số, không rõ thì gõ 0)",
+    "saved": "Đã ghi nhận tình hình dư luận tại {unit}. Cảm ơn bạn!",
+}
+
+URGENT = {
+    "ask_category": "Vụ việc khẩn thuộc lĩnh vực nào?",
+    "ask_text": "Mô tả vụ việc: ở đâu, việc gì, bao nhiêu người, đã xử lý thế nào (tối đa {maximum} ký tự).",
+    "ask_confirm": "Gửi báo cáo khẩn này ngay tới Ban Thường trực tỉnh và cấp trên?",
+    "send": "Gửi ngay",
+    "raised": "Đã gửi vụ việc khẩn {reference}. Tỉnh và cấp trên đã được báo ngay; bạn sẽ nhận được phản hồi tại đây.",
+    "alert": "VỤ VIỆC KHẨN {reference} – {unit}\nLĩnh vực: {category}\nNgười báo: {reporter}\n\n{text}",
+    "realert": "NHẮC LẠI (lần {count}): vụ việc khẩn {reference} – {unit} chưa được tiếp nhận.\n\n{text}",
+    "ack": "Đã tiếp nhận",
+    "reply": "Trả lời",
+    "resolve": "Đã giải quyết",
+    "acked": "Đã ghi nhận: bạn tiếp nhận vụ việc {reference}.",
+    "resolved": "Đã ghi nhận: vụ việc {reference} đã được giải quyết.",
+    "to_officer_acked": "Vụ việc khẩn {reference} đã được {who} tiếp nhận.",
+    "to_officer_resolved": "Vụ việc khẩn {reference} đã được {who} đánh dấu là đã giải quyết.",
+    "ask_reply": "Gõ nội dung trả lời cho đơn vị báo vụ việc {reference}:",
+    "replied": "Đã chuyển câu trả lời tới đơn vị báo vụ việc {reference}.",
+    "to_officer_reply": "Trả lời về vụ việc khẩn {reference} từ {who}:\n\n{text}",
+    "someone": "cấp trên",
+}
+
+SENTIMENT = {
+    "title": "Tình hình dư luận {period} – {unit}",
+    "total": "Tổng số ý kiến, ghi nhận: {total} (kỳ trước: {previous}, {change})",
+    "by_category": "Theo lĩnh vực:",
+    "by_tone": "Theo thái độ:",
+    "by_unit": "Theo đơn vị:",
+    "line": "- {label}: {count}{change}",
+    "latest": "Mới nhất:",
+    "latest_line": "- {when} · {unit} · {category}: {text}",
+    "none": "Chưa có ý kiến hay ghi nhận nào trong kỳ.",
+    "open_issues": "Vụ việc khẩn chưa giải quyết: {count}",
+    "ask_period": "Bạn muốn xem tình hình dư luận kỳ nào?",
+}
