@@ -14,4 +14,6 @@ REMINDER = {
     "digest_none": "Không có kỳ báo cáo nào đang mở.",
     "digest_children": "Theo đơn vị trực thuộc ({period}):",
     "digest_child": "- {name}: đã nộp {reported}/{expected}",
+    "digest_heard": "Ý kiến, ghi nhận dư luận trong tuần: {count} (tiêu cực: {negative}). Gõ /duluan để xem chi tiết.",
+    "digest_issues": "Vụ việc khẩn chưa giải quyết: {count}.",
 }

@@ -9,19 +9,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import reports
 from bot.services.periods import Level, Period, Schedule
 from bot.services.reminders import DIGEST, ESCALATE, REMIND, Due, ReminderPolicy, claim, find_due
 from bot.services.rollup import ReportState, percent, rollup
+from bot.services.sentiment import items_in
 from broadcasts.reminder_texts import REMINDER
 from handlers.formatting import local_time
 from handlers.io import Choice, Outgoing
-from storage.models import Identity, Role, RoleAssignment, Unit
+from storage.models import Identity, Role, RoleAssignment, Unit, UrgentIssue
 
 log = logging.getLogger(__name__)
 NAMES_SHOWN = 30
@@ -126,7 +127,19 @@ class Reminders:
                     REMINDER["digest_child"].format(name=c.name, reported=c.area.submitted, expected=c.area.expected)
                     for c in with_subtree
                 ]
+        lines += await self._listening_lines(session, unit, now)
         return "\n".join(lines)
+
+    async def _listening_lines(self, session: AsyncSession, unit: Unit, now: datetime) -> list[str]:
+        """The week's feedback and observations, and urgent issues still open."""
+        heard = await items_in(session, unit, now - timedelta(days=7), now)
+        negative = sum(1 for item in heard if item.tone == "negative")
+        open_issues = await session.scalar(
+            select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id)
+            .where(Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
+        )
+        return [REMINDER["digest_heard"].format(count=len(heard), negative=negative),
+                REMINDER["digest_issues"].format(count=open_issues or 0)]
 
 
 def _tally_line(period: Period, result) -> str:

@@ -101,13 +101,16 @@ async def enter_period(ctx: Context, answers: dict[str, Any], period_key: str) -
     notice = None
     if not report.answers:
         if period.kind != PeriodKind.MONTH:
-            sums = await reports.prefill(ctx.session, report)
-            for key, value in sums.items():
+            start = await reports.prefill(ctx.session, report, tz_name=ctx.config.tz_name)
+            for key, value in start.items():
                 answers[f"q:{key}"] = value
-            if sums:
+            if set(start) - {reports.MOOD_QUESTION}:
                 notice = t.FILE["prefilled_months"].format(count=len(period.months()))
             return Goto(step_name(form.questions[0]), notice)
-        if await reports.prefill(ctx.session, report, use_last_month=True):
+        observed = await reports.prefill(ctx.session, report, tz_name=ctx.config.tz_name)
+        for key, value in observed.items():
+            answers[f"q:{key}"] = value
+        if set(await reports.prefill(ctx.session, report, use_last_month=True)) - set(observed):
             answers["_previous_label"] = period.previous().label
             return Goto("last_month")
         return Goto(step_name(form.questions[0]))

@@ -17,12 +17,14 @@ from bot.services import audit
 from bot.services.errors import UserFacingError
 from bot.services.people import Actor
 from bot.services.periods import Level, Period, PeriodKind, Schedule
+from bot.services.sentiment import period_bounds
 from handlers.forms import Form, current_form, form_for
-from storage.models import Identity, Report, ReportStatus, Role, RoleAssignment, Unit
+from storage.models import Identity, Observation, Report, ReportStatus, Role, RoleAssignment, Unit
 
 FILERS = (Role.OFFICER, Role.UNIT_ADMIN)
 REVIEWERS = (Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)
 COUNTED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)  # sent up and not sent back
+MOOD_QUESTION = "sentiment"  # the form question that officers' observations pre-fill
 
 
 async def unit_level(session: AsyncSession, unit: Unit) -> Level:
@@ -131,17 +133,21 @@ async def set_answer(
         )
 
 
-async def prefill(session: AsyncSession, report: Report, *, use_last_month: bool = False) -> dict[str, Any]:
-    """Starting answers: sums of the months for a longer period, or last month's answers."""
+async def prefill(
+    session: AsyncSession, report: Report, *, use_last_month: bool = False, tz_name: str = "Asia/Ho_Chi_Minh"
+) -> dict[str, Any]:
+    """Starting answers: sums of the months for a longer period, or last month's answers; and
+    the public-mood question from the officers' observations recorded during the period."""
     period = Period.parse(report.period_key)
     form = form_of(report)
+    start: dict[str, Any] = await _observed_mood(session, report, form, period, tz_name)
     if period.kind == PeriodKind.MONTH:
         if not use_last_month:
-            return {}
+            return start
         previous = await _report_for(session, report.unit_id, period.previous())
         if previous is None:
-            return {}
-        return {k: v for k, v in previous.answers.items() if k != "photos"}
+            return start
+        return {**{k: v for k, v in previous.answers.items() if k != "photos"}, **start}
     months = [m.key for m in period.months()]
     rows = (
         await session.execute(
@@ -153,12 +159,29 @@ async def prefill(session: AsyncSession, report: Report, *, use_last_month: bool
             )
         )
     ).scalars()
-    sums: dict[str, int] = {}
     for month in rows:
         for key in form.summable_keys:
             if isinstance(month.answers.get(key), int):
-                sums[key] = sums.get(key, 0) + month.answers[key]
-    return sums
+                start[key] = start.get(key, 0) + month.answers[key]
+    return start
+
+
+async def _observed_mood(session: AsyncSession, report: Report, form: Form, period: Period, tz_name: str) -> dict:
+    """What officers recorded with /ghinhan during the period, as a draft of the mood question."""
+    if MOOD_QUESTION not in {q.key for q in form.questions}:
+        return {}
+    begin, end = period_bounds(period, tz_name)
+    texts = (
+        await session.execute(
+            select(Observation.text).where(
+                Observation.unit_id == report.unit_id, Observation.created_at >= begin, Observation.created_at < end
+            ).order_by(Observation.created_at)
+        )
+    ).scalars().all()
+    if not texts:
+        return {}
+    limit = form.question(MOOD_QUESTION).max_length
+    return {MOOD_QUESTION: " ".join(texts)[:limit]}
 
 
 async def _report_for(session: AsyncSession, unit_id: int, period: Period) -> Report | None:

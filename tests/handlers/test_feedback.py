@@ -182,3 +182,17 @@ async def test_sentiment_summary_matches_what_was_stored(officer, admin, dispatc
     assert "- Môi trường: 2" in summary and "- Y tế: 1" in summary and "- Giá cả: 1" in summary
     assert "- Xã Cái Nhum: 4" in summary
     assert "Giá phân bón tăng" in summary
+
+
+async def test_observations_pre_fill_the_mood_question_of_the_monthly_report(officer, session_factory):
+    await officer.send("/ghinhan")
+    await officer.choose("Đất đai")
+    await officer.choose("Trung lập")
+    await officer.send("Bà con quan tâm việc cấp sổ đỏ.")
+    await officer.send("30")
+    await officer.send("/baocao")
+    for answer in ("3", "40", "1", "2", "1", "0", "0"):
+        await officer.send(answer)
+    assert "Câu 8/10" in officer.text and "Hiện tại: Bà con quan tâm việc cấp sổ đỏ." in officer.text
+    await officer.choose("Giữ nguyên: Bà con quan tâm việc cấp sổ đỏ.")
+    assert "Câu 9/10" in officer.text

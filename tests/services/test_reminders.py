@@ -109,6 +109,7 @@ async def test_a_month_of_reminders_goes_to_the_right_people_once(province, sess
         "Tổng hợp tuần 2026-W45", "Tổng hợp tuần 2026-W46", "Tổng hợp tuần 2026-W47",
         "Tổng hợp tuần 2026-W48", "Tổng hợp tuần 2026-W49"]
     assert "Tháng 11/2026: đã nộp 1/124" in digests[3]  # Monday 23 November
+    assert "Vụ việc khẩn chưa giải quyết: 0." in digests[3]
 
 
 async def test_two_processes_ticking_at_once_send_each_reminder_once(province, session_factory, db_url):
