@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 
+from bot.services.feedback import load_config as load_feedback_config
 from bot.services.periods import Period
 from bot.services.rollup import ReportState, below, in_period, state_of
+from bot.services.sentiment import items_in, period_bounds
 from handlers.forms import Form, Question, current_form, form_for
 from storage.models import Report, Unit
 
@@ -202,6 +204,16 @@ class _XlsxSink:
         bold = Font(bold=True)
         self.sheet.append([self._styled(value, bold) if value is not None else None for value in row])
 
+    def add_sheet(self, title: str, headers: list[str], widths: list[float], rows: list[list[Any]]) -> None:
+        """A further sheet (e.g. public sentiment), written after the reports."""
+        self.sheet = self.book.create_sheet(title)
+        for index, width in enumerate(widths, start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
+        self.sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        self.sheet.append([self._styled(header, bold) for header in headers])
+        self.write(rows)
+
     def close(self) -> None:
         self.book.save(self.path)
 
@@ -251,6 +263,31 @@ class _CsvSink:
         return "" if value is None else value
 
 
+SENTIMENT_SHEET = "Dư luận"
+SENTIMENT_HEADERS = ["Thời gian", "Đơn vị", "Nguồn", "Lĩnh vực", "Thái độ", "Nội dung"]
+SENTIMENT_WIDTHS = [18, 28, 16, 30, 28, 80]
+
+
+async def sentiment_rows(session: AsyncSession, unit: Unit, period: Period, tz_name: str) -> list[list[Any]]:
+    """Feedback and observations of the period in the subtree (no sender, ever)."""
+    start, end = period_bounds(period, tz_name)
+    items = await items_in(session, unit, start, end)
+    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({i.unit_id for i in items})))).all())
+    config = load_feedback_config()
+    tz = ZoneInfo(tz_name)
+    return [
+        [
+            item.created_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+            names.get(item.unit_id, ""),
+            "Cán bộ ghi nhận" if item.kind == "observation" else "Ý kiến gửi về",
+            config.category_label(item.category),
+            config.tone_label(item.tone),
+            item.text,
+        ]
+        for item in reversed(items)
+    ]
+
+
 def _open_sink(fmt: Format, path: Path, title: str, sheet: _Sheet) -> _XlsxSink | _CsvSink:
     if fmt == "xlsx":
         return _XlsxSink(path, title, sheet.headers, sheet.widths)
@@ -261,8 +298,11 @@ def _write_chunk(sink: _XlsxSink | _CsvSink, sheet: _Sheet, chunk: Sequence[Sequ
     sink.write([sheet.cells(row) for row in chunk])
 
 
-def _finish(sink: _XlsxSink | _CsvSink, sheet: _Sheet) -> None:
+def _finish(sink: _XlsxSink | _CsvSink, sheet: _Sheet, extra: list[list[Any]] | None = None) -> None:
+    """The totals row, then (XLSX only) the sentiment sheet, then the file is saved."""
     sink.write_total(sheet.total_row())
+    if isinstance(sink, _XlsxSink) and extra is not None:
+        sink.add_sheet(SENTIMENT_SHEET, SENTIMENT_HEADERS, SENTIMENT_WIDTHS, extra)
     sink.close()
 
 
@@ -350,7 +390,8 @@ async def export_reports(
         result = await session.stream(_rows_query(session, unit, period))
         async for chunk in result.partitions():
             await asyncio.to_thread(_write_chunk, sink, sheet, chunk)
-        await asyncio.to_thread(_finish, sink, sheet)
+        mood = await sentiment_rows(session, unit, period, tz_name) if fmt == "xlsx" else None
+        await asyncio.to_thread(_finish, sink, sheet, mood)
         await asyncio.to_thread(part.replace, out)
     except BaseException:
         await asyncio.shield(asyncio.to_thread(_discard, sink, part))

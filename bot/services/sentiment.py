@@ -23,6 +23,7 @@ class Item:
     category: str
     tone: str | None
     text: str
+    kind: str = "feedback"  # feedback | observation
 
 
 @dataclass
@@ -52,13 +53,13 @@ def period_bounds(period: Period, tz_name: str) -> tuple[datetime, datetime]:
 async def items_in(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> list[Item]:
     """Feedback and observations about units in `unit`'s subtree, created in [start, end)."""
     found: list[Item] = []
-    for model in (Feedback, Observation):
+    for model, kind in ((Feedback, "feedback"), (Observation, "observation")):
         rows = await session.execute(
             select(model.created_at, model.unit_id, model.category, model.tone, model.text)
             .join(Unit, Unit.id == model.unit_id)
             .where(Unit.path.like(f"{unit.path}%"), model.created_at >= start, model.created_at < end)
         )
-        found += [Item(*row) for row in rows.all()]
+        found += [Item(*row, kind=kind) for row in rows.all()]
     return sorted(found, key=lambda i: i.created_at, reverse=True)
 
 

@@ -196,3 +196,17 @@ async def test_observations_pre_fill_the_mood_question_of_the_monthly_report(off
     assert "Câu 8/10" in officer.text and "Hiện tại: Bà con quan tâm việc cấp sổ đỏ." in officer.text
     await officer.choose("Giữ nguyên: Bà con quan tâm việc cấp sổ đỏ.")
     assert "Câu 9/10" in officer.text
+
+
+async def test_the_excel_export_has_a_sentiment_sheet(officer, admin, dispatcher, clock):
+    import io
+
+    import openpyxl
+
+    await send_feedback(ChatUser(dispatcher, "700"), mode="Gửi ẩn danh", text_="Nước sinh hoạt bị đục")
+    await admin.send(f"/xuat {clock.now:%Y-%m}")
+    book = openpyxl.load_workbook(io.BytesIO(admin.last.replies[0].document.data), read_only=True)
+    assert book.sheetnames[1] == "Dư luận"
+    rows = list(book["Dư luận"].iter_rows(values_only=True))
+    assert rows[0] == ("Thời gian", "Đơn vị", "Nguồn", "Lĩnh vực", "Thái độ", "Nội dung")
+    assert rows[1][1:] == ("Xã Cái Nhum", "Ý kiến gửi về", "Môi trường", "—", "Nước sinh hoạt bị đục")
