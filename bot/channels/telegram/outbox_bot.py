@@ -1,0 +1,120 @@
+"""The outbox's own Telegram Bot: aiohttp transport, every sending call paced, no silent retries.
+
+The interactive bot (`channel.py`) uses PTB's `AIORateLimiter(max_retries=3)`, which sleeps
+and retries on 429 by itself: right for a reply, wrong for a broadcast, whose dispatcher must
+see every 429 to pause and to keep its ledger honest. So the outbox gets a separate `Bot`
+whose rate limiter only *paces* each API call through the shared `broadcasts.limits.Pacer`
+(per call, so the parts of a long text are paced one by one) and lets errors through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Bot
+from telegram.ext import BaseRateLimiter, ExtBot
+
+from bot.channels.telegram.aiohttp_request import AiohttpRequest
+from bot.channels.telegram.sender import TelegramSender
+from broadcasts.limits import Pacer
+
+# Methods that post into a chat and count against Telegram's flood limits.
+PACED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVideo",
+        "sendAudio",
+        "sendAnimation",
+        "sendVoice",
+        "sendMediaGroup",
+        "sendPoll",
+        "sendLocation",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+
+# Methods that accept allow_paid_broadcast (Bot API 7.11+).
+PAID_METHODS = PACED_METHODS - {"forwardMessage"}
+
+
+class PacingRateLimiter(BaseRateLimiter[None]):
+    """Holds a `Pacer` slot around each sending call; never retries, never swallows errors."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the pacer lives as long as the composition root keeps it."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = data.get("chat_id")
+        if endpoint not in PACED_METHODS or chat_id is None:
+            return await callback(*args, **kwargs)
+        if self.pacer.limits.paid_broadcast and endpoint in PAID_METHODS:
+            # Above 30 msg/s Telegram charges Stars, and only when each message says so
+            # (`data` is the very dict the request is built from).
+            data["allow_paid_broadcast"] = True
+        key = str(chat_id)
+        # Telegram's ids: groups, supergroups and channels are negative, private chats positive.
+        async with self.pacer.slot(key, group=key.startswith("-")):
+            return await callback(*args, **kwargs)
+
+
+def build_outbox_bot(
+    token: str,
+    *,
+    base_url: str,
+    pacer: Pacer,
+    connection_pool_size: int = 256,
+    read_timeout: float = 10.0,
+    connect_timeout: float = 5.0,
+) -> Bot:
+    """A Bot for broadcasts; paced when `pacer.enabled`, a plain fast Bot otherwise.
+
+    Call `await bot.initialize()` before use (it asks getMe) and `await bot.shutdown()` after.
+    """
+    request = AiohttpRequest(
+        connection_pool_size=connection_pool_size,
+        read_timeout=read_timeout,
+        write_timeout=read_timeout,
+        connect_timeout=connect_timeout,
+        pool_timeout=read_timeout,
+    )
+    updates_request = AiohttpRequest(connection_pool_size=1)  # never polls; avoids building an httpx client
+    base_file_url = base_url.replace("/bot", "/file/bot", 1)
+    if not pacer.enabled:
+        return Bot(
+            token,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            request=request,
+            get_updates_request=updates_request,
+        )
+    return ExtBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        request=request,
+        get_updates_request=updates_request,
+        rate_limiter=PacingRateLimiter(pacer),
+    )
+
+
+def build_outbox_sender(token: str, *, base_url: str, pacer: Pacer, **options: Any) -> TelegramSender:
+    """The outbox's `Sender` for Telegram (see `build_outbox_bot` for the options and lifecycle)."""
+    return TelegramSender(build_outbox_bot(token, base_url=base_url, pacer=pacer, **options))

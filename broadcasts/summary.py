@@ -1,0 +1,83 @@
+"""What the author is told when a broadcast ends, and the audit line that marks the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broadcasts import store
+from broadcasts.store import StatusCounts
+from broadcasts.texts import summary_lines
+from storage.models import AuditEntry, Broadcast, BroadcastStatus, Identity
+
+UNTOLD_HORIZON = timedelta(days=1)  # older untold broadcasts (finished with no one to tell) stay untold
+
+
+@dataclass(frozen=True)
+class BroadcastSummary:
+    """What the author is told when a broadcast finishes (or is stopped): figures and a ready text."""
+
+    broadcast_id: int
+    status: str
+    author_id: int | None
+    author_chats: tuple[tuple[str, str], ...]  # (platform, chat_id) of the author's reachable identities
+    counts: StatusCounts
+    text: str
+
+
+async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSummary:
+    """Figures and the author's chats for one broadcast (also for /trangthai)."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    counts = await store.status_counts(session, broadcast_id)
+    chats: tuple[tuple[str, str], ...] = ()
+    if broadcast.author_id is not None:
+        result = await session.execute(
+            select(Identity.platform, Identity.chat_id)
+            .where(Identity.person_id == broadcast.author_id, Identity.unreachable_at.is_(None))
+            .order_by(Identity.id)
+        )
+        chats = tuple((platform, chat_id) for platform, chat_id in result)
+    text = summary_lines(
+        broadcast_id=broadcast_id,
+        status=broadcast.status,
+        total=counts.total,
+        sent=counts.sent,
+        pending=counts.pending,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
+        cancelled=counts.cancelled,
+    )
+    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts, text)
+
+
+async def untold(session: AsyncSession, now: datetime) -> list[int]:
+    result = await session.scalars(
+        select(Broadcast.id).where(
+            Broadcast.status.in_([BroadcastStatus.COMPLETED, BroadcastStatus.STOPPED]),
+            Broadcast.summary_sent_at.is_(None),
+            Broadcast.finished_at >= now - UNTOLD_HORIZON,
+        )
+    )
+    return list(result)
+
+
+def audit_completed(session: AsyncSession, broadcast_ids: list[int], now: datetime) -> None:
+    for broadcast_id in broadcast_ids:
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=None,
+                action="broadcast.complete",
+                target=f"broadcast:{broadcast_id}",
+                details={},
+            )
+        )
+
+
+async def mark_told(session: AsyncSession, broadcast_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Broadcast.__table__).where(Broadcast.id == broadcast_id).values(summary_sent_at=now)
+    )

@@ -1,0 +1,99 @@
+"""What people read about broadcasts, in Vietnamese, in one place for review.
+
+`ERRORS` holds the refusals of `bot.services.broadcasts` (keys of `UserFacingError`); the
+error boundary looks them up next to the other catalogues (merge into `handlers.texts.ERRORS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ERRORS = {
+    "broadcast_not_allowed": "Chỉ quản trị viên cấp tỉnh mới soạn, duyệt và phát tin.",
+    "broadcast_gone": "Không tìm thấy tin số {id}.",
+    "broadcast_wrong_status": "Tin số {id} đang ở trạng thái “{status}”, không thể {action}.",
+    "broadcast_self_approval": "Bạn không thể tự duyệt tin do chính mình soạn. Vui lòng nhờ một quản trị viên cấp tỉnh khác duyệt.",
+    "broadcast_empty": "Nội dung tin đang trống. Bạn vui lòng nhập nội dung.",
+    "broadcast_too_long": "Nội dung tin dài {length} ký tự, vượt quá {maximum} ký tự cho phép.",
+    "broadcast_media_too_large": "Tệp đính kèm quá lớn ({size} MB); tối đa {maximum} MB.",
+    "broadcast_no_audience": "Bạn chưa chọn đối tượng nhận tin (đơn vị và vai trò, hoặc nhóm/kênh đã liên kết).",
+    "broadcast_unknown_unit": "Không có đơn vị mã “{code}”.",
+    "broadcast_unknown_role": "Không có vai trò “{role}”.",
+    "broadcast_past_time": "Thời điểm gửi phải ở tương lai.",
+    "broadcast_reason_required": "Bạn vui lòng ghi lý do từ chối.",
+    "chat_unknown": "Bot chưa được thêm vào nhóm/kênh này.",
+    "chat_not_allowed": "Bạn chỉ liên kết được nhóm/kênh với đơn vị mình quản lý.",
+}
+
+STATUS_NAMES = {
+    "draft": "bản nháp",
+    "pending_approval": "chờ duyệt",
+    "approved": "đã duyệt",
+    "rejected": "bị từ chối",
+    "scheduled": "đã hẹn giờ",
+    "sending": "đang gửi",
+    "completed": "đã gửi xong",
+    "stopped": "đã dừng",
+    "cancelled": "đã hủy",
+}
+
+ACTIONS = {
+    "submit": "gửi duyệt",
+    "approve": "duyệt",
+    "reject": "từ chối",
+    "schedule": "hẹn giờ",
+    "send": "phát",
+    "cancel": "hủy",
+    "stop": "dừng",
+    "expand": "phát",
+}
+
+FAILURE_REASONS = {
+    "rejected": "nền tảng từ chối nội dung",
+    "transient": "lỗi mạng/máy chủ lặp lại nhiều lần",
+    "error": "lỗi hệ thống",
+}
+
+SUMMARY = {
+    "finished": "Tin số {id} đã gửi xong.",
+    "stopped": "Tin số {id} đã dừng gửi.",
+    "status": "Tin số {id} – {status}.",
+    "sent": "Đã gửi: {count}",
+    "pending": "Đang chờ gửi: {count}",
+    "failed": "Không gửi được: {count}",
+    "failed_reason": "  – {reason}: {count}",
+    "unreachable": "Không liên lạc được (đã chặn bot, xóa tài khoản hoặc bot bị mời ra khỏi nhóm): {count}",
+    "cancelled": "Đã hủy (không gửi): {count}",
+    "total": "Tổng số người/nhóm nhận: {count}",
+}
+
+
+def summary_lines(
+    *,
+    broadcast_id: int,
+    status: str,
+    total: int,
+    sent: int,
+    pending: int,
+    failed: Mapping[str, int],
+    unreachable: int,
+    cancelled: int,
+) -> str:
+    """The figures of one broadcast, for /trangthai and for the author when it finishes."""
+    if status == "completed":
+        head = SUMMARY["finished"].format(id=broadcast_id)
+    elif status == "stopped":
+        head = SUMMARY["stopped"].format(id=broadcast_id)
+    else:
+        head = SUMMARY["status"].format(id=broadcast_id, status=STATUS_NAMES.get(status, status))
+    lines = [head, SUMMARY["total"].format(count=total), SUMMARY["sent"].format(count=sent)]
+    if pending:
+        lines.append(SUMMARY["pending"].format(count=pending))
+    failed_total = sum(failed.values())
+    lines.append(SUMMARY["failed"].format(count=failed_total))
+    for reason, count in sorted(failed.items()):
+        lines.append(SUMMARY["failed_reason"].format(reason=FAILURE_REASONS.get(reason, reason), count=count))
+    lines.append(SUMMARY["unreachable"].format(count=unreachable))
+    if cancelled:
+        lines.append(SUMMARY["cancelled"].format(count=cancelled))
+    return "\n".join(lines)
