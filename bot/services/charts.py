@@ -108,3 +108,30 @@ def _label_size(bars: int) -> float:
     """Smaller names when the bars are squeezed to fit the maximum height."""
     room = (MAX_HEIGHT_IN - MARGIN_IN) / max(bars, 1)
     return max(4.0, min(9.0, room / BAR_IN * 9.0))
+
+
+def poll_chart_data(question: str, options: list[str], counts: list[int]) -> list[tuple[str, int]]:
+    """What the poll chart draws: one bar per option, in the poll's order."""
+    return list(zip(options, counts, strict=True))
+
+
+def poll_chart(question: str, options: list[str], counts: list[int]) -> bytes:
+    """A PNG bar chart of a poll's results: votes per option, with counts and shares."""
+    data = poll_chart_data(question, options, counts)
+    total = sum(counts)
+    figure = Figure(figsize=(WIDTH_IN, max(MIN_HEIGHT_IN, 1.2 + 0.6 * len(data))), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    figure.suptitle(f"{question}\n{number(total)} lượt trả lời", fontsize=12)
+    labels = [label for label, _ in data][::-1]
+    values = [value for _, value in data][::-1]
+    bars = axes.barh(labels, values, color="#1565c0")
+    for bar, value in zip(bars, values, strict=True):
+        share = percent(value / total) if total else "0%"
+        axes.annotate(f"{number(value)} ({share})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                      xytext=(4, 0), textcoords="offset points", va="center")
+    axes.set_xlim(0, max([*values, 1]) * 1.25)
+    axes.set_xlabel("Số lượt trả lời")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

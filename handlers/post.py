@@ -1,0 +1,278 @@
+"""/dangtin (/post): a province admin drafts outreach content, previews it, and sends it for approval.
+
+Another province admin approves (now or at a time) or rejects it with a reason, from buttons
+on the notice; only approved content is ever expanded into deliveries. /trangthai shows the
+figures; /dungtin stops a running broadcast and /huytin cancels a scheduled one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.services import broadcasts as service
+from bot.services.audience import Audience
+from bot.services.errors import UserFacingError
+from broadcasts.summary import build_summary
+from broadcasts.texts import STATUS_NAMES
+from handlers import post_texts as t
+from handlers.answers import InvalidAnswer, OneOf, Text
+from handlers.flow import Context, Flow, FlowEngine, Goto, Step
+from handlers.formatting import local_time
+from handlers.forms import Question
+from handlers.io import Choice, Incoming, Outgoing
+from handlers.questions import QuestionAnswer
+from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
+from storage.models import Identity, Role, RoleAssignment, Unit
+
+MAX_TEXT = 4000
+CHATS = "chats"
+ROLE_LABELS = {
+    Role.OFFICER: t.POST["role_officer"],
+    Role.UNIT_ADMIN: t.POST["role_unit_admin"],
+    Role.MEMBER: t.POST["role_member"],
+    Role.CITIZEN: t.POST["role_citizen"],
+}
+AUDIENCE = Question(
+    key="roles", type="multi_choice", prompt=t.POST["ask_roles"], label="",
+    options=(*(Choice(role.value, label) for role, label in ROLE_LABELS.items()), Choice(CHATS, t.POST["role_chats"])),
+)
+SUBMIT, REWRITE, DROP = "submit", "rewrite", "drop"
+
+
+def audience_of(answers: dict[str, Any]) -> Audience:
+    chosen = answers["q:roles"]
+    return Audience(
+        units=(answers["unit"],), roles=tuple(r for r in chosen if r != CHATS), include_linked_chats=CHATS in chosen
+    )
+
+
+def describe_roles(roles: list[str]) -> str:
+    labels = {c.value: c.label for c in AUDIENCE.options}
+    return ", ".join(labels[r].lower() for r in roles)
+
+
+async def _unit_name(ctx: Context, code: str) -> str:
+    return (await ctx.session.execute(select(Unit.name).where(Unit.code == code))).scalar_one()
+
+
+async def _preview(ctx: Context, answers: dict[str, Any]) -> str:
+    count = await service.preview_audience(ctx.session, audience_of(answers))
+    foot = t.POST["preview_foot"].format(
+        topic=t.POST[answers["topic"]], unit=await _unit_name(ctx, answers["unit"]),
+        roles=describe_roles(answers["q:roles"]), count=count,
+    )
+    return f"{t.POST['preview_head']}\n\n{answers['text']}\n\n———\n{foot}\n\n{t.POST['ask_confirm']}"
+
+
+async def _roots(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
+    return ctx.actor.units_with(Role.PROVINCE_ADMIN)
+
+
+def _offered(answers: dict[str, Any]) -> list[Choice]:
+    return [Choice(UNIT_PREFIX + code, name) for code, name in answers["_roots"]]
+
+
+async def _on_answer(ctx: Context, step: str, value: Any, answers: dict[str, Any]) -> Goto | None:
+    if step == "confirm" and value == REWRITE:
+        return Goto("text")
+    return None
+
+
+async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    if answers.get("confirm") != SUBMIT:
+        return [Outgoing(t.POST["dropped"])]
+    broadcast = await service.create(
+        ctx.session, ctx.actor, text=answers["text"], audience=audience_of(answers), now=ctx.now,
+        topic=answers["topic"],
+    )
+    await service.submit(ctx.session, ctx.actor, broadcast.id, now=ctx.now)
+    if ctx.config.allow_self_approval and not await _other_approvers(ctx):
+        await service.approve(ctx.session, ctx.actor, broadcast.id, now=ctx.now, allow_self_approval=True)
+        count = await service.expand(ctx.session, broadcast, now=ctx.now, actor_id=ctx.actor.person.id)
+        ctx.after_commit.append(ctx.config.wake_outbox)
+        return [Outgoing(t.POST["self_approved"].format(id=broadcast.id, count=count))]
+    text = t.POST["to_approver"].format(
+        id=broadcast.id, author=ctx.actor.person.full_name or "—",
+        count=await service.preview_audience(ctx.session, audience_of(answers)),
+        unit=await _unit_name(ctx, answers["unit"]), roles=describe_roles(answers["q:roles"]), text=answers["text"],
+    )
+    choices = (
+        Choice(f"bc:ok:{broadcast.id}", t.POST["approve_now"]),
+        Choice(f"bc:later:{broadcast.id}", t.POST["approve_later"]),
+        Choice(f"bc:no:{broadcast.id}", t.POST["reject"]),
+    )
+    for identity in await _other_approvers(ctx):
+        ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
+    return [Outgoing(t.POST["submitted"].format(id=broadcast.id))]
+
+
+async def _other_approvers(ctx: Context) -> list[Identity]:
+    """Province admins other than the author, one reachable identity each."""
+    roots = [u.id for u in ctx.actor.units_with(Role.PROVINCE_ADMIN)]
+    rows = await ctx.session.execute(
+        select(Identity)
+        .join(RoleAssignment, RoleAssignment.person_id == Identity.person_id)
+        .where(RoleAssignment.role == Role.PROVINCE_ADMIN, RoleAssignment.unit_id.in_(roots),
+               Identity.person_id != ctx.actor.person.id, Identity.unreachable_at.is_(None))
+    )
+    chosen: dict[int, Identity] = {}
+    for identity in rows.scalars():
+        chosen.setdefault(identity.person_id, identity)
+    return list(chosen.values())
+
+
+POST = Flow(
+    name="post",
+    steps=(
+        Step("text", t.POST["ask_text"].format(maximum=MAX_TEXT), Text(maximum=MAX_TEXT, minimum=5)),
+        Step("topic", t.POST["ask_topic"], OneOf((Choice("focal", t.POST["focal"]), Choice("regular", t.POST["regular"])))),
+        Step("unit", t.POST["ask_unit"], UnitAnswer(_roots, offered=_offered)),
+        Step("q:roles", t.POST["ask_roles"], QuestionAnswer(AUDIENCE)),
+        Step("confirm", _preview, OneOf((Choice(SUBMIT, t.POST["submit"]), Choice(REWRITE, t.POST["rewrite"]),
+                                        Choice(DROP, t.POST["drop"])))),
+    ),
+    finish=_finish,
+    on_answer=_on_answer,
+)
+
+
+async def post_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    service.require_province_admin(ctx.actor)
+    roots = [[u.code, u.name] for u in ctx.actor.units_with(Role.PROVINCE_ADMIN)]
+    return await engine.start(ctx, POST.name, {"_roots": roots})
+
+
+# --------------------------------------------------------------------------- approval buttons
+
+async def _author_notice(ctx: Context, broadcast, text: str) -> None:
+    rows = await ctx.session.execute(
+        select(Identity).where(Identity.person_id == broadcast.author_id, Identity.unreachable_at.is_(None))
+    )
+    for identity in rows.scalars():
+        ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
+        break
+
+
+async def approve_now_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    broadcast = await service.approve(ctx.session, ctx.actor, int(argument), now=ctx.now,
+                                      allow_self_approval=ctx.config.allow_self_approval)
+    count = await service.expand(ctx.session, broadcast, now=ctx.now, actor_id=ctx.actor.person.id)
+    ctx.after_commit.append(ctx.config.wake_outbox)
+    await _author_notice(ctx, broadcast, t.POST["to_author_approved"].format(id=broadcast.id))
+    return [Outgoing(t.POST["approved_sending"].format(id=broadcast.id, count=count))]
+
+
+async def approve_later_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    broadcast = await service.get(ctx.session, int(argument))
+    service.require_province_admin(ctx.actor)
+    return await engine.start(ctx, SCHEDULE.name, {"_id": broadcast.id})
+
+
+async def reject_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    broadcast = await service.get(ctx.session, int(argument))
+    service.require_province_admin(ctx.actor)
+    return await engine.start(ctx, REJECT.name, {"_id": broadcast.id})
+
+
+async def _finish_reject(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    broadcast = await service.reject(ctx.session, ctx.actor, answers["_id"], answers["reason"], now=ctx.now)
+    await _author_notice(ctx, broadcast, t.POST["to_author_rejected"].format(id=broadcast.id, reason=answers["reason"]))
+    return [Outgoing(t.POST["rejected"].format(id=broadcast.id))]
+
+
+REJECT = Flow(
+    name="post_reject",
+    steps=(Step("reason", lambda ctx, a: t.POST["ask_reason"].format(id=a["_id"]), Text(maximum=500, minimum=3)),),
+    finish=_finish_reject,
+)
+
+_WHEN = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})[:hg](\d{2})\s*$")
+
+
+class LocalTime:
+    """A date and time typed the Vietnamese way ('27/11/2026 07:30'), stored as UTC ISO text."""
+
+    def options(self, answers: dict[str, Any]) -> tuple[Choice, ...]:
+        return ()
+
+    async def parse(self, incoming: Incoming, answers: dict[str, Any], ctx: Context) -> str:
+        text = (incoming.text or "").strip()
+        match = _WHEN.match(text)
+        try:
+            day, month, year, hour, minute = (int(g) for g in match.groups()) if match else (0,) * 5
+            moment = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(ctx.config.tz_name))
+        except ValueError:
+            raise InvalidAnswer("bad_time", text=text[:40]) from None
+        if moment <= ctx.now:
+            raise InvalidAnswer("past_time")
+        return moment.isoformat()
+
+
+async def _finish_schedule(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    broadcast = await service.approve(ctx.session, ctx.actor, answers["_id"], now=ctx.now,
+                                      allow_self_approval=ctx.config.allow_self_approval)
+    send_at = datetime.fromisoformat(answers["when"])
+    await service.schedule(ctx.session, ctx.actor, broadcast.id, send_at, now=ctx.now)
+    when = local_time(send_at, ctx.config.tz_name)
+    await _author_notice(ctx, broadcast, t.POST["to_author_scheduled"].format(id=broadcast.id, when=when))
+    return [Outgoing(t.POST["scheduled"].format(id=broadcast.id, when=when))]
+
+
+SCHEDULE = Flow(
+    name="post_schedule",
+    steps=(Step("when", lambda ctx, a: t.POST["ask_time"].format(id=a["_id"]), LocalTime()),),
+    finish=_finish_schedule,
+)
+
+ACTIONS = {"bc:ok": approve_now_action, "bc:later": approve_later_action, "bc:no": reject_action}
+
+
+# --------------------------------------------------------------------------- status, stop, cancel
+
+def _broadcast_id(ctx: Context, command: str) -> int | None:
+    if not ctx.incoming.args:
+        return None
+    if not ctx.incoming.args[0].isdigit():
+        raise UserFacingError("broadcast_gone", id=ctx.incoming.args[0][:12])
+    return int(ctx.incoming.args[0])
+
+
+async def status_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    service.require_province_admin(ctx.actor)
+    broadcast_id = _broadcast_id(ctx, "trangthai")
+    if broadcast_id is None:
+        latest = await service.recent(ctx.session)
+        if not latest:
+            return [Outgoing(t.POST["none"])]
+        lines = [t.POST["recent"]] + [
+            t.POST["recent_line"].format(id=b.id, status=STATUS_NAMES.get(b.status, b.status),
+                                         text=b.text[:60] + ("…" if len(b.text) > 60 else ""))
+            for b in latest
+        ]
+        return [Outgoing("\n".join(lines))]
+    await service.get(ctx.session, broadcast_id)
+    return [Outgoing((await build_summary(ctx.session, broadcast_id)).text)]
+
+
+async def stop_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    broadcast_id = _broadcast_id(ctx, "dungtin")
+    if broadcast_id is None:
+        return [Outgoing(t.POST["ask_id"].format(command="dungtin"))]
+    await service.stop(ctx.session, ctx.actor, broadcast_id, now=ctx.now)
+    ctx.after_commit.append(lambda: ctx.config.outbox_stopped(broadcast_id))
+    return [Outgoing(t.POST["stopped"].format(id=broadcast_id))]
+
+
+async def cancel_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    broadcast_id = _broadcast_id(ctx, "huytin")
+    if broadcast_id is None:
+        return [Outgoing(t.POST["ask_id"].format(command="huytin"))]
+    await service.cancel(ctx.session, ctx.actor, broadcast_id, now=ctx.now)
+    return [Outgoing(t.POST["cancelled"].format(id=broadcast_id))]
+
+
