@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -16,17 +16,27 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.outbox_bot import build_outbox_bot
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
 from bot.clock import Clock, utc_now
 from bot.logs import install_redaction, uninstall_redaction
-from bot.scheduler import ISSUES_JOB, REMINDERS_JOB, Scheduler
+from bot.scheduler import ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.services import broadcasts as broadcast_service
+from bot.services import linking
 from bot.services.feedback import load_config as load_feedback_config
 from bot.services.people import Actor
 from bot.services.periods import Schedule
 from bot.services.reminders import ReminderPolicy
 from bot.settings import Settings
-from bot.web import TELEGRAM_WEBHOOK_PATH, WebServer, build_web_app
+from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
 from broadcasts.issue_alerts import IssueAlerts
+from broadcasts.limits import Limits, Pacer
+from broadcasts.outbox import OutboxWorker
 from broadcasts.reminders import Reminders
+from broadcasts.summary import BroadcastSummary
 from handlers.dispatch import Dispatcher, Response
 from handlers.flow import HandlerConfig
 from handlers.io import Outgoing
@@ -49,9 +59,13 @@ class KetNoiApp:
     dispatcher: Dispatcher = field(init=False)
     web: WebServer = field(init=False)
     telegram: TelegramChannel | None = field(init=False, default=None)
+    zalo: ZaloChannel | None = field(init=False, default=None)
+    media: MediaStore = field(init=False, default_factory=MediaStore)  # our images, fetched by Zalo
     reminders: Reminders = field(init=False)
     issue_alerts: IssueAlerts = field(init=False)
     scheduler: Scheduler = field(init=False)
+    outbox: OutboxWorker | None = field(init=False, default=None)
+    _outbox_bot: object | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -64,6 +78,9 @@ class KetNoiApp:
             invite_ttl=timedelta(days=s.invite_ttl_days),
             tz_name=s.tz_name,
             schedule=Schedule.load(tz_name=s.tz_name),
+            allow_self_approval=s.allow_self_approval,
+            wake_outbox=self._wake_outbox,
+            outbox_stopped=self._outbox_stopped,
         )
         self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
         self.reminders = Reminders(
@@ -93,9 +110,72 @@ class KetNoiApp:
             if s.telegram_webhook_url:
                 path = urlsplit(s.telegram_webhook_url).path or TELEGRAM_WEBHOOK_PATH
                 web_app.router.add_post(path, self.telegram.handle_webhook)
+        if s.zalo_bot_token is not None:
+            self.zalo = ZaloChannel(
+                client=ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base_url),
+                dispatcher=self.dispatcher,
+                state_dir=s.zalo_state_dir,
+                webhook_url=s.zalo_webhook_url,
+                webhook_secret=s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else None,
+                media=self.media,
+                public_base_url=s.public_base_url,
+                notify=self.notify,
+            )
+            web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
+            if s.zalo_webhook_url:
+                path = urlsplit(s.zalo_webhook_url).path or ZALO_WEBHOOK_PATH
+                web_app.router.add_post(path, self.zalo.handle_webhook)
         if self.configure_web is not None:
             self.configure_web(web_app)
         self.web = WebServer(web_app, s.web_host, s.web_port)
+        self.scheduler.every(RELEASE_JOB, 1, self.release_due_broadcasts)
+
+    def _build_outbox(self) -> OutboxWorker | None:
+        """One outbox for every platform, each paced by its own limits."""
+        s = self.settings
+        senders, pacers = {}, {}
+        if self.telegram is not None:
+            limits = Limits(enabled=s.broadcast_limits, paid_broadcast=s.telegram_paid_broadcast)
+            pacers["telegram"] = Pacer(limits)
+            self._outbox_bot = build_outbox_bot(
+                s.telegram_bot_token.get_secret_value(), base_url=s.telegram_api_base_url, pacer=pacers["telegram"]
+            )
+            senders["telegram"] = TelegramSender(self._outbox_bot)
+        if self.zalo is not None:
+            limits = Limits.zalo(s.zalo_messages_per_second)
+            pacers["zalo"] = Pacer(limits if s.broadcast_limits else limits.without_pacing())
+            senders["zalo"] = self.zalo.outbox_sender(pacers["zalo"])
+        if not senders:
+            return None
+        return OutboxWorker(
+            self.session_factory, senders, pacers=pacers, clock=self.clock, on_finished=self._tell_author
+        )
+
+    async def _tell_author(self, summary: BroadcastSummary) -> None:
+        for platform, chat_id in summary.author_chats[:1]:  # notify() picks their preferred platform
+            await self.notify(Outgoing(summary.text, platform=platform, chat_id=chat_id))
+
+    def _wake_outbox(self) -> None:
+        if self.outbox is not None:
+            self.outbox.wake()
+
+    def _outbox_stopped(self, broadcast_id: int) -> None:
+        if self.outbox is not None:
+            self.outbox.broadcast_stopped(broadcast_id)
+
+    async def release_due_broadcasts(self) -> int:
+        """Scheduled broadcasts whose time has come; the version guard makes a stale job do nothing."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            due = await broadcast_service.due_for_release(session, now=now)
+        released = 0
+        for broadcast_id, version in due:
+            async with self.session_factory() as session, session.begin():
+                if await broadcast_service.release_scheduled(session, broadcast_id, version, now=now):
+                    released += 1
+        if released:
+            self._wake_outbox()
+        return released
 
     async def start(self) -> None:
         """Migrate, serve HTTP (webhooks must be reachable first), then connect the channels."""
@@ -105,17 +185,50 @@ class KetNoiApp:
             await self.telegram.start()
         else:
             log.warning("no TELEGRAM_BOT_TOKEN: Telegram is off")
+        if self.zalo is not None:
+            await self.zalo.start()
+        else:
+            log.warning("no ZALO_BOT_TOKEN: Zalo is off")
+        self.outbox = self._build_outbox()
+        if self.outbox is not None:
+            if self._outbox_bot is not None:
+                await self._outbox_bot.initialize()
+            await self.outbox.start()  # picks up whatever a previous run left unfinished
         self.scheduler.start()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
+        if self._outbox_bot is not None:
+            await self._outbox_bot.shutdown()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.zalo is not None:
+            await self.zalo.stop()
         await self.web.stop()
         await self.engine.dispose()
         uninstall_redaction()
 
+    @property
+    def channels(self) -> dict[str, TelegramChannel | ZaloChannel]:
+        """The running channels by platform."""
+        return {c.platform: c for c in (self.telegram, self.zalo) if c is not None}
+
     async def notify(self, message: Outgoing) -> None:
-        """Send a message to someone other than the sender of the current event."""
-        if message.platform == "telegram" and self.telegram is not None and message.chat_id:
-            await self.telegram.deliver(message.chat_id, Response(replies=[message]))
+        """Send a message to someone other than the sender of the current event.
+
+        A person with accounts on both platforms gets it on the one they chose (`linking`).
+        """
+        channels = self.channels
+        if not message.platform or not message.chat_id:
+            return
+        async with self.session_factory() as session:
+            platform, chat_id = await linking.preferred_chat(
+                session, message.platform, message.chat_id, channels.keys()
+            )
+        channel = channels.get(platform)
+        if channel is None:
+            log.warning("no %s channel for a message to chat %s", platform, chat_id)
+            return
+        await channel.deliver(chat_id, Response(replies=[replace(message, platform=platform, chat_id=chat_id)]))

@@ -1,8 +1,10 @@
 """`python -m bot demo`: KetNoi with no token and no set-up.
 
 It seeds a SQLite demo province (Vĩnh Long, from vietnam-provinces) with a province admin, two
-officers and a few members, runs the bot against the built-in Telegram emulator, and serves a
-web chat on http://127.0.0.1:8080 where anyone can talk to the bot as one of those personas.
+officers and a few members, runs the bot against the built-in Telegram and Zalo emulators (both
+in this one process, as `run` does with both tokens), and serves a web chat on
+http://127.0.0.1:8080 where anyone can talk to the bot as one of those personas, on either
+platform: each persona has a Telegram and a Zalo account, linked to the same person.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import KetNoiApp
 from bot.clock import utc_now
 from bot.emulator.telegram import TelegramEmulator
+from bot.emulator.zalo import ZaloEmulator
 from bot.logs import setup_logging
 from bot.services import people, units
 from bot.services.periods import Period, PeriodKind, Schedule
 from bot.settings import Settings
 from handlers import texts
 from handlers.forms import current_form
-from storage.models import Report, ReportStatus, Unit
+from storage.models import Identity, Report, ReportStatus, Unit
 
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "123456:KETNOI-DEMO-TOKEN"  # noqa: S105 (the emulator's, not a real bot's)
+DEMO_ZALO_TOKEN = "1459232241454765289:KETNOI-DEMO-ZALO"  # noqa: S105 (the emulator's too)
+ZALO_EMULATOR = web.AppKey("zalo_emulator", ZaloEmulator)
 DEMO_PROVINCE = 86
 CHAT_PAGE = Path(__file__).parent / "emulator" / "static" / "chat.html"
 SESSION_FACTORY = web.AppKey("session_factory", async_sessionmaker)
@@ -44,6 +49,15 @@ class Persona:
     name: str
     role: str | None  # None: not registered yet
     unit_code: str
+
+    @property
+    def zalo_id(self) -> str:
+        """The persona's Zalo account: 20 hex digits like Zalo's (chat.html computes the same)."""
+        return zalo_id(self.user_id)
+
+
+def zalo_id(user_id: int) -> str:
+    return f"5a10{user_id:016d}"
 
 
 PERSONAS = (
@@ -76,6 +90,11 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
                 now=now,
             )
             await people.grant_role(session, person, unit, persona.role, granted_by=None, now=now)
+            if await people.find_identity(session, "zalo", persona.zalo_id) is None:
+                person.identities.append(Identity(  # the same person on Zalo, as /lienket would do
+                    platform="zalo", external_id=persona.zalo_id, chat_id=persona.zalo_id,
+                    display_name=persona.name, created_at=now,
+                ))
         await seed_last_month(session, now)
 
 
@@ -117,9 +136,10 @@ async def _personas(request: web.Request) -> web.Response:
         for persona in PERSONAS:
             unit = await units.get_unit_by_code(session, persona.unit_code)
             role = texts.ROLE_NAMES[persona.role] if persona.role else "Chưa đăng ký"
-            listing.append(
-                {"user_id": persona.user_id, "name": persona.name, "role": role, "unit": unit.name if unit else ""}
-            )
+            listing.append({
+                "user_id": persona.user_id, "zalo_id": persona.zalo_id, "name": persona.name, "role": role,
+                "unit": unit.name if unit else "",
+            })
     return web.json_response(listing)
 
 
@@ -127,31 +147,48 @@ async def _page(request: web.Request) -> web.Response:
     return web.FileResponse(CHAT_PAGE)
 
 
-def demo_settings(settings: Settings, emulator: TelegramEmulator) -> Settings:
-    return settings.model_copy(
-        update={
-            "telegram_bot_token": SecretStr(DEMO_TOKEN),
-            "telegram_api_base_url": emulator.base_url,
-            "telegram_webhook_url": None,
-            "telegram_webhook_secret": None,
+def demo_settings(settings: Settings, emulator: TelegramEmulator, zalo: ZaloEmulator | None = None) -> Settings:
+    update = {
+        "telegram_bot_token": SecretStr(DEMO_TOKEN),
+        "telegram_api_base_url": emulator.base_url,
+        "telegram_webhook_url": None,
+        "telegram_webhook_secret": None,
+    }
+    if zalo is not None:
+        database = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
+        update |= {
+            "zalo_bot_token": SecretStr(DEMO_ZALO_TOKEN),
+            "zalo_api_base_url": zalo.base_url,
+            "zalo_webhook_url": None,  # long polling, like Telegram in the demo
+            "zalo_webhook_secret": None,
+            "zalo_state_dir": database.parent / f"{database.stem}-zalo",
+            "public_base_url": f"http://{settings.web_host}:{settings.web_port}",  # our QR codes and charts
         }
-    )
+    return settings.model_copy(update=update)
 
 
 async def build_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
-    """The demo app and its emulator, on one web server (the emulator under /tg)."""
+    """The demo app and its emulators, on one web server (Telegram's under /tg, Zalo's under /zl).
+
+    The Zalo emulator is stopped with the web server (a sub-app); it is in `app.web.app[ZALO_EMULATOR]`.
+    """
     emulator = TelegramEmulator(DEMO_TOKEN)
     emulator.set_root(f"http://{settings.web_host}:{settings.web_port}/tg")
+    zalo = ZaloEmulator(DEMO_ZALO_TOKEN)
+    zalo.set_root(f"http://{settings.web_host}:{settings.web_port}/zl")
     for persona in PERSONAS:
         *family, given = persona.name.split()
         emulator.add_user(persona.user_id, given, last_name=" ".join(family))
+        zalo.add_user(persona.zalo_id, persona.name)
 
     def configure(web_app: web.Application) -> None:
         web_app.add_subapp("/tg", emulator.make_app())
+        web_app.add_subapp("/zl", zalo.make_app())
+        web_app[ZALO_EMULATOR] = zalo
         web_app.router.add_get("/", _page)
         web_app.router.add_get("/demo/personas", _personas)
 
-    app = KetNoiApp(demo_settings(settings, emulator), configure_web=configure)
+    app = KetNoiApp(demo_settings(settings, emulator, zalo), configure_web=configure)
     app.web.app[SESSION_FACTORY] = app.session_factory
     return app, emulator
 
@@ -166,7 +203,7 @@ async def start_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
 async def run_demo(settings: Settings) -> int:
     from bot.cli import wait_for_stop_signal
 
-    setup_logging(settings.log_level, [DEMO_TOKEN])
+    setup_logging(settings.log_level, [DEMO_TOKEN, DEMO_ZALO_TOKEN])
     app, emulator = await start_demo(settings)
     print(f"KetNoi demo: open {app.web.url} in a browser (Ctrl+C to stop)", flush=True)
     try:

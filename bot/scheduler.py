@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 log = logging.getLogger(__name__)
 REMINDERS_JOB = "reminders-tick"
 ISSUES_JOB = "urgent-issues-tick"
+RELEASE_JOB = "scheduled-broadcasts"
 
 
 class Scheduler:

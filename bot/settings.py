@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SQLITE_PATH = Path("data") / "ketnoi.db"
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _BOT_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_ZALO_TOKEN_RE = re.compile(r"^\d+:\S+$")
 
 
 class SettingsError(Exception):
@@ -48,6 +49,30 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)."
     )
+    zalo_bot_token: SecretStr | None = Field(
+        default=None, description="Token from Zalo Bot Creator (digits:characters); Zalo is off without it."
+    )
+    zalo_api_base_url: str = Field(
+        default="https://bot-api.zaloplatforms.com/bot",
+        description="Zalo Bot API base URL (token appended); e.g. https://bot-api.zapps.me/bot if the new host fails.",
+    )
+    zalo_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL of our Zalo webhook; long polling is used when unset."
+    )
+    zalo_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Zalo sends in X-Bot-Api-Secret-Token (8-256 characters)."
+    )
+    zalo_messages_per_second: float = Field(
+        default=5, gt=0, le=100, description="Broadcast rate to Zalo (Zalo publishes no limit: start low)."
+    )
+    zalo_state_dir: Path = Field(
+        default=Path("data") / "zalo",
+        description="Directory for Zalo events not yet processed and the numbered options last shown.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public https URL of this server; Zalo fetches our images and files from <url>/media/.",
+    )
     tz_name: str = Field(default="Asia/Ho_Chi_Minh", description="Time zone in which times are shown.")
     web_host: str = Field(default="127.0.0.1", description="Address the aiohttp server listens on.")
     web_port: int = Field(default=8080, ge=1, le=65535, description="Port of the aiohttp server.")
@@ -57,6 +82,15 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=14, ge=1, le=365, description="Days an invite stays valid.")
     reminder_tick_minutes: float = Field(
         default=5, gt=0, le=60, description="How often the scheduler checks for reminders that fell due."
+    )
+    broadcast_limits: bool = Field(
+        default=True, description="Pace broadcasts within Telegram's limits (turn off only against an emulator)."
+    )
+    telegram_paid_broadcast: bool = Field(
+        default=False, description="Paid broadcasts (Telegram Stars): raises the overall rate to 1000/s."
+    )
+    allow_self_approval: bool = Field(
+        default=False, description="Let a single-admin province approve its own content."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -81,7 +115,21 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("telegram_webhook_url")
+    @field_validator("zalo_bot_token")
+    @classmethod
+    def _check_zalo_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _ZALO_TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("does not look like a Zalo bot token (digits, a colon, then characters)")
+        return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _check_zalo_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("must be 8-256 characters")
+        return value
+
+    @field_validator("telegram_webhook_url", "zalo_webhook_url", "public_base_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("https://", "http://")):
@@ -109,6 +157,8 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not")
+        if self.zalo_webhook_url and not self.zalo_webhook_secret:
+            raise ValueError("ZALO_WEBHOOK_URL is set but ZALO_WEBHOOK_SECRET is not")
         return self
 
     @property
@@ -119,7 +169,7 @@ class Settings(BaseSettings):
         """Every secret value, so the log filter can scrub them."""
         return [
             s.get_secret_value()
-            for s in (self.telegram_bot_token, self.telegram_webhook_secret)
+            for s in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret)
             if s is not None
         ]
 

@@ -9,6 +9,7 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+ZALO_WEBHOOK_PATH = "/zalo/webhook"
 
 
 async def health(request: web.Request) -> web.Response:

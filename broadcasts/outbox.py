@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.polls import polls_for_broadcasts, vote_choices
 from broadcasts import store
 from broadcasts.limits import Limits, Pacer
 from broadcasts.sending import ChatMigrated, RecipientGone, Rejected, Sender, SendError, Throttled, Transient
@@ -292,12 +293,15 @@ class OutboxWorker:
                 Broadcast.id, Broadcast.text, Broadcast.media_kind, Broadcast.media_name, Broadcast.media
             ).where(Broadcast.id.in_(missing))
         )
+        polls = await polls_for_broadcasts(session, set(missing))
         for broadcast_id, text, kind, name, data in rows:
             photo = Photo(data, name or "image.png") if kind == "photo" and data is not None else None
             document = (
                 Document(data, name or "tep-dinh-kem") if kind == "document" and data is not None else None
             )
-            self._messages[broadcast_id] = Outgoing(text, photo=photo, document=document)
+            poll = polls.get(broadcast_id)
+            choices = vote_choices(poll.id, poll.options) if poll is not None else ()
+            self._messages[broadcast_id] = Outgoing(text, photo=photo, document=document, choices=choices)
 
     async def _maintain(self) -> None:
         """Renew leases on what we hold; drop queued rows of broadcasts that were stopped."""

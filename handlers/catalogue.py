@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.services.people import Actor
+from bot.services.units import fold
 from handlers import texts
 from handlers.flow import Context, FlowEngine
 from handlers.io import CommandMenuEntry, Outgoing
@@ -32,6 +33,11 @@ class Command:
     description: str
     manages_flow: bool = False  # starts, cancels or moves a flow: no "you are still on step" re-prompt
     in_menu: bool = True
+    # Plain words that run the command for people who do not type slashes ("báo cáo"): a message
+    # that is exactly one of them, ignoring case and diacritics. Only when no question waits,
+    # unless `in_flows` (hủy, quay lại).
+    phrases: tuple[str, ...] = ()
+    in_flows: bool = False
 
     def allowed(self, actor: Actor) -> bool:
         if self.roles is EVERYONE:
@@ -47,12 +53,19 @@ class Catalogue:
     def __init__(self, commands: list[Command]) -> None:
         self.commands = commands
         self._by_word: dict[str, Command] = {}
+        self._by_phrase: dict[str, Command] = {}
         for command in commands:
             self._by_word[command.name] = command
             self._by_word[command.alias] = command
+            for phrase in command.phrases:
+                self._by_phrase[fold(phrase)] = command
 
     def find(self, word: str) -> Command | None:
         return self._by_word.get(word.lower())
+
+    def find_phrase(self, text: str) -> Command | None:
+        """The command a message in plain words means ("Báo cáo", "bao cao", "HỦY"), if any."""
+        return self._by_phrase.get(fold(text.strip().rstrip(".!")))
 
     def available(self, actor: Actor) -> list[Command]:
         return [c for c in self.commands if c.allowed(actor)]

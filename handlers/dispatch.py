@@ -15,10 +15,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import invites, people
+from bot.services import invites, linking, people
 from bot.services.errors import UserFacingError
 from handlers import texts
-from handlers.catalogue import Catalogue
+from handlers.catalogue import Catalogue, Command
 from handlers.flow import Context, FlowEngine, HandlerConfig
 from handlers.io import CommandMenuEntry, Incoming, Outgoing
 from handlers.start import join_with_code
@@ -76,7 +76,11 @@ class Dispatcher:
                     return Response()
                 ctx = await self._context(session, inc, now)
                 replies = await self._route(ctx)
-                return Response(replies, ctx.notices, ctx.menu)
+                ctx.notices = await _once_per_person(session, ctx.notices)
+            for hook in ctx.after_commit:  # e.g. wake the outbox: only once the rows are committed
+                if hook is not None:
+                    hook()
+            return Response(replies, ctx.notices, ctx.menu)
         except UserFacingError as refusal:
             message = texts.ERRORS[refusal.key].format(**refusal.params)
             return Response(await self._after_failure(inc, now, message))
@@ -122,10 +126,19 @@ class Dispatcher:
                 return await self._command(ctx, word)
             if prefix in self.actions:
                 return await self._action(ctx, self.actions[prefix], argument)
+        phrase = self.catalogue.find_phrase(inc.text) if inc.text and inc.choice is None else None
+        if phrase is not None and not phrase.allowed(ctx.actor):
+            phrase = None  # words are not refused like a command: they may just be words
+        if phrase is not None and phrase.in_flows:  # "hủy", "quay lại" typed as words
+            return await self._phrase(ctx, phrase)
         conv, expired = await self.engine.current(ctx)
-        if conv is not None:
+        if conv is not None:  # the step says what it needs (text, a photo...) if a sticker comes
             return await self.engine.answer(ctx, conv)
         prefix = [Outgoing(texts.FLOW["expired"])] if expired else []
+        if phrase is not None:  # "báo cáo" typed as words, for people who do not type slashes
+            return prefix + await self._phrase(ctx, phrase)
+        if _nothing_readable(inc):
+            return [*prefix, Outgoing(texts.START["only_text"])]
         if not ctx.actor.registered and inc.text and invites.looks_like_code(inc.text):
             # A typed invite code works like `/start CODE` (people on Zalo cannot use deep links).
             return prefix + await join_with_code(ctx, self.engine, inc.text)
@@ -146,6 +159,10 @@ class Dispatcher:
             if conv is not None:
                 replies.append(await self.engine.prompt(ctx, conv, prefix=texts.FLOW["still_on_step"]))
         return replies
+
+    async def _phrase(self, ctx: Context, command: Command) -> list[Outgoing]:
+        ctx.incoming = replace(ctx.incoming, command=command.name, args=(), text=None)
+        return await self._command(ctx, command.name)
 
     async def _action(self, ctx: Context, action: Action, argument: str) -> list[Outgoing]:
         """A button on a notice (e.g. accept a report): works in the middle of any flow."""
@@ -168,5 +185,27 @@ class Dispatcher:
         """In groups we answer commands addressed to us and store nothing at all."""
         if inc.command is None:
             return Response()
+        if inc.platform != "telegram":
+            return Response([Outgoing(texts.START["group_private_only"])])
         link = f"https://t.me/{self.config.bot_username}"
         return Response([Outgoing(texts.START["group"].format(link=link))])
+
+
+async def _once_per_person(session: AsyncSession, notices: list[Outgoing]) -> list[Outgoing]:
+    """Each notice to the account its person chose (`linking`), and a person's copies only once."""
+    routed: list[Outgoing] = []
+    seen: set[tuple[str, str, str]] = set()
+    for notice in notices:
+        if notice.platform and notice.chat_id:
+            platform, chat_id = await linking.preferred_chat(session, notice.platform, notice.chat_id)
+            notice = replace(notice, platform=platform, chat_id=chat_id)
+            if (platform, chat_id, notice.text) in seen:
+                continue
+            seen.add((platform, chat_id, notice.text))
+        routed.append(notice)
+    return routed
+
+
+def _nothing_readable(inc: Incoming) -> bool:
+    """No text, no photo or file, no choice: a sticker, a voice message, withheld content."""
+    return inc.text is None and inc.command is None and inc.choice is None and not inc.attachments

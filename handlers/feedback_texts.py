@@ -71,3 +71,18 @@ SENTIMENT = {
     "open_issues": "Vụ việc khẩn chưa giải quyết: {count}",
     "ask_period": "Bạn muốn xem tình hình dư luận kỳ nào?",
 }
+
+POLL = {
+    "ask_question": "Câu hỏi khảo sát là gì? (tối đa {maximum} ký tự)",
+    "ask_options": "Gõ các phương án trả lời, mỗi phương án một dòng (từ 2 đến 6 phương án).",
+    "submitted": "Đã tạo khảo sát số {poll} (tin số {id}) và gửi duyệt. Sau khi được duyệt, khảo sát sẽ được gửi đi.",
+    "voted": "Đã ghi nhận lựa chọn của bạn: “{option}”. Bạn có thể chọn lại để đổi ý trước khi khảo sát kết thúc.",
+    "results_title": "Kết quả khảo sát số {poll}: {question}",
+    "results_line": "- {option}: {count} ({share})",
+    "results_total": "Tổng số lượt trả lời: {total}{closed}",
+    "closed_mark": " (đã kết thúc)",
+    "by_unit": "Theo đơn vị:",
+    "unit_line": "- {unit}: {counts}",
+    "closed": "Đã kết thúc khảo sát số {poll}. Các lựa chọn sau đó không được tính.",
+    "ask_id": "Bạn vui lòng gõ kèm số khảo sát, ví dụ: /{command} 3",
+}

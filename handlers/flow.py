@@ -39,6 +39,9 @@ class HandlerConfig:
     max_text_length: int = 4000
     schedule: Schedule = field(default_factory=Schedule.load)
     feedback_limit: SenderLimit = field(default_factory=lambda: SenderLimit(load_config().per_person_per_hour))
+    allow_self_approval: bool = False  # a single-admin province may approve its own content
+    wake_outbox: Callable[[], None] | None = None  # after a broadcast is released
+    outbox_stopped: Callable[[int], None] = lambda broadcast_id: None
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Context:
     catalogue: Catalogue
     menu: tuple[CommandMenuEntry, ...] | None = None  # set when the person's menu changed
     notices: list[Outgoing] = field(default_factory=list)  # messages to other people
+    after_commit: list[Callable[[], None] | None] = field(default_factory=list)  # run once committed
 
 
 @dataclass(frozen=True)
@@ -263,4 +267,4 @@ class FlowEngine:
         if prefix:
             text = f"{prefix}\n\n{text}"
         options = tuple(choices) if choices is not None else step.answer.options(dict(conv.answers))
-        return Outgoing(text=text, choices=options)
+        return Outgoing(text=text, choices=options, free_input=bool(getattr(step.answer, "free_input", False)))

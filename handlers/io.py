@@ -79,6 +79,9 @@ class Outgoing:
     document: Document | None = None
     chat_id: str | None = None
     platform: str | None = None
+    # The question also takes a typed number or text: where options are typed (Zalo), they are
+    # then offered by their words, never by number, so "1" stays the answer 1.
+    free_input: bool = False
 
 
 @dataclass(frozen=True, slots=True)

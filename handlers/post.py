@@ -69,11 +69,11 @@ async def _preview(ctx: Context, answers: dict[str, Any]) -> str:
     return f"{t.POST['preview_head']}\n\n{answers['text']}\n\n———\n{foot}\n\n{t.POST['ask_confirm']}"
 
 
-async def _roots(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
+async def roots_of(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
     return ctx.actor.units_with(Role.PROVINCE_ADMIN)
 
 
-def _offered(answers: dict[str, Any]) -> list[Choice]:
+def offered_roots(answers: dict[str, Any]) -> list[Choice]:
     return [Choice(UNIT_PREFIX + code, name) for code, name in answers["_roots"]]
 
 
@@ -96,19 +96,24 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
         count = await service.expand(ctx.session, broadcast, now=ctx.now, actor_id=ctx.actor.person.id)
         ctx.after_commit.append(ctx.config.wake_outbox)
         return [Outgoing(t.POST["self_approved"].format(id=broadcast.id, count=count))]
-    text = t.POST["to_approver"].format(
-        id=broadcast.id, author=ctx.actor.person.full_name or "—",
+    await ask_approvers(ctx, broadcast.id, answers, answers["text"])
+    return [Outgoing(t.POST["submitted"].format(id=broadcast.id))]
+
+
+async def ask_approvers(ctx: Context, broadcast_id: int, answers: dict[str, Any], text: str) -> None:
+    """The other province admins get the content with approve / schedule / reject buttons."""
+    notice = t.POST["to_approver"].format(
+        id=broadcast_id, author=ctx.actor.person.full_name or "—",
         count=await service.preview_audience(ctx.session, audience_of(answers)),
-        unit=await _unit_name(ctx, answers["unit"]), roles=describe_roles(answers["q:roles"]), text=answers["text"],
+        unit=await _unit_name(ctx, answers["unit"]), roles=describe_roles(answers["q:roles"]), text=text,
     )
     choices = (
-        Choice(f"bc:ok:{broadcast.id}", t.POST["approve_now"]),
-        Choice(f"bc:later:{broadcast.id}", t.POST["approve_later"]),
-        Choice(f"bc:no:{broadcast.id}", t.POST["reject"]),
+        Choice(f"bc:ok:{broadcast_id}", t.POST["approve_now"]),
+        Choice(f"bc:later:{broadcast_id}", t.POST["approve_later"]),
+        Choice(f"bc:no:{broadcast_id}", t.POST["reject"]),
     )
     for identity in await _other_approvers(ctx):
-        ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
-    return [Outgoing(t.POST["submitted"].format(id=broadcast.id))]
+        ctx.notices.append(Outgoing(notice, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
 
 
 async def _other_approvers(ctx: Context) -> list[Identity]:
@@ -131,7 +136,7 @@ POST = Flow(
     steps=(
         Step("text", t.POST["ask_text"].format(maximum=MAX_TEXT), Text(maximum=MAX_TEXT, minimum=5)),
         Step("topic", t.POST["ask_topic"], OneOf((Choice("focal", t.POST["focal"]), Choice("regular", t.POST["regular"])))),
-        Step("unit", t.POST["ask_unit"], UnitAnswer(_roots, offered=_offered)),
+        Step("unit", t.POST["ask_unit"], UnitAnswer(roots_of, offered=offered_roots)),
         Step("q:roles", t.POST["ask_roles"], QuestionAnswer(AUDIENCE)),
         Step("confirm", _preview, OneOf((Choice(SUBMIT, t.POST["submit"]), Choice(REWRITE, t.POST["rewrite"]),
                                         Choice(DROP, t.POST["drop"])))),

@@ -46,6 +46,8 @@ class QuestionAnswer:
     def __init__(self, question: Question) -> None:
         self.question = question
         self.key = step_name(question)
+        # A number or a text is typed; "Giữ nguyên" / "Bỏ qua" are extra options beside it.
+        self.free_input = question.type in {"integer", "text"}
 
     def options(self, answers: dict[str, Any]) -> tuple[Choice, ...]:
         q = self.question

@@ -7,7 +7,20 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import account, deadlines, feedback, invite, progress, report, review, start, texts
+from handlers import (
+    account,
+    deadlines,
+    feedback,
+    invite,
+    link,
+    polls,
+    post,
+    progress,
+    report,
+    review,
+    start,
+    texts,
+)
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
 from handlers.flow import Context, Flow, FlowEngine, HandlerConfig
@@ -32,32 +45,54 @@ async def _back(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 D = texts.COMMANDS
 ADMINS = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
 FILERS = frozenset({Role.OFFICER, Role.UNIT_ADMIN})
+PROVINCE = frozenset({Role.PROVINCE_ADMIN})
 
 
 def build_catalogue() -> Catalogue:
     return Catalogue(
         [
-            Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True),
-            Command("help", "trogiup", EVERYONE, account.help_command, D["help"]),
-            Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True),
-            Command("feedback", "phananh", EVERYONE, feedback.feedback_command, D["feedback"], manages_flow=True),
+            Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True,
+                    phrases=("bắt đầu", "đăng ký")),
+            Command("help", "trogiup", EVERYONE, account.help_command, D["help"], phrases=("trợ giúp", "hướng dẫn")),
+            Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True,
+                    phrases=("báo cáo", "làm báo cáo", "nộp báo cáo")),
+            Command("feedback", "phananh", EVERYONE, feedback.feedback_command, D["feedback"], manages_flow=True,
+                    phrases=("phản ánh", "góp ý")),
             Command("observe", "ghinhan", FILERS, feedback.observe_command, D["observe"], manages_flow=True),
             Command("urgent", "khancap", FILERS, feedback.urgent_command, D["urgent"], manages_flow=True),
             Command("sentiment", "duluan", ADMINS, feedback.sentiment_command, D["sentiment"]),
-            Command("deadlines", "hannop", FILERS | ADMINS, deadlines.deadlines_command, D["deadlines"]),
-            Command("progress", "tiendo", ADMINS, progress.progress_command, D["progress"], manages_flow=True),
-            Command("export", "xuat", ADMINS, progress.export_command, D["export"], manages_flow=True),
-            Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True),
-            Command("me", "toi", REGISTERED, account.me_command, D["me"]),
-            Command("forget", "xoadulieu", REGISTERED, account.forget_command, D["forget"], manages_flow=True),
-            Command("back", "quaylai", EVERYONE, _back, D["back"], manages_flow=True),
-            Command("cancel", "huy", EVERYONE, _cancel, D["cancel"], manages_flow=True),
+            Command("deadlines", "hannop", FILERS | ADMINS, deadlines.deadlines_command, D["deadlines"],
+                    phrases=("hạn nộp",)),
+            Command("progress", "tiendo", ADMINS, progress.progress_command, D["progress"], manages_flow=True,
+                    phrases=("tiến độ",)),
+            Command("export", "xuat", ADMINS, progress.export_command, D["export"], manages_flow=True,
+                    phrases=("xuất báo cáo", "xuất excel")),
+            Command("post", "dangtin", PROVINCE, post.post_command, D["post"], manages_flow=True,
+                    phrases=("đăng tin",)),
+            Command("poll", "thamdo", PROVINCE, polls.poll_command, D["poll"], manages_flow=True),
+            Command("results", "ketqua", PROVINCE, polls.results_command, D["results"]),
+            Command("closepoll", "dongthamdo", PROVINCE, polls.close_command, D["close_poll"]),
+            Command("status", "trangthai", PROVINCE, post.status_command, D["status"]),
+            Command("stop", "dungtin", PROVINCE, post.stop_command, D["stop"]),
+            Command("unsend", "huytin", PROVINCE, post.cancel_command, D["unsend"]),
+            Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True,
+                    phrases=("tạo mã mời",)),
+            Command("me", "toi", REGISTERED, account.me_command, D["me"], phrases=("thông tin của tôi",)),
+            Command("link", "lienket", EVERYONE, link.link_command, D["link"], manages_flow=True,
+                    phrases=("liên kết", "liên kết tài khoản")),
+            Command("forget", "xoadulieu", REGISTERED, account.forget_command, D["forget"], manages_flow=True,
+                    phrases=("xóa dữ liệu",)),
+            Command("back", "quaylai", EVERYONE, _back, D["back"], manages_flow=True,
+                    phrases=("quay lại",), in_flows=True),
+            Command("cancel", "huy", EVERYONE, _cancel, D["cancel"], manages_flow=True,
+                    phrases=("hủy", "hủy bỏ"), in_flows=True),
         ]
     )
 
 
 def build_flows() -> list[Flow]:
     return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
+            link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL,
             feedback.FEEDBACK, feedback.OBSERVE, feedback.URGENT, feedback.REPLY,
             *report.report_flows()]
 
@@ -67,5 +102,5 @@ def build_dispatcher(
 ) -> Dispatcher:
     """Everything the chat knows, wired together (used by the app and by tests alike)."""
     return Dispatcher(
-        session_factory, FlowEngine(build_flows()), build_catalogue(), config, clock, actions={**review.ACTIONS, **feedback.ACTIONS}
+        session_factory, FlowEngine(build_flows()), build_catalogue(), config, clock, actions={**review.ACTIONS, **feedback.ACTIONS, **post.ACTIONS, **polls.ACTIONS}
     )

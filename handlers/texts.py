@@ -6,6 +6,8 @@ filled with `str.format`.
 
 from __future__ import annotations
 
+from broadcasts.texts import ERRORS as BROADCAST_ERRORS
+
 ROLE_NAMES = {
     "province_admin": "Quản trị viên cấp tỉnh",
     "unit_admin": "Quản trị viên đơn vị",
@@ -38,7 +40,19 @@ ERRORS = {
     "bad_period": "“{text}” không phải là một kỳ báo cáo. Ví dụ: 2026-10 (tháng), 2026-Q4 (quý), 2026-H2 (6 tháng), 2026 (năm).",
     "feedback_rate": "Bạn đã gửi {count} ý kiến trong một giờ qua. Bạn vui lòng thử lại sau ít phút nhé.",
     "issue_already": "Vụ việc này đã được cập nhật trước đó.",
+    "poll_options": "Khảo sát cần từ {minimum} đến {maximum} phương án khác nhau, mỗi phương án một dòng.",
+    "poll_option_long": "Mỗi phương án tối đa {maximum} ký tự.",
+    "poll_question": "Câu hỏi khảo sát cần có nội dung, tối đa {maximum} ký tự.",
+    "poll_gone": "Không tìm thấy khảo sát này.",
+    "poll_closed": "Khảo sát này đã kết thúc hoặc chưa được gửi.",
+    "unknown_option": "Phương án này không có trong khảo sát.",
     "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
+    "link_unknown": "Mã liên kết không đúng. Bạn vui lòng kiểm tra lại, hoặc gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
+    "link_used": "Mã liên kết này đã được sử dụng. Mỗi mã chỉ dùng được một lần, bạn vui lòng gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
+    "link_expired": "Mã liên kết này đã hết hạn. Bạn vui lòng gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
+    "link_already": "Tài khoản này đã được liên kết với bạn rồi.",
+    "link_other_person": "Tài khoản này đã được đăng ký riêng nên không liên kết được. Nếu muốn liên kết, bạn gõ /xoadulieu trên tài khoản này trước, rồi gõ lại /lienket kèm mã.",
+    "link_same_platform": "Mã liên kết phải được dùng trên nền tảng còn lại: lấy mã trên Telegram thì gõ mã trên Zalo, và ngược lại.",
     "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
 }
 
@@ -55,6 +69,8 @@ ANSWER_ERRORS = {
     "unit_ambiguous": "Có nhiều đơn vị khớp với “{text}”. Bạn vui lòng chọn một:",
     "need_one": "Bạn vui lòng chọn ít nhất một mục rồi bấm “Xong”.",
     "too_many_photos": "Chỉ nhận tối đa {maximum} ảnh. Bấm “Xong” để tiếp tục.",
+    "bad_time": "“{text}” không đúng mẫu ngày giờ. Ví dụ: 27/11/2026 07:30.",
+    "past_time": "Thời điểm này đã qua. Bạn vui lòng chọn một thời điểm trong tương lai.",
     "need_choice_or_text": "Bạn vui lòng bấm một nút bên dưới.",
 }
 
@@ -94,6 +110,8 @@ START = {
     "default_unregistered": "Chào bạn! Gõ /start để bắt đầu, hoặc /start kèm mã mời nếu bạn có mã.",
     "default_registered": "Mình chưa hiểu ý bạn. Gõ /help để xem các lệnh bạn dùng được.",
     "you_can": "Bạn có thể dùng các lệnh sau:",
+    "only_text": "Mình chỉ đọc được tin nhắn chữ (và ảnh khi được hỏi). Bạn vui lòng gõ nội dung, hoặc gõ /trogiup để xem các lệnh.",
+    "group_private_only": "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng.",
 }
 
 ME = {
@@ -139,10 +157,21 @@ COMMANDS = {
     "invite": "Tạo mã mời cán bộ, hội viên",
     "report": "Làm báo cáo tháng, quý, 6 tháng, năm",
     "deadlines": "Xem hạn nộp báo cáo",
+    "post": "Soạn tin tuyên truyền để gửi duyệt và phát",
+    "poll": "Tạo khảo sát nhanh gửi tới hội viên, người dân",
+    "results": "Xem kết quả một khảo sát",
+    "close_poll": "Kết thúc một khảo sát",
+    "status": "Xem tình hình gửi một tin",
+    "stop": "Dừng một tin đang gửi",
+    "unsend": "Hủy một tin đã hẹn giờ",
     "feedback": "Gửi ý kiến, phản ánh (có thể ẩn danh)",
     "observe": "Ghi nhận tình hình dư luận ở địa bàn",
     "urgent": "Báo cáo vụ việc khẩn lên tỉnh",
     "sentiment": "Xem tổng hợp tình hình dư luận",
     "progress": "Xem tiến độ nộp báo cáo của các đơn vị",
     "export": "Xuất báo cáo ra tệp Excel",
+    "link": "Liên kết tài khoản Telegram và Zalo",
 }
+
+
+ERRORS.update(BROADCAST_ERRORS)  # the broadcast service's refusals, worded in broadcasts/texts.py

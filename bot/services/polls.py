@@ -18,13 +18,20 @@ from bot.services import broadcasts as broadcast_service
 from bot.services.audience import Audience
 from bot.services.errors import UserFacingError
 from bot.services.people import Actor
+from handlers.io import Choice
 from storage.claims import insert_if_absent
 from storage.models import Broadcast, BroadcastStatus, Poll, PollVote, Unit
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 OPTION_MAX_LENGTH = 60
 QUESTION_MAX_LENGTH = 300
+VOTE = "pv:vote"  # the action of a vote button: `pv:vote:<poll id>-<option index>`
 LIVE = (BroadcastStatus.SENDING, BroadcastStatus.COMPLETED, BroadcastStatus.STOPPED)
+
+
+def vote_choices(poll_id: int, options: list[str]) -> tuple[Choice, ...]:
+    """The buttons under a poll message (a numbered list on Zalo)."""
+    return tuple(Choice(f"{VOTE}:{poll_id}-{index}", option) for index, option in enumerate(options))
 
 
 def clean_options(lines: list[str]) -> list[str]:

@@ -85,3 +85,34 @@ async def test_the_demo_province_has_last_months_reports_to_look_at(tmp_path):
     finally:
         await app.stop()
         await emulator.stop()
+
+
+async def test_a_persona_switches_to_zalo_and_is_the_same_person_there(tmp_path):
+    from bot.demo import ZALO_EMULATOR, zalo_id
+
+    port = free_port()
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", web_port=port)
+    app, emulator = await start_demo(settings)
+    zalo = app.web.app[ZALO_EMULATOR]
+    officer = zalo_id(9002)
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            async with http.get("/") as r:
+                page = await r.text()
+            assert 'data-platform="zalo"' in page and "/zl/_emu" in page
+            async with http.get("/demo/personas") as r:
+                assert (await r.json())[1]["zalo_id"] == officer
+            async with http.post(f"/zl/_emu/users/{officer}/send", json={"text": "thông tin của tôi"}) as r:
+                assert r.status == 200
+            assert await zalo.wait_for(lambda: zalo.messages(officer), timeout=10)
+            me = zalo.messages(officer)[0]["text"]
+            assert f"Tài khoản Zalo: {officer}" in me and "Tài khoản Telegram: 9002" in me and "Cán bộ" in me
+            async with http.post(f"/zl/_emu/users/{officer}/sticker") as r:
+                assert r.status == 200
+            assert await zalo.wait_for(lambda: len(zalo.messages(officer)) == 2, timeout=10)
+            assert "chỉ đọc được tin nhắn chữ" in zalo.messages(officer)[1]["text"]
+            async with http.get(f"/zl/_emu/chats/{officer}/messages", params={"after": 0}) as r:
+                assert [m["from_bot"] for m in (await r.json())["messages"]] == [False, True, False, True]
+    finally:
+        await app.stop()
+        await emulator.stop()

@@ -1,20 +1,31 @@
-"""End-to-end fixtures: the whole KetNoi app, over real HTTP, against the Telegram emulator."""
+"""End-to-end fixtures: the whole KetNoi app over real HTTP, against the Telegram and Zalo emulators.
+
+Every app process serves both platforms at once (as `python -m bot run` does with both tokens).
+Tests that use `platform` run twice, once per platform: the `harness` gives them people on that
+platform (`tests.integration.drivers`), and `seeded` registers the province admin there.
+"""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from bot.app import KetNoiApp
 from bot.emulator.telegram import TelegramEmulator
+from bot.emulator.zalo import ZaloEmulator
 from bot.services import people, units
 from bot.settings import Settings
+from tests.integration.drivers import ChatPerson, TelegramPerson, ZaloPerson, platform_id
 from tests.support import FakeClock
 
 TOKEN = "424242:TEST-token-for-the-emulator"
 SECRET = "webhook-secret-for-tests"
+ZALO_TOKEN = "1459232241454765289:TEST-zalo-token"
+ZALO_SECRET = "zalo-webhook-secret-for-tests"
 ADMIN_ID = 1001
 
 
@@ -34,91 +45,121 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
 
 
 @pytest.fixture
+async def zalo_emulator() -> AsyncIterator[ZaloEmulator]:
+    emu = ZaloEmulator(ZALO_TOKEN)
+    await emu.start()
+    emu.add_user(platform_id("zalo", ADMIN_ID), "Nguyễn Văn An")
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
 def clock(now) -> FakeClock:
     return FakeClock(now)
 
 
+@pytest.fixture(params=["telegram", "zalo"])
+def platform(request) -> str:
+    """The platform the people of a test write from."""
+    return request.param
+
+
 @pytest.fixture
-def make_settings(db_url, emulator) -> Callable[..., Settings]:
+def make_settings(db_url, emulator, zalo_emulator, tmp_path: Path) -> Callable[..., Settings]:
     """Settings for one app process; webhook mode by default (replies are in when a send returns)."""
     port = free_port()
 
-    def build(*, webhook: bool = True) -> Settings:
-        extra = {}
+    def build(*, webhook: bool = True, telegram: bool = True, **overrides) -> Settings:
+        extra = dict(overrides)
+        if not telegram:  # Zalo only
+            extra["telegram_bot_token"] = None
         if webhook:
-            extra = {
+            extra |= {
                 "telegram_webhook_url": f"http://127.0.0.1:{port}/telegram/webhook",
                 "telegram_webhook_secret": SECRET,
+                "zalo_webhook_url": f"http://127.0.0.1:{port}/zalo/webhook",
+                "zalo_webhook_secret": ZALO_SECRET,
             }
-        return Settings(
-            _env_file=None,
-            database_url=db_url,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=emulator.base_url,
-            web_port=port,
-            **extra,
-        )
+        values = {
+            "telegram_bot_token": TOKEN,
+            "telegram_api_base_url": emulator.base_url,
+            "zalo_bot_token": ZALO_TOKEN,
+            "zalo_api_base_url": zalo_emulator.base_url,
+            "zalo_state_dir": tmp_path / "zalo",
+            "public_base_url": f"http://127.0.0.1:{port}",
+            "web_port": port,
+        }
+        return Settings(_env_file=None, database_url=db_url, **(values | extra))
 
     return build
 
 
+@dataclass
+class Harness:
+    """The running app processes of a test, and its people on the test's platform."""
+
+    platform: str
+    telegram: TelegramEmulator
+    zalo: ZaloEmulator
+    apps: list[KetNoiApp] = field(default_factory=list)
+
+    @property
+    def app(self) -> KetNoiApp:
+        return self.apps[-1]
+
+    async def settle(self) -> None:
+        """Wait until the latest app handled every Zalo event it accepted (Telegram's are synchronous)."""
+        if self.apps and self.app.zalo is not None:
+            await self.app.zalo.drain()
+
+    def person(self, n: int, name: str | None = None, *, platform: str | None = None) -> ChatPerson:
+        """Person number `n` (created in the emulator when `name` is given)."""
+        platform = platform or self.platform
+        if platform == "telegram":
+            return TelegramPerson(self.telegram, n, name)
+        return ZaloPerson(self.zalo, platform_id("zalo", n), self.settle, name)
+
+    def id_of(self, n: int, platform: str | None = None) -> str:
+        return platform_id(platform or self.platform, n)
+
+
 @pytest.fixture
-async def start_app(make_settings, clock) -> AsyncIterator[Callable[..., KetNoiApp]]:
+def harness(emulator, zalo_emulator, request) -> Harness:
+    platform = request.getfixturevalue("platform") if "platform" in request.fixturenames else "telegram"
+    return Harness(platform, emulator, zalo_emulator)
+
+
+@pytest.fixture
+async def start_app(make_settings, clock, harness) -> AsyncIterator[Callable[..., KetNoiApp]]:
     """Start (and at the end stop) KetNoi processes; a test may stop one and start another."""
-    running: list[KetNoiApp] = []
 
     async def start(**kwargs) -> KetNoiApp:
         app = KetNoiApp(make_settings(**kwargs), clock=clock)
         await app.start()
-        running.append(app)
+        harness.apps.append(app)
         return app
 
     yield start
-    for app in running:
+    for app in harness.apps:
         if app.web._runner is not None:
             await app.stop()
 
 
+async def register(session_factory, clock, *, platform: str, n: int, name: str, unit_code: str, role: str) -> None:
+    """Someone registered on `platform` with a role, as an operator (or an invite) would do it."""
+    async with session_factory() as session, session.begin():
+        unit = await units.get_unit_by_code(session, unit_code)
+        person = await people.register(
+            session, platform=platform, external_id=platform_id(platform, n), chat_id=platform_id(platform, n),
+            display_name=name.split()[-1], full_name=name, now=clock(),
+        )
+        await people.grant_role(session, person, unit, role, granted_by=None, now=clock())
+
+
 @pytest.fixture
-async def seeded(session_factory, clock) -> None:
-    """Vĩnh Long and one province admin (Telegram user ADMIN_ID), as an operator would set up."""
+async def seeded(session_factory, clock, harness) -> None:
+    """Vĩnh Long and one province admin (person ADMIN_ID on the test's platform)."""
     async with session_factory() as session, session.begin():
         await units.import_units(session, units.rows_from_vietnam_provinces(86), now=clock())
-        unit = await units.get_unit_by_code(session, "86")
-        person = await people.register(
-            session, platform="telegram", external_id=str(ADMIN_ID), chat_id=str(ADMIN_ID),
-            display_name="An", full_name="Nguyễn Văn An", now=clock(),
-        )
-        await people.grant_role(session, person, unit, "province_admin", granted_by=None, now=clock())
-
-
-class TelegramUser:
-    """A person in their private chat with the bot, acting through the emulator."""
-
-    def __init__(self, emulator: TelegramEmulator, user_id: int) -> None:
-        self.emulator = emulator
-        self.user_id = user_id
-        self.seen = len(emulator.messages(user_id))
-
-    async def say(self, text: str) -> list[dict]:
-        await self.emulator.send_text(self.user_id, text)
-        return self.new_messages()
-
-    async def press(self, label: str) -> list[dict]:
-        """Press the button with this label on the latest bot message that has buttons."""
-        for message in reversed(self.emulator.messages(self.user_id)):
-            for row in message["buttons"]:
-                for button in row:
-                    if button["text"] == label:
-                        await self.emulator.press_button(self.user_id, message["message_id"], button["data"])
-                        return self.new_messages()
-        raise AssertionError(f"no button {label!r} in chat {self.user_id}")
-
-    def new_messages(self) -> list[dict]:
-        messages = self.emulator.messages(self.user_id)
-        fresh, self.seen = messages[self.seen :], len(messages)
-        return fresh
-
-    @staticmethod
-    def text(messages: list[dict]) -> str:
-        return "\n---\n".join((m.get("text") or m.get("caption") or "") for m in messages)
+    await register(session_factory, clock, platform=harness.platform, n=ADMIN_ID, name="Nguyễn Văn An",
+                   unit_code="86", role="province_admin")

@@ -1,0 +1,118 @@
+"""The options last shown in each Zalo chat, so that typing "2" means what pressing a button would.
+
+On Telegram a pressed button carries its value; on Zalo the person types the number of an
+option, or its words. The adapter remembers the options of the *last* message it sent to each
+chat (a message without options forgets them: the question changed) and turns a typed number
+or label into the option's value before the dispatcher sees it. That makes buttons on notices
+(accept a report, start the report from a reminder) work on Zalo too, not only flow steps.
+
+The memory is written through to small files, so a restart between the question and the answer
+changes nothing; entries older than `ttl` are ignored. A file is named by a hash of the chat id
+and holds only the options, and it is deleted as soon as a message without options follows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.services.units import fold
+from handlers.io import Choice
+
+
+@dataclass(frozen=True)
+class Offer:
+    values: tuple[str, ...]
+    labels: tuple[str, ...]
+    numbered: bool
+    at: float
+
+
+class Offers:
+    """Per chat: the options of the last message. `directory` None keeps them in memory only."""
+
+    def __init__(
+        self,
+        directory: Path | None,
+        *,
+        ttl: float = 72 * 3600,
+        max_cached: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.directory = directory
+        self.ttl = ttl
+        self.max_cached = max_cached
+        self._clock = clock
+        self._cache: OrderedDict[str, Offer | None] = OrderedDict()
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def remember(self, chat_id: str, choices: Sequence[Choice], *, numbered: bool) -> None:
+        """What the chat was just shown: these options (or none)."""
+        offer = None
+        if choices:
+            offer = Offer(
+                tuple(c.value for c in choices), tuple(c.label for c in choices), numbered, self._clock()
+            )
+        self._cache_put(chat_id, offer)
+        path = self._path(chat_id)
+        if path is None:
+            return
+        if offer is None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(offer.__dict__, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def resolve(self, chat_id: str, text: str) -> str | None:
+        """The value of the option `text` picks (its number, or its words), else None."""
+        offer = self._load(chat_id)
+        if offer is None or self._clock() - offer.at > self.ttl:
+            return None
+        typed = text.strip().rstrip(".")
+        if offer.numbered and typed.isdigit() and 1 <= int(typed) <= len(offer.values):
+            return offer.values[int(typed) - 1]
+        folded = fold(typed)
+        if not folded:
+            return None
+        for value, label in zip(offer.values, offer.labels, strict=True):
+            # "Giữ nguyên" picks "Giữ nguyên: 350"; a tick mark in front does not count.
+            words = fold(label.lstrip("✓ "))
+            if folded in (words, fold(words.split(":", 1)[0])):
+                return value
+        return None
+
+    def _load(self, chat_id: str) -> Offer | None:
+        if chat_id in self._cache:
+            self._cache.move_to_end(chat_id)
+            return self._cache[chat_id]
+        path = self._path(chat_id)
+        offer = None
+        if path is not None and path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                offer = Offer(tuple(data["values"]), tuple(data["labels"]), bool(data["numbered"]), data["at"])
+            except (ValueError, KeyError, TypeError):
+                offer = None
+        self._cache_put(chat_id, offer)
+        return offer
+
+    def _cache_put(self, chat_id: str, offer: Offer | None) -> None:
+        self._cache[chat_id] = offer
+        self._cache.move_to_end(chat_id)
+        while len(self._cache) > self.max_cached:
+            self._cache.popitem(last=False)
+
+    def _path(self, chat_id: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / f"{hashlib.sha256(chat_id.encode()).hexdigest()[:32]}.json"

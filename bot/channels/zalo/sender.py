@@ -1,0 +1,121 @@
+"""Sending to Zalo: render neutral `Outgoing`, map Zalo's errors onto our one taxonomy.
+
+Long texts are cut at 2000 characters on paragraph boundaries and sent in order. Zalo takes
+photos by URL only, so our own images (QR codes, charts) are served from our web server
+(`media.MediaStore` under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
+public URL the text goes alone, with a note. Zalo has no command menu: `set_commands` does
+nothing. When a `Pacer` is given (the outbox's sender), every API call is paced through it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
+
+from bot.channels.zalo.client import ZaloClient, ZaloError
+from bot.channels.zalo.media import MediaStore
+from bot.channels.zalo.offers import Offers
+from bot.channels.zalo.render import TEXT_LIMIT, render_text
+from bot.channels.zalo.texts import ZALO
+from broadcasts.limits import Pacer
+from broadcasts.sending import RecipientGone, Rejected, SendError, Throttled, Transient
+from broadcasts.text import split_text
+from handlers.io import CommandMenuEntry, Outgoing
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THROTTLE_SECONDS = 60.0  # Zalo's 429 "Quota exceeded" says nothing about when to retry
+# Words in Zalo's error descriptions that say the person, not the message, is the problem.
+_RECIPIENT_WORDS = ("block", "unfollow", "not follow", "user not found", "chat not found", "not exist",
+                    "inactive", "deactivated", "chặn")
+
+
+def map_error(exc: ZaloError, throttle_seconds: float = DEFAULT_THROTTLE_SECONDS) -> SendError:
+    """One place that knows Zalo's error codes (facts file, section 5: "Bảng mã lỗi")."""
+    reason = f"{exc.status or 'network'}: {exc.description}"
+    if exc.status == 429:
+        return Throttled(reason, throttle_seconds)
+    if exc.transient:
+        return Transient(reason)
+    if any(word in exc.description.lower() for word in _RECIPIENT_WORDS):
+        return RecipientGone(reason)
+    if exc.status == 401:
+        return Rejected(f"{reason} (is ZALO_BOT_TOKEN right?)")
+    return Rejected(reason)
+
+
+class ZaloSender:
+    """Implements `broadcasts.sending.Sender` over a `ZaloClient`."""
+
+    platform = "zalo"
+
+    def __init__(
+        self,
+        client: ZaloClient,
+        *,
+        media: MediaStore | None = None,
+        public_base_url: str | None = None,
+        offers: Offers | None = None,
+        pacer: Pacer | None = None,
+        throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
+    ) -> None:
+        self.client = client
+        self.media = media
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.offers = offers
+        self.pacer = pacer
+        self.throttle_seconds = throttle_seconds
+
+    def paced(self, pacer: Pacer) -> ZaloSender:
+        """The same sender (same client, media and memory of options) paced for broadcasts."""
+        return ZaloSender(
+            self.client, media=self.media, public_base_url=self.public_base_url, offers=self.offers,
+            pacer=pacer, throttle_seconds=self.throttle_seconds,
+        )
+
+    async def send(self, chat_id: str, message: Outgoing) -> str:
+        text = render_text(message)
+        photo_url = self._url(message.photo.data, message.photo.file_name) if message.photo else None
+        if message.photo is not None and photo_url is None:
+            text = _join(text, ZALO["photo_unavailable"])
+        if message.document is not None:
+            name = message.document.file_name
+            url = self._url(message.document.data, name)
+            text = _join(text, ZALO["document_link"].format(name=name, url=url) if url else
+                         ZALO["document_unavailable"].format(name=name))
+        sent_id = ""
+        if photo_url is not None and len(text) <= TEXT_LIMIT:
+            sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, text or None)
+        else:
+            for part in split_text(text, TEXT_LIMIT):
+                sent_id = await self._call(chat_id, "send_message", chat_id, part)
+            if photo_url is not None:
+                sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, None)
+        if self.offers is not None:
+            self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
+        return sent_id
+
+    async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
+        """Zalo has no command menu; /trogiup lists the commands instead."""
+
+    def _url(self, data: bytes, file_name: str) -> str | None:
+        if self.media is None or self.public_base_url is None:
+            return None
+        return f"{self.public_base_url}/media/{self.media.put(data, file_name)}"
+
+    async def _call(self, chat_id: str, method: str, *args: Any) -> str:
+        slot: AbstractAsyncContextManager[None] = (
+            self.pacer.slot(chat_id, group=False) if self.pacer is not None else nullcontext()
+        )
+        try:
+            async with slot:
+                result = await getattr(self.client, method)(*args)
+        except ZaloError as exc:
+            raise map_error(exc, self.throttle_seconds) from exc
+        return str((result or {}).get("message_id", ""))
+
+
+def _join(text: str, note: str) -> str:
+    return f"{text}\n\n{note}" if text else note

@@ -1,0 +1,57 @@
+"""Scripted acts of people, each delivered to the bot as the event Zalo sends.
+
+A person writes, sends a photo or a sticker; a protected account (e.g. a minor) sends
+something Zalo withholds (`message.unsupported.received`). Ids are strings, dates milliseconds.
+"""
+
+from __future__ import annotations
+
+from bot.emulator.zalo.updates import Updates
+from bot.emulator.zalo.wire import JSON
+from bot.emulator.zalo.world import TINY_PNG, EmulatorError, new_id
+
+
+class People(Updates):
+    """The acts of people; each returns the event delivered to the bot."""
+
+    async def send_text(self, user_id: str, text: str, *, chat_id: str | None = None) -> JSON:
+        return await self._act(user_id, chat_id, "message.text.received", {"text": text}, {"text": text})
+
+    async def send_photo(
+        self, user_id: str, data: bytes = TINY_PNG, *, caption: str | None = None, chat_id: str | None = None
+    ) -> JSON:
+        """The photo is served by the emulator; its URL is what the bot receives (`photo`)."""
+        name = f"{new_id()}.png"
+        self._files[name] = data
+        url = f"{self.root_url}/_emu/files/{name}"
+        fields: JSON = {"photo": url}
+        if caption:
+            fields["caption"] = caption
+        return await self._act(user_id, chat_id, "message.image.received", fields,
+                               {"photo_url": url, "caption": caption})
+
+    async def send_sticker(self, user_id: str, sticker: str = "0e078a2fb66a5f34067b") -> JSON:
+        url = f"https://zalo-api.zadn.vn/api/emoticon/sticker/webpc?eid={sticker}"
+        return await self._act(user_id, None, "message.sticker.received", {"sticker": sticker, "url": url},
+                               {"sticker": sticker})
+
+    async def send_unsupported(self, user_id: str) -> JSON:
+        """What the bot gets instead of the content when the sender's account is protected."""
+        return await self._act(user_id, None, "message.unsupported.received", {}, {})
+
+    async def _act(self, user_id: str, chat_id: str | None, event_name: str, fields: JSON, shown: JSON) -> JSON:
+        user = self._user(user_id)
+        chat = self._chat(chat_id or user_id)
+        if chat["chat_type"] == "PRIVATE" and chat["id"] != user["id"]:
+            raise EmulatorError("a person can only write in their own private chat")
+        stored = await self._store(chat, user, shown, event_name=event_name)
+        message = {
+            "from": dict(user),
+            "chat": dict(chat),
+            **fields,
+            "message_id": stored["message_id"],
+            "date": stored["date"],
+        }
+        event = {"message": message, "event_name": event_name}
+        await self._deliver(event)
+        return event

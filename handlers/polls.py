@@ -1,0 +1,110 @@
+"""/thamdo (/poll): quick polls, approved and delivered like content; votes by button or number."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.services import broadcasts as broadcast_service
+from bot.services import polls as service
+from bot.services.charts import poll_chart
+from bot.services.errors import UserFacingError
+from bot.services.rollup import percent
+from handlers import post
+from handlers.answers import Text
+from handlers.feedback_texts import POLL as t
+from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.io import Outgoing, Photo
+from handlers.questions import QuestionAnswer
+from handlers.unit_answer import UnitAnswer
+from storage.models import Role
+
+
+async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    poll = await service.create(
+        ctx.session, ctx.actor, question=answers["question"], options=answers["options"].splitlines(),
+        audience=post.audience_of(answers), now=ctx.now,
+    )
+    await broadcast_service.submit(ctx.session, ctx.actor, poll.broadcast_id, now=ctx.now)
+    await post.ask_approvers(ctx, poll.broadcast_id, answers, poll.question)
+    return [Outgoing(t["submitted"].format(poll=poll.id, id=poll.broadcast_id))]
+
+
+class OptionLines(Text):
+    """2–6 options, one per line, checked as the poll service will check them."""
+
+    async def parse(self, incoming, answers, ctx) -> str:
+        text = await super().parse(incoming, answers, ctx)
+        return "\n".join(service.clean_options(text.splitlines()))
+
+
+POLL = Flow(
+    name="poll",
+    steps=(
+        Step("question", t["ask_question"].format(maximum=service.QUESTION_MAX_LENGTH),
+             Text(maximum=service.QUESTION_MAX_LENGTH, minimum=5)),
+        Step("options", t["ask_options"], OptionLines(maximum=400, minimum=3)),
+        Step("unit", post.t.POST["ask_unit"], UnitAnswer(post.roots_of, offered=post.offered_roots)),
+        Step("q:roles", post.t.POST["ask_roles"], QuestionAnswer(post.AUDIENCE)),
+    ),
+    finish=_finish,
+)
+
+
+async def poll_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    broadcast_service.require_province_admin(ctx.actor)
+    roots = [[u.code, u.name] for u in ctx.actor.units_with(Role.PROVINCE_ADMIN)]
+    return await engine.start(ctx, POLL.name, {"_roots": roots})
+
+
+async def vote_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+    poll_id, _, option = argument.partition("-")
+    if not (poll_id.isdigit() and option.isdigit()):
+        raise UserFacingError("poll_gone")
+    poll = await service.vote(ctx.session, ctx.actor, int(poll_id), int(option), now=ctx.now)
+    return [Outgoing(t["voted"].format(option=poll.options[int(option)]))]
+
+
+def _poll_id(ctx: Context, command: str) -> int | None:
+    if not ctx.incoming.args:
+        return None
+    if not ctx.incoming.args[0].isdigit():
+        raise UserFacingError("poll_gone")
+    return int(ctx.incoming.args[0])
+
+
+def format_results(results: service.Results) -> str:
+    poll = results.poll
+    lines = [t["results_title"].format(poll=poll.id, question=poll.question)]
+    for option, count in zip(poll.options, results.counts, strict=True):
+        share = percent(count / results.total) if results.total else "0%"
+        lines.append(t["results_line"].format(option=option, count=count, share=share))
+    closed = t["closed_mark"] if poll.status == "closed" else ""
+    lines.append(t["results_total"].format(total=results.total, closed=closed))
+    if results.by_unit:
+        lines += ["", t["by_unit"]]
+        for unit, counts in sorted(results.by_unit.items()):
+            described = ", ".join(f"{poll.options[i]}: {n}" for i, n in sorted(counts.items()))
+            lines.append(t["unit_line"].format(unit=unit, counts=described))
+    return "\n".join(lines)
+
+
+async def results_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    broadcast_service.require_province_admin(ctx.actor)
+    poll_id = _poll_id(ctx, "ketqua")
+    if poll_id is None:
+        return [Outgoing(t["ask_id"].format(command="ketqua"))]
+    results = await service.results(ctx.session, poll_id)
+    chart = await asyncio.to_thread(poll_chart, results.poll.question, results.poll.options, results.counts)
+    return [Outgoing(format_results(results)), Outgoing(results.poll.question, photo=Photo(chart, "khao-sat.png"))]
+
+
+async def close_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    poll_id = _poll_id(ctx, "dongthamdo")
+    if poll_id is None:
+        return [Outgoing(t["ask_id"].format(command="dongthamdo"))]
+    poll = await service.close(ctx.session, ctx.actor, poll_id, now=ctx.now)
+    return [Outgoing(t["closed"].format(poll=poll.id))]
+
+
+ACTIONS = {service.VOTE: vote_action}

@@ -1,0 +1,73 @@
+"""Zalo events → neutral `Incoming`, table-driven from payloads shaped like Zalo's (facts file, §5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.zalo.convert import event_key, to_incoming, unwrap
+
+USER = {"id": "6ede9afa66b88fe6d6a9", "display_name": "Ted", "is_bot": False}
+PRIVATE = {"id": "6ede9afa66b88fe6d6a9", "chat_type": "PRIVATE"}
+GROUP = {"id": "0c0e1aa8e2f20bac52e3", "chat_type": "GROUP"}
+
+
+def event(name: str, chat=PRIVATE, **fields) -> dict:
+    message = {"from": USER, "chat": chat, "message_id": "2d758cb5e222177a4e35", "date": 1750316131602, **fields}
+    return {"message": message, "event_name": name}
+
+
+CASES = [
+    ("text", event("message.text.received", text="Xin chào"),
+     {"text": "Xin chào", "command": None, "args": (), "chat_type": "private"}),
+    ("command with args", event("message.text.received", text="/baocao 2026-11"),
+     {"text": None, "command": "baocao", "args": ("2026-11",)}),
+    ("command upper case, @bot", event("message.text.received", text="/TroGiup@bot.KetNoi"),
+     {"command": "trogiup", "args": ()}),
+    ("a lone slash is text", event("message.text.received", text="/"), {"text": "/", "command": None}),
+    ("photo, documented field", event("message.image.received", photo="https://f.zalo/p.jpg", caption="Họp dân"),
+     {"text": "Họp dân", "attachments": (("photo", "https://f.zalo/p.jpg"),)}),
+    ("photo, observed field", event("message.image.received", photo_url="https://f.zalo/q.jpg"),
+     {"text": None, "attachments": (("photo", "https://f.zalo/q.jpg"),)}),
+    ("sticker", event("message.sticker.received", sticker="0e078a2fb66a5f34067b", url="https://s/x"),
+     {"text": None, "attachments": (), "command": None}),
+    ("withheld content", event("message.unsupported.received"), {"text": None, "attachments": ()}),
+    ("group command", event("message.text.received", chat=GROUP, text="/trogiup"),
+     {"command": "trogiup", "chat_type": "group", "chat_id": GROUP["id"]}),
+]
+
+
+@pytest.mark.parametrize(("name", "payload", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_events_become_incoming(name, payload, expected):
+    incoming = to_incoming(unwrap(payload))
+    assert incoming is not None
+    assert incoming.platform == "zalo" and incoming.user_id == USER["id"] and incoming.display_name == "Ted"
+    assert incoming.update_id == f"{payload['event_name']}:2d758cb5e222177a4e35"
+    for key, value in expected.items():
+        actual = getattr(incoming, key)
+        if key == "attachments":
+            actual = tuple((a.kind, a.file_id) for a in actual)
+        assert actual == value, key
+    assert incoming.chat_id == expected.get("chat_id", PRIVATE["id"])
+
+
+def test_wrapped_and_bare_shapes_are_the_same_event():
+    bare = event("message.text.received", text="Xin chào")
+    assert unwrap({"ok": True, "result": bare}) == unwrap(bare) == bare
+    assert event_key(bare) == "message.text.received:2d758cb5e222177a4e35"
+
+
+@pytest.mark.parametrize("payload", [None, [], "x", {}, {"ok": True, "result": {}}, {"event_name": 3},
+                                     {"event_name": "message.text.received", "message": "text"}])
+def test_anything_else_is_not_an_event(payload):
+    with pytest.raises(ValueError, match="event"):
+        unwrap(payload)
+
+
+def test_group_chatter_and_bots_are_not_read():
+    assert to_incoming(event("message.text.received", chat=GROUP, text="Họp lúc 8 giờ")) is None
+    assert to_incoming(event("message.image.received", chat=GROUP, photo="https://f/p.jpg")) is None
+    robot = event("message.text.received", text="hi")
+    robot["message"]["from"] = {**USER, "is_bot": True}
+    assert to_incoming(robot) is None
+    group = to_incoming(event("message.text.received", chat=GROUP, text="/trogiup"))
+    assert group.raw is None  # nothing of a group is kept, not even in memory

@@ -1,0 +1,137 @@
+"""Sending to Zalo: options as a numbered list, long texts cut between paragraphs, our images as
+URLs under /media/, and Zalo's errors mapped onto the one send-error taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.channels.zalo.client import ZaloClient, ZaloError
+from bot.channels.zalo.media import MediaStore
+from bot.channels.zalo.offers import Offers
+from bot.channels.zalo.render import render_text
+from bot.channels.zalo.sender import ZaloSender, map_error
+from bot.emulator.zalo import TINY_PNG, ZaloEmulator
+from broadcasts.limits import Limits, Pacer
+from broadcasts.sending import RecipientGone, Rejected, Throttled, Transient
+from handlers.io import Choice, Document, Outgoing, Photo
+
+TOKEN = "1234567:zalo-sender-test"
+USER = "u1"
+YES_NO = (Choice("yes", "Đồng ý"), Choice("no", "Không đồng ý"))
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[ZaloEmulator]:
+    async with ZaloEmulator(TOKEN) as emulator:
+        emulator.add_user(USER, "Lan")
+        yield emulator
+
+
+@pytest.fixture
+async def client(emu) -> AsyncIterator[ZaloClient]:
+    async with ZaloClient(TOKEN, emu.base_url) as zalo:
+        yield zalo
+
+
+def test_choices_become_a_numbered_list_or_words_where_a_number_is_an_answer():
+    assert render_text(Outgoing("Bạn có đồng ý không?", choices=YES_NO)) == (
+        "Bạn có đồng ý không?\n\n1. Đồng ý\n2. Không đồng ý\nGõ số để chọn."
+    )
+    numbered = (Choice("a", "1. Số buổi"), Choice("b", "2. Số người"))
+    assert render_text(Outgoing("Sửa mục nào?", choices=numbered)).splitlines()[2:4] == ["1. Số buổi", "2. Số người"]
+    free = render_text(Outgoing("Bao nhiêu cuộc?", choices=(Choice("keep", "Giữ nguyên: 3"),), free_input=True))
+    assert "• Giữ nguyên: 3" in free and "1." not in free
+
+
+async def test_a_2500_character_text_arrives_as_two_messages_cut_between_paragraphs(emu, client):
+    first, second = "Một câu dài. " * 115, "Câu khác. " * 100  # 1,495 and 1,000 characters
+    text = f"{first.strip()}\n\n{second.strip()}"
+    assert 2400 < len(text) < 2600
+    await ZaloSender(client).send(USER, Outgoing(text, choices=YES_NO))
+    sent = emu.texts(USER)
+    assert sent[0] == first.strip()
+    assert sent[1].startswith(second.strip()) and sent[1].endswith("Gõ số để chọn.")  # the options end it
+
+
+async def test_our_images_are_sent_by_url_and_files_as_links(emu, client):
+    media = MediaStore()
+    sender = ZaloSender(client, media=media, public_base_url="https://ketnoi.example.vn/")
+    await sender.send(USER, Outgoing("Mã QR", photo=Photo(TINY_PNG, "moi.png")))
+    await sender.send(USER, Outgoing("Lại mã QR", photo=Photo(TINY_PNG, "moi.png")))
+    await sender.send(USER, Outgoing("Báo cáo tháng", document=Document(b"PK\x03\x04", "bao-cao.xlsx")))
+    first, again, document = emu.messages(USER)
+    assert first["photo_url"].startswith("https://ketnoi.example.vn/media/") and first["caption"] == "Mã QR"
+    assert again["photo_url"] == first["photo_url"]  # the same picture is stored once
+    name = first["photo_url"].rsplit("/", 1)[1]
+    assert name.endswith(".png") and len(name) > 30 and media.get(name).data == TINY_PNG
+    assert "📎 Tải tệp bao-cao.xlsx: https://ketnoi.example.vn/media/" in document["text"]
+
+
+async def test_without_a_public_url_the_text_goes_alone_with_a_note(emu, client):
+    await ZaloSender(client, media=MediaStore()).send(USER, Outgoing("Biểu đồ", photo=Photo(TINY_PNG)))
+    (message,) = emu.messages(USER)
+    assert message["photo_url"] is None and message["text"].startswith("Biểu đồ\n\n(Ảnh kèm theo chưa gửi được")
+
+
+async def test_a_long_text_with_a_photo_sends_the_photo_last(emu, client):
+    sender = ZaloSender(client, media=MediaStore(), public_base_url="https://k.vn")
+    await sender.send(USER, Outgoing("Chữ. " * 500, photo=Photo(TINY_PNG)))
+    kinds = ["photo" if m["photo_url"] else "text" for m in emu.messages(USER)]
+    assert kinds == ["text", "text", "photo"]
+
+
+async def test_errors_follow_the_taxonomy(emu, client):
+    sender = ZaloSender(client, throttle_seconds=45)
+    emu.fail_next("sendMessage", 429, "Quota exceeded")
+    with pytest.raises(Throttled) as throttled:
+        await sender.send(USER, Outgoing("a"))
+    assert throttled.value.retry_after == 45 and throttled.value.retryable
+    emu.block_bot(USER)
+    with pytest.raises(RecipientGone):
+        await sender.send(USER, Outgoing("b"))
+    with pytest.raises(RecipientGone):
+        await sender.send("nobody", Outgoing("c"))
+
+
+@pytest.mark.parametrize(("status", "description", "expected"), [
+    (429, "Quota exceeded", Throttled),
+    (None, "timed out", Transient),
+    (502, "Bad gateway", Transient),
+    (408, "Request timeout", Transient),
+    (401, "Unauthorized", Rejected),
+    (403, "Internal server error", Rejected),
+    (403, "User has blocked the bot", RecipientGone),
+    (400, "Bad request: text must be 1-2000 characters", Rejected),
+    (404, "User not found", RecipientGone),
+])
+def test_every_zalo_error_has_its_place(status, description, expected):
+    error = map_error(ZaloError("sendMessage", status, description))
+    assert type(error) is expected and description in error.reason
+
+
+async def test_the_outbox_sender_is_paced_per_call(emu, client):
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(Limits.zalo(5), clock=lambda: now[0], sleep=sleep)
+    paced = ZaloSender(client).paced(pacer)
+    await paced.send(USER, Outgoing("Đoạn một. " * 150 + "\n\n" + "Đoạn hai. " * 100))
+    assert len(emu.messages(USER)) == 2 and waits == [1.0]  # one message a second to one person
+    assert await paced.set_commands(USER, []) is None
+
+
+async def test_options_are_remembered_until_a_message_without_them(emu, client, tmp_path):
+    offers = Offers(tmp_path)
+    sender = ZaloSender(client, offers=offers)
+    await sender.send(USER, Outgoing("Đồng ý không?", choices=YES_NO))
+    assert offers.resolve(USER, "2") == "no" and offers.resolve(USER, "dong y") == "yes"
+    assert Offers(tmp_path).resolve(USER, "1") == "yes"  # a restart remembers
+    assert offers.resolve(USER, "3") is None and offers.resolve(USER, "có") is None
+    await sender.send(USER, Outgoing("Cảm ơn bạn."))
+    assert offers.resolve(USER, "1") is None and list(tmp_path.iterdir()) == []

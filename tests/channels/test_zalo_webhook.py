@@ -1,0 +1,139 @@
+"""The Zalo channel's webhook and workers, with a recording dispatcher: what reaches the
+dispatcher, when, and what never does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.channels.zalo.channel import SECRET_HEADER, ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.emulator.zalo import ZaloEmulator
+from handlers.dispatch import Response
+from handlers.io import Choice, Incoming, Outgoing
+
+TOKEN = "1234567:zalo-webhook-test"
+SECRET = "a-secret-of-some-length"
+USER = "6ede9afa66b88fe6d6a9"
+
+
+@dataclass
+class RecordingDispatcher:
+    """Answers every event with one reply, offering two options the first time."""
+
+    seen: list[Incoming] = field(default_factory=list)
+
+    async def handle(self, incoming: Incoming) -> Response:
+        self.seen.append(incoming)
+        choices = (Choice("yes", "Đồng ý"), Choice("no", "Không đồng ý")) if len(self.seen) == 1 else ()
+        return Response([Outgoing(f"Đã nhận {len(self.seen)}", choices=choices)])
+
+
+def text_event(text: str, message_id: str) -> dict:
+    return {"event_name": "message.text.received",
+            "message": {"from": {"id": USER, "display_name": "Ted", "is_bot": False},
+                        "chat": {"id": USER, "chat_type": "PRIVATE"}, "text": text,
+                        "message_id": message_id, "date": 1750316131602}}
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[ZaloEmulator]:
+    async with ZaloEmulator(TOKEN) as emulator:
+        emulator.add_user(USER, "Ted")
+        yield emulator
+
+
+@pytest.fixture
+async def served(emu, tmp_path):
+    """A started channel in webhook mode, its route served; yields (channel, dispatcher, url)."""
+    dispatcher = RecordingDispatcher()
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), dispatcher=dispatcher, state_dir=tmp_path,
+                          webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET)
+    app = web.Application()
+    app.router.add_post("/zalo/webhook", channel.handle_webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await channel.start()
+    try:
+        yield channel, dispatcher, f"http://127.0.0.1:{runner.addresses[0][1]}/zalo/webhook"
+    finally:
+        await channel.stop()
+        await runner.cleanup()
+
+
+async def post(url: str, body: bytes | str, *, secret: str | None = SECRET,
+               content_type: str = "application/json") -> int:
+    headers = {"Content-Type": content_type}
+    if secret is not None:
+        headers[SECRET_HEADER] = secret
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as response:
+        return response.status
+
+
+async def test_start_registers_the_webhook_with_the_secret(served, emu):
+    channel, _, _ = served
+    assert emu._webhook["url"] == "https://ketnoi.example.vn/zalo/webhook" and emu._webhook["secret_token"] == SECRET
+    assert channel.account_name == "bot.KetNoi"
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET[:-1], SECRET + "x"])
+async def test_a_wrong_secret_is_refused_and_nothing_is_kept(served, secret):
+    channel, dispatcher, url = served
+    assert await post(url, json.dumps(text_event("/toi", "m1")), secret=secret) == 401
+    await channel.drain()
+    assert dispatcher.seen == [] and channel.inbox.pending() == []
+
+
+@pytest.mark.parametrize(("body", "content_type", "status"), [
+    ("chat_id=1&text=hi", "application/x-www-form-urlencoded", 415),
+    ("<xml/>", "text/xml", 415),
+    ("{broken", "application/json", 400),
+    (b"\xff\xfe", "application/json", 400),
+    ("[1, 2]", "application/json", 400),
+    ('{"ok": true}', "application/json", 400),
+])
+async def test_anything_but_a_json_event_is_refused(served, body, content_type, status):
+    channel, dispatcher, url = served
+    assert await post(url, body, content_type=content_type) == status
+    await channel.drain()
+    assert dispatcher.seen == []
+
+
+async def test_both_shapes_are_handled_once_and_replays_ignored(served, emu):
+    channel, dispatcher, url = served
+    first, second = text_event("/toi", "m1"), text_event("Xin chào", "m2")
+    assert await post(url, json.dumps({"ok": True, "result": first})) == 200
+    assert await post(url, json.dumps(second)) == 200
+    assert await post(url, json.dumps(second)) == 200  # a replay: answered, ignored
+    assert await post(url, json.dumps({"ok": True, "result": first})) == 200
+    await channel.drain()
+    assert [(i.command, i.text) for i in dispatcher.seen] == [("toi", None), (None, "Xin chào")]
+    assert [i.update_id for i in dispatcher.seen] == ["message.text.received:m1", "message.text.received:m2"]
+    assert channel.inbox.pending() == [] and emu.texts(USER)[0].endswith("Gõ số để chọn.")
+
+
+async def test_a_typed_number_or_label_arrives_as_the_chosen_option(served):
+    channel, dispatcher, url = served
+    for number, text in enumerate(["/start", "2", "Đồng ý"], 1):
+        await post(url, json.dumps(text_event(text, f"m{number}")))
+        await channel.drain()
+    assert (dispatcher.seen[1].choice, dispatcher.seen[1].text) == ("no", None)
+    assert (dispatcher.seen[2].choice, dispatcher.seen[2].text) == (None, "Đồng ý")  # options were gone by then
+
+
+async def test_events_left_in_the_inbox_are_handled_at_the_next_start(emu, tmp_path):
+    dispatcher = RecordingDispatcher()
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), dispatcher=dispatcher, state_dir=tmp_path)
+    channel.inbox.put(text_event("/toi", "m9"))  # accepted by a process that then died
+    await channel.start()
+    try:
+        await channel.drain()
+        assert [i.command for i in dispatcher.seen] == ["toi"] and channel.inbox.pending() == []
+    finally:
+        await channel.stop()

@@ -1,0 +1,145 @@
+"""The content workflow in chat: draft, preview, four-eyes approval, schedule, status, stop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.flow import HandlerConfig
+from handlers.registry import build_dispatcher
+from storage.models import Broadcast, Delivery
+from tests.handlers.conftest import register_person
+from tests.support import ChatUser
+
+TEXT = "Kính mời hội viên dự hội nghị tuyên truyền Nghị quyết vào 8 giờ sáng thứ Hai."
+
+
+@pytest.fixture
+async def second_admin(admin, session_factory, clock, dispatcher) -> ChatUser:
+    await register_person(session_factory, clock, "101", "Lê Thị Hoa", "86", "province_admin")
+    return ChatUser(dispatcher, "101")
+
+
+async def members(session_factory, clock, n: int = 3) -> None:
+    for i in range(n):
+        await register_person(session_factory, clock, f"50{i}", f"Hội viên {i}", "29641", "member")
+
+
+async def draft(admin: ChatUser) -> None:
+    await admin.send("/dangtin")
+    await admin.send(TEXT)
+    await admin.choose("Trọng tâm")
+    await admin.choose("Tỉnh Vĩnh Long")
+    await admin.choose("Hội viên, đoàn viên")
+    await admin.choose("Xong")
+
+
+async def deliveries(session_factory) -> int:
+    async with session_factory() as session:
+        return await session.scalar(select(func.count()).select_from(Delivery))
+
+
+async def test_preview_submit_and_approval_by_another_admin(admin, second_admin, officer, session_factory, clock):
+    await members(session_factory, clock)
+    await draft(admin)
+    preview = admin.text
+    assert "XEM TRƯỚC" in preview and TEXT in preview and "Số người/nhóm sẽ nhận: 3." in preview
+    await admin.choose("Gửi duyệt")
+    assert "Đã gửi tin số 1 để duyệt" in admin.text
+    (notice,) = admin.last.notices
+    assert notice.chat_id == "101" and [c.label for c in notice.choices] == [
+        "Duyệt và phát ngay", "Duyệt và hẹn giờ", "Từ chối"]
+    assert await deliveries(session_factory) == 0  # nothing unapproved is ever expanded
+
+    await admin.send(choice=notice.choices[0].value)  # the author tries to approve it himself
+    assert "không thể tự duyệt" in admin.text
+    await officer.send(choice=notice.choices[0].value)
+    assert "Chỉ quản trị viên cấp tỉnh" in officer.text
+    assert await deliveries(session_factory) == 0
+
+    await second_admin.send(choice=notice.choices[0].value)
+    assert "Đã duyệt tin số 1; đang gửi tới 3 người/nhóm" in second_admin.text
+    assert second_admin.last.notices[0].chat_id == "100"  # the author hears of it
+    assert await deliveries(session_factory) == 3
+
+
+async def test_members_and_officers_cannot_post(officer, dispatcher, session_factory, clock):
+    await officer.send("/dangtin")
+    assert "chỉ dành cho" in officer.text
+
+
+async def test_rejection_reaches_the_author_with_the_reason(admin, second_admin, session_factory, clock):
+    await members(session_factory, clock, 1)
+    await draft(admin)
+    await admin.choose("Gửi duyệt")
+    reject = admin.last.notices[0].choices[2].value
+    await second_admin.send(choice=reject)
+    await second_admin.send("Sai ngày hội nghị")
+    assert "Đã từ chối tin số 1" in second_admin.text
+    assert "bị từ chối. Lý do: Sai ngày hội nghị" in second_admin.last.notices[0].text
+    assert await deliveries(session_factory) == 0
+
+
+async def test_scheduled_then_cancelled(admin, second_admin, session_factory, clock):
+    await members(session_factory, clock, 1)
+    await draft(admin)
+    await admin.choose("Gửi duyệt")
+    later = admin.last.notices[0].choices[1].value
+    await second_admin.send(choice=later)
+    await second_admin.send("hôm qua")
+    assert "không đúng mẫu ngày giờ" in second_admin.text
+    await second_admin.send("01/01/2020 07:00")
+    assert "đã qua" in second_admin.text
+    await second_admin.send("27/11/2026 07:30")
+    assert "sẽ gửi lúc 07:30 ngày 27/11/2026" in second_admin.text
+    async with session_factory() as session:
+        broadcast = (await session.execute(select(Broadcast))).scalar_one()
+    assert broadcast.status == "scheduled"
+    await admin.send("/trangthai")
+    assert "Tin số 1 (đã hẹn giờ)" in admin.text
+    await admin.send("/huytin 1")
+    assert "Đã hủy tin số 1" in admin.text
+
+
+async def test_self_approval_when_the_province_allows_it(admin, session_factory, clock):
+    await members(session_factory, clock, 2)
+    woken = []
+    config = replace(HandlerConfig(), allow_self_approval=True, wake_outbox=lambda: woken.append(True))
+    only_admin = ChatUser(build_dispatcher(session_factory, config, clock), "100")
+    await draft(only_admin)
+    await only_admin.choose("Gửi duyệt")
+    assert "đã được duyệt (tỉnh cho phép tự duyệt) và đang được gửi tới 2" in only_admin.text
+    assert woken == [True]  # the outbox is woken once the deliveries are committed
+    assert await deliveries(session_factory) == 2
+
+
+async def test_status_and_stop(admin, second_admin, session_factory, clock):
+    await members(session_factory, clock, 2)
+    await draft(admin)
+    await admin.choose("Gửi duyệt")
+    await second_admin.send(choice=admin.last.notices[0].choices[0].value)
+    await admin.send("/trangthai 1")
+    assert "Tin số 1 – đang gửi." in admin.text and "Đang chờ gửi: 2" in admin.text
+    await admin.send("/dungtin 1")
+    assert "Đã dừng tin số 1" in admin.text
+    await admin.send("/trangthai 1")
+    assert "Đã hủy (không gửi): 2" in admin.text
+
+
+async def test_a_poll_is_drafted_in_chat_and_goes_for_approval(admin, second_admin, session_factory, clock):
+    await members(session_factory, clock, 2)
+    await admin.send("/thamdo")
+    await admin.send("Bà con muốn họp vào buổi nào?")
+    await admin.send("Sáng thứ Bảy")
+    assert "từ 2 đến 6 phương án" in admin.text
+    await admin.send("Sáng thứ Bảy\nChiều Chủ nhật\nTối thứ Sáu")
+    await admin.choose("Tỉnh Vĩnh Long")
+    await admin.choose("Hội viên, đoàn viên")
+    await admin.choose("Xong")
+    assert "Đã tạo khảo sát số 1 (tin số 1) và gửi duyệt" in admin.text
+    (notice,) = admin.last.notices
+    assert notice.chat_id == "101" and "Bà con muốn họp vào buổi nào?" in notice.text
+    await second_admin.send(choice=notice.choices[0].value)
+    assert "đang gửi tới 2 người/nhóm" in second_admin.text

@@ -1,0 +1,47 @@
+"""Feedback end to end, on Telegram and on Zalo: a stranger writes in anonymously, the admins
+hear of it, and nothing in the database or on disk leads back to the stranger."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from tests.integration.conftest import ADMIN_ID
+
+STRANGER = 987654
+
+
+async def every_value_in_the_database(session_factory) -> list[str]:
+    async with session_factory() as session:
+        conn = await session.connection()
+        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        values = []
+        for table in tables:
+            for row in (await conn.execute(text(f'SELECT * FROM "{table}"'))).all():
+                values += [str(v) for v in row]
+    return values
+
+
+async def test_anonymous_feedback_reaches_the_admins_and_leaves_no_trace(
+    platform, harness, start_app, seeded, session_factory
+):
+    app = await start_app()
+    stranger = harness.person(STRANGER, "Người Dân")
+    admin = harness.person(ADMIN_ID)
+    await stranger.say("phản ánh")  # plain words work as /phananh
+    await stranger.choose("Gửi ẩn danh")
+    await stranger.choose("Môi trường")
+    await stranger.say("cai nhum")
+    await stranger.say("Kênh nội đồng bị ô nhiễm, cá chết nhiều.")
+    await stranger.choose("Bỏ qua")
+    thanks = await stranger.choose("Tiêu cực (lo lắng, bức xúc)")
+    assert "ghi nhận ẩn danh với số tham chiếu PA-" in thanks[-1]["text"]
+
+    notice = admin.new_messages()[-1]
+    assert "Người gửi: ẩn danh" in notice["text"] and "Kênh nội đồng bị ô nhiễm" in notice["text"]
+    assert notice["options"]  # the button that turns it into an urgent issue
+
+    stranger_id = harness.id_of(STRANGER)
+    assert not any(stranger_id in value for value in await every_value_in_the_database(session_factory))
+    if app.zalo is not None:
+        leftovers = [p for p in app.zalo.inbox.directory.parent.rglob("*") if p.is_file()]
+        assert all(stranger_id not in p.read_text(encoding="utf-8") for p in leftovers)
