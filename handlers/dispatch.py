@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services import broadcasts as broadcast_chats
 from bot.services import invites, linking, people
 from bot.services.errors import UserFacingError
 from handlers import texts
@@ -65,7 +66,7 @@ class Dispatcher:
 
     async def handle(self, inc: Incoming) -> Response:
         if not inc.is_private:
-            return self._group(inc)
+            return await self._group(inc)
         now = self.clock()
         try:
             async with self.session_factory() as session, session.begin():
@@ -181,14 +182,38 @@ class Dispatcher:
             await people.mark_unreachable(ctx.session, inc.platform, inc.user_id, ctx.now)
         return []
 
-    def _group(self, inc: Incoming) -> Response:
-        """In groups we answer commands addressed to us and store nothing at all."""
+    async def _group(self, inc: Incoming) -> Response:
+        """In groups and channels we keep only the chat itself (for broadcasts) and answer
+        commands addressed to us; no message of theirs is stored."""
+        if inc.event is not None:
+            await self._chat_event(inc)
+            return Response()
         if inc.command is None:
             return Response()
         if inc.platform != "telegram":
             return Response([Outgoing(texts.START["group_private_only"])])
         link = f"https://t.me/{self.config.bot_username}"
         return Response([Outgoing(texts.START["group"].format(link=link))])
+
+    async def _chat_event(self, inc: Incoming) -> None:
+        now = self.clock()
+        try:
+            async with self.session_factory() as session, session.begin():
+                if inc.event == "bot_added":
+                    await broadcast_chats.record_chat_added(
+                        session, platform=inc.platform, chat_id=inc.chat_id, kind=inc.chat_type,
+                        title=inc.chat_title, now=now,
+                    )
+                elif inc.event == "bot_removed":
+                    await broadcast_chats.record_chat_removed(
+                        session, platform=inc.platform, chat_id=inc.chat_id, now=now
+                    )
+                elif inc.event == "chat_migrated" and inc.args:
+                    await broadcast_chats.migrate_chat(
+                        session, platform=inc.platform, old_chat_id=inc.chat_id, new_chat_id=inc.args[0], now=now
+                    )
+        except Exception:
+            log.exception("could not record a %s change of chat %s", inc.event, inc.chat_id)
 
 
 async def _once_per_person(session: AsyncSession, notices: list[Outgoing]) -> list[Outgoing]:

@@ -42,6 +42,7 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     display_name: str | None = None
     update_id: str | None = None
+    chat_title: str | None = None  # for group/channel events: the chat's title
     event: str | None = None  # bot_blocked | bot_unblocked | bot_added | bot_removed, else None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 

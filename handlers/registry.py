@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import (
     account,
+    chats,
     deadlines,
     feedback,
     invite,
@@ -75,6 +76,7 @@ def build_catalogue() -> Catalogue:
             Command("status", "trangthai", PROVINCE, post.status_command, D["status"]),
             Command("stop", "dungtin", PROVINCE, post.stop_command, D["stop"]),
             Command("unsend", "huytin", PROVINCE, post.cancel_command, D["unsend"]),
+            Command("linkchat", "lienketnhom", ADMINS, chats.link_chat_command, D["linkchat"], manages_flow=True),
             Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True,
                     phrases=("tạo mã mời",)),
             Command("me", "toi", REGISTERED, account.me_command, D["me"], phrases=("thông tin của tôi",)),
@@ -92,7 +94,7 @@ def build_catalogue() -> Catalogue:
 
 def build_flows() -> list[Flow]:
     return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
-            link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL,
+            link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL, chats.LINK_CHAT,
             feedback.FEEDBACK, feedback.OBSERVE, feedback.URGENT, feedback.REPLY,
             *report.report_flows()]
 

@@ -158,6 +158,7 @@ COMMANDS = {
     "report": "Làm báo cáo tháng, quý, 6 tháng, năm",
     "deadlines": "Xem hạn nộp báo cáo",
     "post": "Soạn tin tuyên truyền để gửi duyệt và phát",
+    "linkchat": "Liên kết nhóm, kênh Telegram với đơn vị",
     "poll": "Tạo khảo sát nhanh gửi tới hội viên, người dân",
     "results": "Xem kết quả một khảo sát",
     "close_poll": "Kết thúc một khảo sát",

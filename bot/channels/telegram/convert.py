@@ -29,9 +29,22 @@ def _member_event(update: Update) -> Incoming | None:
         chat_id=str(chat.id),
         user_id=str(change.from_user.id),
         chat_type=chat.type,
+        chat_title=chat.title,
         event=event,
         update_id=str(update.update_id),
-        raw=update.to_dict(),
+        raw=update.to_dict() if chat.type == Chat.PRIVATE else None,
+    )
+
+
+def _migration(message) -> Incoming:
+    """A group became a supergroup: its id changes; broadcasts must follow it (chat metadata only)."""
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=str(message.chat.id),
+        user_id=str(message.from_user.id) if message.from_user else "",
+        chat_type=message.chat.type,
+        event="chat_migrated",
+        args=(str(message.migrate_to_chat_id),),
     )
 
 
@@ -66,6 +79,8 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
             raw=update.to_dict(),
         )
     message = update.message
+    if message is not None and message.migrate_to_chat_id:
+        return _migration(message)
     if message is None or message.from_user is None:
         return None  # edits, channel posts and service updates are not conversations
     text = message.text if message.text is not None else message.caption

@@ -1,0 +1,58 @@
+"""Content end to end on Telegram: a group is linked and migrates, an admin drafts, another
+approves from the button, and the running service's outbox delivers to members and the group."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import LinkedChat, Role
+from tests.integration.conftest import ADMIN_ID, register
+
+APPROVER, MEMBERS, GROUP, SUPERGROUP = 1002, (5001, 5002), -4001, -1004001
+TEXT = "Mời hội viên dự hội nghị học tập Nghị quyết lúc 8 giờ sáng thứ Hai tại hội trường xã."
+
+
+async def test_draft_approve_and_deliver_to_members_and_a_migrated_group(
+    harness, emulator, start_app, seeded, session_factory, clock
+):
+    await start_app()
+    await register(session_factory, clock, platform="telegram", n=APPROVER, name="Lê Thị Hoa", unit_code="86",
+                   role=Role.PROVINCE_ADMIN)
+    for n in MEMBERS:
+        await register(session_factory, clock, platform="telegram", n=n, name=f"Hội viên {n}",
+                       unit_code="29641", role=Role.MEMBER)
+        emulator.add_user(n, f"Hội viên {n}")
+    emulator.add_user(APPROVER, "Hoa")
+    admin, approver = harness.person(ADMIN_ID), harness.person(APPROVER)
+
+    emulator.add_group(GROUP, "Chi hội Cái Nhum")
+    await emulator.add_bot_to_chat(ADMIN_ID, GROUP)
+    await admin.say("/lienketnhom")
+    await admin.choose("Chi hội Cái Nhum")
+    linked = await admin.say("cai nhum")
+    assert "Đã liên kết “Chi hội Cái Nhum” với Xã Cái Nhum" in linked[-1]["text"]
+    await emulator.migrate_group(GROUP, SUPERGROUP)
+    async with session_factory() as session:
+        chat = (await session.execute(select(LinkedChat))).scalar_one()
+    assert chat.chat_id == str(SUPERGROUP)
+
+    await admin.say("/dangtin")
+    await admin.say(TEXT)
+    await admin.choose("Trọng tâm")
+    await admin.choose("Tỉnh Vĩnh Long")
+    await admin.choose("Hội viên, đoàn viên")
+    await admin.choose("Các nhóm, kênh đã liên kết")
+    preview = (await admin.choose("Xong"))[-1]["text"]
+    assert TEXT in preview and "Số người/nhóm sẽ nhận: 3." in preview
+    await admin.choose("Gửi duyệt")
+    assert all(emulator.messages(n) == [] for n in MEMBERS)  # nothing before approval
+
+    await approver.choose("Duyệt và phát ngay")
+    every_one = [*MEMBERS, SUPERGROUP]
+    assert await emulator.wait_for(lambda: all(emulator.messages(c) for c in every_one), timeout=20)
+    assert await emulator.wait_for(
+        lambda: any("đã gửi xong" in (m["text"] or "") for m in emulator.messages(ADMIN_ID)), timeout=20
+    )
+    for chat_id in every_one:
+        assert [m["text"] for m in emulator.messages(chat_id)] == [TEXT]
+    assert emulator.messages(GROUP) == []  # the old group id is never written to
