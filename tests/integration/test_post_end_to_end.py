@@ -56,3 +56,36 @@ async def test_draft_approve_and_deliver_to_members_and_a_migrated_group(
     for chat_id in every_one:
         assert [m["text"] for m in emulator.messages(chat_id)] == [TEXT]
     assert emulator.messages(GROUP) == []  # the old group id is never written to
+
+
+async def test_a_scheduled_broadcast_is_released_once_by_the_scheduler_job(
+    harness, emulator, start_app, seeded, session_factory, clock
+):
+    from datetime import timedelta
+
+    from bot.scheduler import RELEASE_JOB
+    from bot.services import broadcasts, people
+    from bot.services.audience import Audience
+
+    app = await start_app()
+    await register(session_factory, clock, platform="telegram", n=APPROVER, name="Lê Thị Hoa", unit_code="86",
+                   role=Role.PROVINCE_ADMIN)
+    await register(session_factory, clock, platform="telegram", n=MEMBERS[0], name="Hội viên", unit_code="29641",
+                   role=Role.MEMBER)
+    emulator.add_user(MEMBERS[0], "Hội viên")
+    async with session_factory() as session, session.begin():
+        author = await people.load_actor(session, "telegram", str(ADMIN_ID))
+        approver = await people.load_actor(session, "telegram", str(APPROVER))
+        item = await broadcasts.create(session, author, text=TEXT, now=clock(),
+                                       audience=Audience(units=("86",), roles=(Role.MEMBER,)))
+        await broadcasts.submit(session, author, item.id, now=clock())
+        await broadcasts.approve(session, approver, item.id, now=clock())
+        await broadcasts.schedule(session, approver, item.id, clock() + timedelta(hours=2), now=clock())
+
+    await app.scheduler.run_now(RELEASE_JOB)
+    assert emulator.messages(MEMBERS[0]) == []  # not yet
+    clock.advance(hours=2, minutes=1)
+    await app.scheduler.run_now(RELEASE_JOB)
+    await app.scheduler.run_now(RELEASE_JOB)  # a second run finds nothing more to release
+    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]), timeout=20)
+    assert [m["text"] for m in emulator.messages(MEMBERS[0])] == [TEXT]
