@@ -39,6 +39,7 @@ class HandlerConfig:
     max_text_length: int = 4000
     schedule: Schedule = field(default_factory=Schedule.load)
     feedback_limit: SenderLimit = field(default_factory=lambda: SenderLimit(load_config().per_person_per_hour))
+    platforms: tuple[str, ...] = ("telegram", "zalo")  # the platforms this service runs
     allow_self_approval: bool = False  # a single-admin province may approve its own content
     wake_outbox: Callable[[], None] | None = None  # after a broadcast is released
     outbox_stopped: Callable[[int], None] = lambda broadcast_id: None

@@ -49,19 +49,21 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     (invite_code,) = await invites.create_invites(
         ctx.session, actor=ctx.actor, unit=unit, role=role, now=ctx.now, ttl=ctx.config.invite_ttl
     )
-    link = deep_link(ctx.config.bot_username, invite_code)
     role_name = texts.ROLE_NAMES[role].lower()
+    platforms = ctx.config.platforms
+    link = deep_link(ctx.config.bot_username, invite_code) if "telegram" in platforms else None
+    how = (texts.INVITE["how_telegram"].format(link=link) if link else "") + (
+        texts.INVITE["how_zalo"] if "zalo" in platforms else ""
+    )
     text = texts.INVITE["created"].format(
-        role=role_name,
-        unit=unit.name,
-        code=invite_code,
-        link=link,
+        role=role_name, unit=unit.name, code=invite_code, how=how,
         expires=local_time(ctx.now + ctx.config.invite_ttl, ctx.config.tz_name),
     )
-    caption = texts.INVITE["qr_caption"].format(role=role_name, unit=unit.name)
+    # With Telegram the QR code opens the bot with the code; on Zalo alone it carries the code itself.
+    caption = texts.INVITE["qr_caption" if link else "qr_caption_code"].format(role=role_name, unit=unit.name)
     return [
         Outgoing(text),
-        Outgoing(caption, photo=Photo(qr_png(link), file_name=f"moi-{invite_code}.png")),
+        Outgoing(caption, photo=Photo(qr_png(link or invite_code), file_name=f"moi-{invite_code}.png")),
     ]
 
 

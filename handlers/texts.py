@@ -138,12 +138,10 @@ FORGET = {
 INVITE = {
     "ask_role": "Bạn muốn mời người tham gia với vai trò nào?",
     "ask_unit": "Người được mời thuộc đơn vị nào? Gõ mã đơn vị hoặc một phần tên (ví dụ: 29641 hoặc Cái Nhum), hoặc chọn bên dưới.",
-    "created": (
-        "Đã tạo mã mời cho {role} của {unit}:\n\n{code}\n\n"
-        "Trên Telegram, người được mời bấm vào đường dẫn: {link}\n"
-        "Trên Zalo, người được mời gõ mã trên khi nhắn tin cho bot.\n"
-        "Mã dùng một lần, hết hạn lúc {expires}."
-    ),
+    "created": "Đã tạo mã mời cho {role} của {unit}:\n\n{code}\n\n{how}Mã dùng một lần, hết hạn lúc {expires}.",
+    "how_telegram": "Trên Telegram, người được mời bấm vào đường dẫn: {link}\n",
+    "how_zalo": "Trên Zalo, người được mời gõ mã trên khi nhắn tin cho bot.\n",
+    "qr_caption_code": "Mã QR để in hoặc chiếu tại hội nghị: quét để đọc mã mời ({role} của {unit}), rồi gõ mã khi nhắn tin cho bot.",
     "qr_caption": "Mã QR để in hoặc chiếu tại hội nghị: quét để tham gia với vai trò {role} của {unit}.",
 }
 

@@ -248,3 +248,17 @@ async def test_blocking_marks_the_identity_unreachable_and_writing_again_clears_
     async with session_factory() as session:
         identity = (await session.execute(select(Identity))).scalar_one()
         assert identity.unreachable_at is None
+
+
+async def test_a_zalo_only_service_gives_no_telegram_link(admin, session_factory, clock):
+    from dataclasses import replace
+
+    from handlers.flow import HandlerConfig
+    from handlers.registry import build_dispatcher
+
+    zalo_admin = ChatUser(build_dispatcher(session_factory, replace(HandlerConfig(), platforms=("zalo",)), clock), "100")
+    await zalo_admin.send("/moi")
+    await zalo_admin.choose("Cán bộ")
+    text, qr = (await zalo_admin.send("cai nhum"))
+    assert "t.me" not in text.text and "Trên Zalo, người được mời gõ mã" in text.text
+    assert "rồi gõ mã khi nhắn tin cho bot" in qr.text and qr.photo is not None
