@@ -18,7 +18,7 @@ FEEDBACK = {
     "ask_category": "Ý kiến của bạn thuộc lĩnh vực nào?",
     "ask_place": "Việc này ở xã, phường nào? Gõ tên (ví dụ: Cái Nhum) hoặc mã đơn vị.",
     "ask_text": "Bạn vui lòng viết nội dung ý kiến, phản ánh (tối đa {maximum} ký tự).",
-    "ask_photo": "Gửi ảnh kèm theo nếu có (tối đa {maximum} ảnh), xong thì bấm “Xong”. Không có thì bấm “Bỏ qua”.",
+    "ask_photo": "Gửi ảnh kèm theo nếu có (tối đa {maximum} ảnh), xong thì chọn “Xong”. Không có thì chọn “Bỏ qua”.",
     "ask_tone": "Bạn cảm thấy thế nào về việc này? (có thể bỏ qua)",
     "declined": "Đã hủy, không có gì được lưu.",
     "thanks": "Cảm ơn bạn! Ý kiến đã được ghi nhận với số tham chiếu {reference}.",

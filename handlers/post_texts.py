@@ -8,7 +8,7 @@ POST = {
     "focal": "Trọng tâm",
     "regular": "Thường xuyên",
     "ask_unit": "Gửi tới các đơn vị nào? Chọn cả tỉnh, hoặc gõ tên/mã một huyện, xã.",
-    "ask_roles": "Gửi tới những ai? Chọn rồi bấm “Xong”.",
+    "ask_roles": "Gửi tới những ai? Chọn rồi chọn “Xong”.",
     "role_officer": "Cán bộ",
     "role_unit_admin": "Quản trị viên đơn vị",
     "role_member": "Hội viên, đoàn viên",

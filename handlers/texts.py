@@ -62,16 +62,16 @@ ANSWER_ERRORS = {
     "too_large": "Số không được lớn hơn {maximum}.",
     "empty": "Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",
     "too_long": "Câu trả lời dài {length} ký tự, vượt quá {maximum} ký tự cho phép. Bạn vui lòng rút gọn.",
-    "unknown_choice": "Lựa chọn này không có trong danh sách. Bạn vui lòng bấm một nút bên dưới hoặc gõ số thứ tự.",
+    "unknown_choice": "Lựa chọn này không có trong danh sách. Bạn vui lòng chọn một mục trong danh sách (bấm nút hoặc gõ số thứ tự).",
     "need_text": "Bước này cần bạn gõ chữ.",
-    "need_photo": "Bước này cần một ảnh. Bạn vui lòng gửi ảnh, hoặc bấm “Bỏ qua”.",
+    "need_photo": "Bước này cần một ảnh. Bạn vui lòng gửi ảnh, hoặc chọn “Bỏ qua”.",
     "unit_not_found": "Không tìm thấy đơn vị “{text}” trong phạm vi của bạn. Bạn vui lòng gõ lại mã hoặc một phần tên đơn vị.",
     "unit_ambiguous": "Có nhiều đơn vị khớp với “{text}”. Bạn vui lòng chọn một:",
-    "need_one": "Bạn vui lòng chọn ít nhất một mục rồi bấm “Xong”.",
+    "need_one": "Bạn vui lòng chọn ít nhất một mục rồi chọn “Xong”.",
     "too_many_photos": "Chỉ nhận tối đa {maximum} ảnh. Bấm “Xong” để tiếp tục.",
     "bad_time": "“{text}” không đúng mẫu ngày giờ. Ví dụ: 27/11/2026 07:30.",
     "past_time": "Thời điểm này đã qua. Bạn vui lòng chọn một thời điểm trong tương lai.",
-    "need_choice_or_text": "Bạn vui lòng bấm một nút bên dưới.",
+    "need_choice_or_text": "Bạn vui lòng chọn một mục trong danh sách.",
 }
 
 FLOW = {
