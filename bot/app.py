@@ -34,7 +34,7 @@ from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
 from broadcasts.issue_alerts import IssueAlerts
 from broadcasts.limits import Limits, Pacer
-from broadcasts.outbox import OutboxWorker
+from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders import Reminders
 from broadcasts.summary import BroadcastSummary
 from handlers.dispatch import Dispatcher, Response
@@ -79,7 +79,9 @@ class KetNoiApp:
             tz_name=s.tz_name,
             schedule=Schedule.load(tz_name=s.tz_name),
             allow_self_approval=s.allow_self_approval,
+            platforms=tuple(p for p, token in (("telegram", s.telegram_bot_token), ("zalo", s.zalo_bot_token)) if token),
             wake_outbox=self._wake_outbox,
+            fetch_file=self._fetch_file,
             outbox_stopped=self._outbox_stopped,
         )
         self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
@@ -148,12 +150,16 @@ class KetNoiApp:
         if not senders:
             return None
         return OutboxWorker(
-            self.session_factory, senders, pacers=pacers, clock=self.clock, on_finished=self._tell_author
+            self.session_factory, senders, pacers=pacers, clock=self.clock, on_finished=self._tell_author,
+            config=OutboxConfig(lease_seconds=s.outbox_lease_seconds),
         )
 
     async def _tell_author(self, summary: BroadcastSummary) -> None:
         for platform, chat_id in summary.author_chats[:1]:  # notify() picks their preferred platform
             await self.notify(Outgoing(summary.text, platform=platform, chat_id=chat_id))
+
+    async def _fetch_file(self, platform: str, file_id: str) -> bytes:
+        return await self.channels[platform].fetch_file(file_id)
 
     def _wake_outbox(self) -> None:
         if self.outbox is not None:

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     allow_self_approval: bool = Field(
         default=False, description="Let a single-admin province approve its own content."
     )
+    outbox_lease_seconds: float = Field(
+        default=120, gt=0, le=3600,
+        description="Lease (seconds) on broadcast messages a process claimed: after a crash they are sent once it runs out.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("database_url")

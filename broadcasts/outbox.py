@@ -290,18 +290,21 @@ class OutboxWorker:
             return
         rows = await session.execute(
             select(
-                Broadcast.id, Broadcast.text, Broadcast.media_kind, Broadcast.media_name, Broadcast.media
+                Broadcast.id, Broadcast.text, Broadcast.media_kind, Broadcast.media_name, Broadcast.media,
+                Broadcast.html,
             ).where(Broadcast.id.in_(missing))
         )
         polls = await polls_for_broadcasts(session, set(missing))
-        for broadcast_id, text, kind, name, data in rows:
+        for broadcast_id, text, kind, name, data, html in rows:
             photo = Photo(data, name or "image.png") if kind == "photo" and data is not None else None
             document = (
                 Document(data, name or "tep-dinh-kem") if kind == "document" and data is not None else None
             )
             poll = polls.get(broadcast_id)
             choices = vote_choices(poll.id, poll.options) if poll is not None else ()
-            self._messages[broadcast_id] = Outgoing(text, photo=photo, document=document, choices=choices)
+            self._messages[broadcast_id] = Outgoing(
+                text, photo=photo, document=document, choices=choices, html=html
+            )
 
     async def _maintain(self) -> None:
         """Renew leases on what we hold; drop queued rows of broadcasts that were stopped."""

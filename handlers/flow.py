@@ -42,6 +42,7 @@ class HandlerConfig:
     platforms: tuple[str, ...] = ("telegram", "zalo")  # the platforms this service runs
     allow_self_approval: bool = False  # a single-admin province may approve its own content
     wake_outbox: Callable[[], None] | None = None  # after a broadcast is released
+    fetch_file: Callable[[str, str], Awaitable[bytes]] | None = None  # (platform, file id) -> bytes
     outbox_stopped: Callable[[int], None] = lambda broadcast_id: None
 
 
@@ -66,6 +67,7 @@ class Goto:
 
     step: str | None
     notice: str | None = None  # said before the next question
+    before: tuple[Outgoing, ...] = ()  # whole messages sent before the next question (a preview)
 
 
 class KeepStep(Exception):
@@ -217,7 +219,8 @@ class FlowEngine:
             return await flow.finish(ctx, answers)
         conv.history = [*conv.history, step.name]
         conv.step = following.name
-        return [await self.prompt(ctx, conv, prefix=route.notice if route else None)]
+        before = list(route.before) if route else []
+        return [*before, await self.prompt(ctx, conv, prefix=route.notice if route else None)]
 
     def _touch(self, ctx: Context, conv: Conversation) -> None:
         conv.updated_at = ctx.now

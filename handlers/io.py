@@ -36,6 +36,7 @@ class Incoming:
     user_id: str
     chat_type: str = "private"  # private | group | supergroup | channel
     text: str | None = None
+    html: str | None = None  # the same text with its formatting, as Telegram-style HTML, if any
     command: str | None = None  # lower-case, without slash or @bot suffix
     args: tuple[str, ...] = ()
     choice: str | None = None  # the value of a pressed button
@@ -69,7 +70,10 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """What we answer: text (plain, never parsed as markup), optional choices and media.
+    """What we answer: text (plain unless `html`), optional choices and media.
+
+    `html` marks text that an admin formatted (bold, italic, links) as Telegram-style HTML;
+    platforms without formatting show it as plain text. Anything a person typed is never html.
 
     `chat_id` is None for "answer in the chat the message came from".
     """
@@ -83,6 +87,7 @@ class Outgoing:
     # The question also takes a typed number or text: where options are typed (Zalo), they are
     # then offered by their words, never by number, so "1" stays the answer 1.
     free_input: bool = False
+    html: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.services import broadcasts as service
 from bot.services.audience import Audience
 from bot.services.errors import UserFacingError
+from bot.services.units import fold
 from broadcasts.summary import build_summary
 from broadcasts.texts import STATUS_NAMES
 from handlers import post_texts as t
@@ -24,7 +25,7 @@ from handlers.answers import InvalidAnswer, OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.formatting import local_time
 from handlers.forms import Question
-from handlers.io import Choice, Incoming, Outgoing
+from handlers.io import Choice, Document, Incoming, Outgoing, Photo
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
 from storage.models import Identity, Role, RoleAssignment, Unit
@@ -41,7 +42,7 @@ AUDIENCE = Question(
     key="roles", type="multi_choice", prompt=t.POST["ask_roles"], label="",
     options=(*(Choice(role.value, label) for role, label in ROLE_LABELS.items()), Choice(CHATS, t.POST["role_chats"])),
 )
-SUBMIT, REWRITE, DROP = "submit", "rewrite", "drop"
+SUBMIT, REWRITE, DROP, NO_MEDIA = "submit", "rewrite", "drop", "no-media"
 
 
 def audience_of(answers: dict[str, Any]) -> Audience:
@@ -61,12 +62,40 @@ async def _unit_name(ctx: Context, code: str) -> str:
 
 
 async def _preview(ctx: Context, answers: dict[str, Any]) -> str:
+    """Shown under the content itself (sent just before, exactly as recipients will get it)."""
     count = await service.preview_audience(ctx.session, audience_of(answers))
     foot = t.POST["preview_foot"].format(
         topic=t.POST[answers["topic"]], unit=await _unit_name(ctx, answers["unit"]),
         roles=describe_roles(answers["q:roles"]), count=count,
     )
-    return f"{t.POST['preview_head']}\n\n{answers['text']}\n\n———\n{foot}\n\n{t.POST['ask_confirm']}"
+    return f"{t.POST['preview_head']}\n{foot}\n\n{t.POST['ask_confirm']}"
+
+
+async def content_of(ctx: Context, answers: dict[str, Any]) -> Outgoing:
+    """The content as recipients will get it: formatted text, and the photo or file, if any."""
+    text = answers.get("html") or answers["text"]
+    media = answers.get("media")
+    if media is None or ctx.config.fetch_file is None:
+        return Outgoing(text, html=bool(answers.get("html")))
+    data = await ctx.config.fetch_file(media["platform"], media["file_id"])
+    if media["kind"] == "photo":
+        return Outgoing(text, photo=Photo(data, "anh.jpg"), html=bool(answers.get("html")))
+    return Outgoing(text, document=Document(data, media["name"] or "tep-dinh-kem"), html=bool(answers.get("html")))
+
+
+class MediaAnswer:
+    """One photo or document to send along, or none."""
+
+    def options(self, answers: dict[str, Any]) -> tuple[Choice, ...]:
+        return (Choice(NO_MEDIA, t.POST["no_media"]),)
+
+    async def parse(self, incoming: Incoming, answers: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+        if incoming.choice == NO_MEDIA or fold(incoming.text or "") == fold(t.POST["no_media"]):
+            return None
+        for attachment in incoming.attachments:
+            return {"platform": incoming.platform, "kind": attachment.kind, "file_id": attachment.file_id,
+                    "name": attachment.file_name}
+        raise InvalidAnswer("need_media")
 
 
 async def roots_of(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
@@ -78,6 +107,10 @@ def offered_roots(answers: dict[str, Any]) -> list[Choice]:
 
 
 async def _on_answer(ctx: Context, step: str, value: Any, answers: dict[str, Any]) -> Goto | None:
+    if step == "text":  # keep the author's bold, italics and links
+        answers["html"] = ctx.incoming.html
+    if step == "q:roles":  # the content itself first, exactly as recipients will get it
+        return Goto("confirm", before=(await content_of(ctx, answers),))
     if step == "confirm" and value == REWRITE:
         return Goto("text")
     return None
@@ -86,9 +119,10 @@ async def _on_answer(ctx: Context, step: str, value: Any, answers: dict[str, Any
 async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     if answers.get("confirm") != SUBMIT:
         return [Outgoing(t.POST["dropped"])]
+    content = await content_of(ctx, answers)
     broadcast = await service.create(
-        ctx.session, ctx.actor, text=answers["text"], audience=audience_of(answers), now=ctx.now,
-        topic=answers["topic"],
+        ctx.session, ctx.actor, text=content.text, audience=audience_of(answers), now=ctx.now,
+        topic=answers["topic"], photo=content.photo, document=content.document, html=content.html,
     )
     await service.submit(ctx.session, ctx.actor, broadcast.id, now=ctx.now)
     if ctx.config.allow_self_approval and not await _other_approvers(ctx):
@@ -135,6 +169,7 @@ POST = Flow(
     name="post",
     steps=(
         Step("text", t.POST["ask_text"].format(maximum=MAX_TEXT), Text(maximum=MAX_TEXT, minimum=5)),
+        Step("media", t.POST["ask_media"], MediaAnswer()),
         Step("topic", t.POST["ask_topic"], OneOf((Choice("focal", t.POST["focal"]), Choice("regular", t.POST["regular"])))),
         Step("unit", t.POST["ask_unit"], UnitAnswer(roots_of, offered=offered_roots)),
         Step("q:roles", t.POST["ask_roles"], QuestionAnswer(AUDIENCE)),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 POST = {
     "ask_text": "Bạn vui lòng gõ nội dung tin tuyên truyền (tối đa {maximum} ký tự).",
+    "ask_media": "Gửi kèm một ảnh hoặc một tệp (nếu có). Không kèm thì chọn “Không kèm”.",
+    "no_media": "Không kèm",
+    "need_media": "Bước này nhận một ảnh hoặc một tệp. Không kèm thì chọn “Không kèm”.",
     "ask_topic": "Tin này thuộc nội dung nào?",
     "focal": "Trọng tâm",
     "regular": "Thường xuyên",
@@ -14,7 +17,7 @@ POST = {
     "role_member": "Hội viên, đoàn viên",
     "role_citizen": "Người dân",
     "role_chats": "Các nhóm, kênh đã liên kết",
-    "preview_head": "XEM TRƯỚC – người nhận sẽ thấy đúng như sau:",
+    "preview_head": "XEM TRƯỚC – tin trên là đúng như người nhận sẽ thấy.",
     "preview_foot": "Nội dung: {topic}. Gửi tới: {unit}; {roles}.\nSố người/nhóm sẽ nhận: {count}.",
     "ask_confirm": "Bạn muốn làm gì với bản tin này?",
     "submit": "Gửi duyệt",

@@ -71,6 +71,7 @@ ANSWER_ERRORS = {
     "too_many_photos": "Chỉ nhận tối đa {maximum} ảnh. Bấm “Xong” để tiếp tục.",
     "bad_time": "“{text}” không đúng mẫu ngày giờ. Ví dụ: 27/11/2026 07:30.",
     "past_time": "Thời điểm này đã qua. Bạn vui lòng chọn một thời điểm trong tương lai.",
+    "need_media": "Bước này nhận một ảnh hoặc một tệp. Không kèm thì chọn “Không kèm”.",
     "need_choice_or_text": "Bạn vui lòng chọn một mục trong danh sách.",
 }
 

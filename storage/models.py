@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -355,6 +356,7 @@ class Broadcast(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    html: Mapped[bool] = mapped_column(default=False, server_default=false())  # text is Telegram HTML
     media_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
     media_name: Mapped[str | None] = mapped_column(String(200))
     media: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
@@ -394,7 +396,9 @@ class Delivery(Base):
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
-    identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), index=True)
+    identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
     linked_chat_id: Mapped[int | None] = mapped_column(
         ForeignKey("linked_chats.id", ondelete="SET NULL"), index=True
     )

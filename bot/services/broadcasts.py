@@ -98,8 +98,11 @@ async def create(
     topic: str = BroadcastTopic.REGULAR,
     photo: Photo | None = None,
     document: Document | None = None,
+    html: bool = False,
 ) -> Broadcast:
-    """A draft by a province admin; the audience is checked now, expanded only at release."""
+    """A draft by a province admin; the audience is checked now, expanded only at release.
+
+    `html`: the text carries the author's formatting as Telegram-style HTML."""
     require_province_admin(actor)
     text = text.strip()
     if not text and photo is None and document is None:
@@ -110,6 +113,7 @@ async def create(
     broadcast = Broadcast(
         author_id=actor.person.id,
         text=text,
+        html=html,
         topic=BroadcastTopic(topic),
         audience=audience.to_json(),
         status=S.DRAFT,

@@ -87,13 +87,15 @@ async def test_faults_every_reachable_recipient_gets_one_message_and_the_gone_ar
     )
     emu.fail_next("sendMessage", 500, "Internal Server Error", times=2, chat_id=1002)
     emu.fail_next("sendMessage", 502, "Bad Gateway", times=1, chat_id=1003)
-    _hang_then_fail(emu, {1004}, times=2, seconds=0.3)
+    _hang_then_fail(emu, {1004}, times=2, seconds=1.0)
     await emu.block_bot(1005)
     emu.deactivate_user(1006)
     await emu.remove_bot_from_chat(AUTHOR, -5002)
     broadcast_id = await community.broadcast("Tin khẩn", units_=("D1",), linked=True)
 
-    worker = await make_worker(read_timeout=0.1)
+    # A generous client timeout: only the two hung requests time out, even on a loaded machine
+    # (a normal send that timed out would be delivered twice: the inherent ambiguity of a timeout).
+    worker = await make_worker(read_timeout=0.5)
     [summary] = await worker.drain()
 
     gone = {1005, 1006, -5002}

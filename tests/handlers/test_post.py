@@ -30,6 +30,7 @@ async def members(session_factory, clock, n: int = 3) -> None:
 async def draft(admin: ChatUser) -> None:
     await admin.send("/dangtin")
     await admin.send(TEXT)
+    await admin.choose("Không kèm")
     await admin.choose("Trọng tâm")
     await admin.choose("Tỉnh Vĩnh Long")
     await admin.choose("Hội viên, đoàn viên")

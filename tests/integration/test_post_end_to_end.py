@@ -38,12 +38,13 @@ async def test_draft_approve_and_deliver_to_members_and_a_migrated_group(
 
     await admin.say("/dangtin")
     await admin.say(TEXT)
+    await admin.choose("Không kèm")
     await admin.choose("Trọng tâm")
     await admin.choose("Tỉnh Vĩnh Long")
     await admin.choose("Hội viên, đoàn viên")
     await admin.choose("Các nhóm, kênh đã liên kết")
-    preview = (await admin.choose("Xong"))[-1]["text"]
-    assert TEXT in preview and "Số người/nhóm sẽ nhận: 3." in preview
+    content, preview = (await admin.choose("Xong"))[-2:]
+    assert content["text"] == TEXT and "Số người/nhóm sẽ nhận: 3." in preview["text"]
     await admin.choose("Gửi duyệt")
     assert all(emulator.messages(n) == [] for n in MEMBERS)  # nothing before approval
 
@@ -89,3 +90,37 @@ async def test_a_scheduled_broadcast_is_released_once_by_the_scheduler_job(
     await app.scheduler.run_now(RELEASE_JOB)  # a second run finds nothing more to release
     assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]), timeout=20)
     assert [m["text"] for m in emulator.messages(MEMBERS[0])] == [TEXT]
+
+
+async def test_formatting_and_a_photo_reach_recipients_as_the_author_made_them(
+    harness, emulator, start_app, seeded, session_factory, clock
+):
+    await start_app()
+    await register(session_factory, clock, platform="telegram", n=APPROVER, name="Lê Thị Hoa", unit_code="86",
+                   role=Role.PROVINCE_ADMIN)
+    await register(session_factory, clock, platform="telegram", n=MEMBERS[0], name="Hội viên", unit_code="29641",
+                   role=Role.MEMBER)
+    emulator.add_user(MEMBERS[0], "Hội viên")
+    emulator.add_user(APPROVER, "Hoa")
+    admin, approver = harness.person(ADMIN_ID), harness.person(APPROVER)
+
+    await admin.say("/dangtin")
+    await emulator.push_update({"message": {
+        "message_id": 900, "date": 1795651200, "chat": {"id": ADMIN_ID, "type": "private", "first_name": "An"},
+        "from": {"id": ADMIN_ID, "is_bot": False, "first_name": "An"},
+        "text": "Hội nghị quan trọng vào thứ Hai",
+        "entities": [{"type": "bold", "offset": 0, "length": 19}]}})
+    await emulator.send_photo(ADMIN_ID, caption=None)
+    await admin.choose("Thường xuyên")
+    await admin.choose("Tỉnh Vĩnh Long")
+    await admin.choose("Hội viên, đoàn viên")
+    content, _ = (await admin.choose("Xong"))[-2:]
+    assert content["photo"] is not None and content["text"] == "Hội nghị quan trọng vào thứ Hai"
+    await admin.choose("Gửi duyệt")
+    await approver.choose("Duyệt và phát ngay")
+    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]), timeout=20)
+    (received,) = emulator.messages(MEMBERS[0])
+    assert received["photo"] is not None and received["caption"] == "Hội nghị quan trọng vào thứ Hai"
+    sent = [params for method, params in emulator.calls if method == "sendPhoto"
+            and str(params.get("chat_id")) == str(MEMBERS[0])]
+    assert sent[-1].get("parse_mode") == "HTML" and "<b>Hội nghị quan trọng</b>" in sent[-1]["caption"]

@@ -96,6 +96,11 @@ class TelegramChannel:
             await app.stop()
         await app.shutdown()
 
+    async def fetch_file(self, file_id: str) -> bytes:
+        """The bytes of a photo or document a person sent (to broadcast it again)."""
+        telegram_file = await self.application.bot.get_file(file_id)
+        return bytes(await telegram_file.download_as_bytearray())
+
     async def handle_webhook(self, request: web.Request) -> web.Response:
         """aiohttp route for Telegram's webhook calls."""
         given = request.headers.get(SECRET_HEADER, "")

@@ -48,6 +48,13 @@ def _migration(message) -> Incoming:
     )
 
 
+def _formatted(message) -> str | None:
+    """The message's formatting (bold, italic, links...) as HTML, when it has any."""
+    if not (message.entities or message.caption_entities):
+        return None
+    return message.text_html if message.text is not None else message.caption_html
+
+
 def _command(text: str, message, bot_username: str) -> tuple[str | None, tuple[str, ...], bool]:
     """(command, args, addressed_to_us) from a message whose first entity is a bot command."""
     entities = message.entities or ()
@@ -101,6 +108,7 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         user_id=str(message.from_user.id),
         chat_type=message.chat.type,
         text=None if command else text,
+        html=_formatted(message) if private and not command else None,
         command=command,
         args=args,
         attachments=tuple(attachments),

@@ -16,10 +16,11 @@ from telegram import (
     InlineKeyboardMarkup,
 )
 from telegram import error as tg_error
+from telegram.constants import ParseMode
 from telegram.warnings import PTBDeprecationWarning
 
 from broadcasts.sending import ChatMigrated, RecipientGone, Rejected, SendError, Throttled, Transient
-from broadcasts.text import split_text
+from broadcasts.text import split_html, split_text
 from handlers.io import Choice, CommandMenuEntry, Outgoing
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,14 @@ class TelegramSender:
         media = message.photo or message.document
         if media is not None and len(message.text) <= CAPTION_LIMIT:
             return await self._send_media(chat_id, message, message.text, markup)
-        parts = split_text(message.text, TEXT_LIMIT) if message.text else []
+        split = split_html if message.html else split_text
+        parts = split(message.text, TEXT_LIMIT) if message.text else []
         sent_id = ""
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             sent = await self.bot.send_message(
-                chat_id=chat_id, text=part, reply_markup=markup if last and media is None else None
+                chat_id=chat_id, text=part, reply_markup=markup if last and media is None else None,
+                parse_mode=ParseMode.HTML if message.html else None,
             )
             sent_id = str(sent.message_id)
         if media is not None:
@@ -96,9 +99,11 @@ class TelegramSender:
         return sent_id
 
     async def _send_media(self, chat_id: str, message: Outgoing, caption, markup) -> str:
+        parse_mode = ParseMode.HTML if message.html and caption else None
         if message.photo is not None:
             sent = await self.bot.send_photo(
-                chat_id=chat_id, photo=message.photo.data, caption=caption, reply_markup=markup
+                chat_id=chat_id, photo=message.photo.data, caption=caption, reply_markup=markup,
+                parse_mode=parse_mode,
             )
         else:
             sent = await self.bot.send_document(
@@ -107,6 +112,7 @@ class TelegramSender:
                 filename=message.document.file_name,
                 caption=caption,
                 reply_markup=markup,
+                parse_mode=parse_mode,
             )
         return str(sent.message_id)
 

@@ -87,6 +87,10 @@ class ZaloChannel:
         self._recent: OrderedDict[str, None] = OrderedDict()
         self.account_name: str | None = None
 
+    async def fetch_file(self, file_id: str) -> bytes:
+        """A photo a person sent: on Zalo its "file id" is the photo's URL."""
+        return await self.client.download(file_id)
+
     def outbox_sender(self, pacer: Pacer) -> ZaloSender:
         """The `Sender` to register with the outbox: same client, paced by `pacer`."""
         return self.sender.paced(pacer)

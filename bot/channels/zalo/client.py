@@ -67,6 +67,17 @@ class ZaloClient:
         self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
 
+    async def download(self, url: str, max_bytes: int = 20 * 1024 * 1024) -> bytes:
+        """A file a person sent (Zalo gives its URL), for content that is broadcast again."""
+        if self._session is None or self._session.closed:
+            await self.start()
+        async with self._session.get(url) as response:
+            response.raise_for_status()
+            data = await response.content.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ValueError("file too large")
+        return data
+
     async def start(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(

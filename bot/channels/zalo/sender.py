@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import replace
 from typing import Any
 
 from bot.channels.zalo.client import ZaloClient, ZaloError
@@ -21,7 +22,7 @@ from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
 from broadcasts.limits import Pacer
 from broadcasts.sending import RecipientGone, Rejected, SendError, Throttled, Transient
-from broadcasts.text import split_text
+from broadcasts.text import html_to_text, split_text
 from handlers.io import CommandMenuEntry, Outgoing
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class ZaloSender:
         )
 
     async def send(self, chat_id: str, message: Outgoing) -> str:
+        if message.html:  # Zalo shows no formatting: the same words, as plain text
+            message = replace(message, text=html_to_text(message.text), html=False)
         text = render_text(message)
         photo_url = self._url(message.photo.data, message.photo.file_name) if message.photo else None
         if message.photo is not None and photo_url is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.common import common_methods
 from bot.emulator.telegram.limits import Fault, Faults, RateLimits
 from bot.emulator.telegram.updates import Updates
 from bot.emulator.telegram.wire import (
@@ -86,13 +87,7 @@ class BotApi(Updates):
         self._api: dict[str, tuple[str, Callable[[JSON], Awaitable[Any]]]] = {
             name.lower(): (name, handler)
             for name, handler in {
-                "getMe": self._get_me,
-                "getUpdates": self._get_updates,
-                "setWebhook": self._set_webhook,
-                "deleteWebhook": self._delete_webhook,
-                "getWebhookInfo": self._get_webhook_info,
-                "sendMessage": self._send_message,
-                "sendPhoto": self._send_photo,
+                **common_methods(self),
                 "sendDocument": self._send_document,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -100,7 +95,6 @@ class BotApi(Updates):
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
-                "sendChatAction": self._send_chat_action,
                 "copyMessage": self._copy_message,
                 "getChat": self._get_chat,
                 "getFile": self._get_file,

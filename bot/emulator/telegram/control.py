@@ -6,16 +6,14 @@ fetches files. Meant for localhost only: the control API has no authentication.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.emulator.common import CONTROL_WAIT_MAX_SECONDS as CONTROL_WAIT_MAX_SECONDS
+from bot.emulator.common import ctl_act, ctl_error, json_body, wait_seconds
 from bot.emulator.telegram.people import People
-from bot.emulator.telegram.wire import JSON
-from bot.emulator.telegram.world import IMAGE_MAGIC, EmulatorError, Stored
-
-CONTROL_WAIT_MAX_SECONDS = 25
+from bot.emulator.telegram.world import IMAGE_MAGIC, Stored
 
 
 class ControlApi(People):
@@ -26,35 +24,35 @@ class ControlApi(People):
 
     async def _ctl_create_user(self, request: web.Request) -> web.Response:
         """Body {"id"?, "first_name", "last_name"?, "username"?}; without an id, the next free one."""
-        body = await _json_body(request)
+        body = await json_body(request)
         first_name = str(body.get("first_name") or "").strip()
         if not first_name:
-            return _ctl_error(400, "first_name is required")
+            return ctl_error(400, "first_name is required")
         try:
             user_id = int(body.get("id") or max(self._users, default=9000) + 1)
         except (TypeError, ValueError):
-            return _ctl_error(400, "id must be an integer")
+            return ctl_error(400, "id must be an integer")
         if user_id <= 0:
-            return _ctl_error(400, "user ids are positive")
+            return ctl_error(400, "user ids are positive")
         user = self.add_user(
             user_id, first_name, last_name=body.get("last_name"), username=body.get("username")
         )
         return web.json_response(user)
 
     async def _ctl_send(self, request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         text = str(body.get("text") or "")
         if not text.strip():
-            return _ctl_error(400, "text is required")
-        return await _ctl_act(self.send_text(int(request.match_info["user_id"]), text))
+            return ctl_error(400, "text is required")
+        return await ctl_act(self.send_text(int(request.match_info["user_id"]), text))
 
     async def _ctl_press(self, request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         try:
             message_id = int(body["message_id"])
         except (KeyError, TypeError, ValueError):
-            return _ctl_error(400, "message_id must be an integer")
-        return await _ctl_act(
+            return ctl_error(400, "message_id must be an integer")
+        return await ctl_act(
             self.press_button(int(request.match_info["user_id"]), message_id, str(body.get("data", "")))
         )
 
@@ -68,9 +66,9 @@ class ControlApi(People):
         try:
             after = int(request.query.get("after", 0))
             since = int(request.query["since"]) if "since" in request.query else None
-            wait = min(max(float(request.query.get("wait", 0)), 0.0), CONTROL_WAIT_MAX_SECONDS)
+            wait = wait_seconds(request.query)
         except ValueError:
-            return _ctl_error(400, "after, since and wait must be numbers")
+            return ctl_error(400, "after, since and wait must be numbers")
 
         def fresh() -> list[Stored]:
             return [
@@ -85,7 +83,7 @@ class ControlApi(People):
     async def _ctl_file(self, request: web.Request) -> web.Response:
         stored = self._files.get(request.match_info["file_id"])
         if stored is None:
-            return _ctl_error(404, "unknown file")
+            return ctl_error(404, "unknown file")
         # Only images are served inline; anything else is a download, so a bot-sent HTML file can
         # never run as a page on the demo's origin.
         content_type = next((ct for magic, ct in IMAGE_MAGIC if stored.data.startswith(magic)), None)
@@ -95,29 +93,3 @@ class ControlApi(People):
             name = stored.file_name or request.match_info["file_id"]
             headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
         return web.Response(body=stored.data, content_type=content_type, headers=headers)
-
-
-async def _json_body(request: web.Request) -> JSON:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "description": "invalid JSON"}', content_type="application/json"
-        ) from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "description": "expected a JSON object"}', content_type="application/json"
-        )
-    return body
-
-
-async def _ctl_act(action: Awaitable[JSON]) -> web.Response:
-    try:
-        await action
-    except EmulatorError as error:
-        return _ctl_error(400, str(error))
-    return web.json_response({"ok": True})
-
-
-def _ctl_error(status: int, description: str) -> web.Response:
-    return web.json_response({"ok": False, "description": description}, status=status)

@@ -8,13 +8,11 @@ the demo page) on any change.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from bot.emulator import common
 from bot.emulator.telegram.wire import JSON
 
 IMAGE_MAGIC = (
@@ -28,7 +26,7 @@ TINY_PNG = base64.b64decode(
 )
 
 
-class EmulatorError(Exception):
+class EmulatorError(common.EmulatorError):
     """A scripted action is impossible in the fake world (unknown user, no such button, ...)."""
 
 
@@ -49,10 +47,11 @@ class Stored:
     rev: int
 
 
-class World:
+class World(common.Changes):
     """People, chats, messages and files, plus the public records of everything the bot did."""
 
     def __init__(self, bot_user: JSON) -> None:
+        super().__init__()  # one condition wakes every waiter (long polls, wait_for_messages) on any change
         self.bot_user = bot_user
         # Public records, read by tests.
         self.calls: list[tuple[str, JSON]] = []
@@ -71,9 +70,6 @@ class World:
         self._files: dict[str, StoredFile] = {}
         self._open_callbacks: set[str] = set()
         self._callback_seq = 0
-        # One condition wakes every waiter (long polls, wait_for_messages) on any change.
-        self._changed = asyncio.Condition()
-        self._closing = False
 
     # ------------------------------------------------------------------ people and chats
 
@@ -166,16 +162,6 @@ class World:
             f"{len(self.messages(chat_id))}. Transcript: {transcript}. Last API calls: {recent}"
         )
 
-    async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 5.0) -> bool:  # noqa: ASYNC109
-        """Wait until ``predicate()`` is true (re-checked after every change); returns its final truth."""
-        async with self._changed:
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._changed.wait_for(lambda: predicate() or self._closing)
-            except TimeoutError:
-                pass
-            return bool(predicate())
-
     def file_bytes(self, file_id: str) -> bytes:
         """Content of an uploaded file (empty for files "sent" by URL: those are not downloaded)."""
         if file_id not in self._files:
@@ -217,10 +203,6 @@ class World:
         self._log.setdefault(chat_id, {})[message_id] = Stored(message, self._rev)
         await self._notify()
         return message
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
 
     def _save_file(self, data: bytes, kind: str, file_name: str | None, mime_type: str | None) -> str:
         number = len(self._files) + 1

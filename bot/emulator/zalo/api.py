@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.common import common_methods
 from bot.emulator.zalo.people import People
 from bot.emulator.zalo.wire import JSON, ApiError, ok_response, read_params, text_param
 
@@ -43,15 +44,8 @@ class BotApi(People):
         self._sent_at: deque[float] = deque()
         self._faults: list[Fault] = []
         self._api: dict[str, Callable[[JSON], Awaitable[Any]]] = {
-            "getMe": self._get_me,
-            "getUpdates": self._get_updates,
-            "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook,
-            "getWebhookInfo": self._get_webhook_info,
-            "sendMessage": self._send_message,
-            "sendPhoto": self._send_photo,
+            **common_methods(self),
             "sendSticker": self._send_sticker,
-            "sendChatAction": self._send_chat_action,
         }
 
     def fail_next(

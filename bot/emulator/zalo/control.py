@@ -7,15 +7,12 @@ message's `seq`) and fetches the people's photos. Meant for localhost only: no a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from aiohttp import web
 
+from bot.emulator.common import CONTROL_WAIT_MAX_SECONDS as CONTROL_WAIT_MAX_SECONDS
+from bot.emulator.common import ctl_act, ctl_error, json_body, wait_seconds
 from bot.emulator.zalo.api import BotApi
 from bot.emulator.zalo.wire import JSON
-from bot.emulator.zalo.world import EmulatorError
-
-CONTROL_WAIT_MAX_SECONDS = 25
 
 
 class ControlApi(BotApi):
@@ -26,35 +23,35 @@ class ControlApi(BotApi):
 
     async def _ctl_create_user(self, request: web.Request) -> web.Response:
         """Body {"id"?, "display_name" (or "first_name")}; without an id, a new Zalo-like one."""
-        body = await _json_body(request)
+        body = await json_body(request, empty_ok=True)
         name = str(body.get("display_name") or body.get("first_name") or "").strip()
         if not name:
-            return _ctl_error(400, "display_name is required")
+            return ctl_error(400, "display_name is required")
         return web.json_response(self.add_user(str(body["id"]) if body.get("id") else None, name))
 
     async def _ctl_send(self, request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await json_body(request, empty_ok=True)
         text = str(body.get("text") or "")
         if not text.strip():
-            return _ctl_error(400, "text is required")
-        return await _ctl_act(self.send_text(request.match_info["user_id"], text))
+            return ctl_error(400, "text is required")
+        return await ctl_act(self.send_text(request.match_info["user_id"], text))
 
     async def _ctl_photo(self, request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await json_body(request, empty_ok=True)
         caption = str(body.get("caption") or "") or None
-        return await _ctl_act(self.send_photo(request.match_info["user_id"], caption=caption))
+        return await ctl_act(self.send_photo(request.match_info["user_id"], caption=caption))
 
     async def _ctl_sticker(self, request: web.Request) -> web.Response:
-        return await _ctl_act(self.send_sticker(request.match_info["user_id"]))
+        return await ctl_act(self.send_sticker(request.match_info["user_id"]))
 
     async def _ctl_messages(self, request: web.Request) -> web.Response:
         """Messages of both sides with seq > after; with `wait`, long-polls until there is one."""
         chat_id = request.match_info["chat_id"]
         try:
             after = int(request.query.get("after", 0))
-            wait = min(max(float(request.query.get("wait", 0)), 0.0), CONTROL_WAIT_MAX_SECONDS)
+            wait = wait_seconds(request.query)
         except ValueError:
-            return _ctl_error(400, "after and wait must be numbers")
+            return ctl_error(400, "after and wait must be numbers")
 
         def fresh() -> list[JSON]:
             return [m for m in self.messages(chat_id, from_bot=None) if m["seq"] > after]
@@ -65,33 +62,5 @@ class ControlApi(BotApi):
     async def _ctl_file(self, request: web.Request) -> web.Response:
         data = self._files.get(request.match_info["name"])
         if data is None:
-            return _ctl_error(404, "unknown file")
+            return ctl_error(404, "unknown file")
         return web.Response(body=data, content_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
-
-
-async def _json_body(request: web.Request) -> JSON:
-    if not request.can_read_body:
-        return {}
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "description": "invalid JSON"}', content_type="application/json"
-        ) from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "description": "expected a JSON object"}', content_type="application/json"
-        )
-    return body
-
-
-async def _ctl_act(action: Awaitable[JSON]) -> web.Response:
-    try:
-        await action
-    except EmulatorError as error:
-        return _ctl_error(400, str(error))
-    return web.json_response({"ok": True})
-
-
-def _ctl_error(status: int, description: str) -> web.Response:
-    return web.json_response({"ok": False, "description": description}, status=status)

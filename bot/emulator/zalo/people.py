@@ -23,7 +23,7 @@ class People(Updates):
         """The photo is served by the emulator; its URL is what the bot receives (`photo`)."""
         name = f"{new_id()}.png"
         self._files[name] = data
-        url = f"{self.root_url}/_emu/files/{name}"
+        url = f"{self.root_url}/_emu/files/{name}"  # root_url: common.Served, mixed into ZaloEmulator
         fields: JSON = {"photo": url}
         if caption:
             fields["caption"] = caption

@@ -7,13 +7,11 @@ One condition wakes every waiter (long polls, `wait_for`, the demo page) on any 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import secrets
 import time
-from collections.abc import Callable
-from typing import Any
 
+from bot.emulator import common
 from bot.emulator.zalo.wire import JSON
 
 # A valid 1x1 PNG: what a person "sends" as a photo unless told otherwise.
@@ -22,7 +20,7 @@ TINY_PNG = base64.b64decode(
 )
 
 
-class EmulatorError(Exception):
+class EmulatorError(common.EmulatorError):
     """A scripted action is impossible in the fake world (unknown user, ...)."""
 
 
@@ -35,10 +33,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class World:
+class World(common.Changes):
     """People, chats and messages, plus public records of everything the bot did."""
 
     def __init__(self, bot_user: JSON) -> None:
+        super().__init__()  # one condition wakes every waiter on any change
         self.bot_user = bot_user
         self.calls: list[tuple[str, JSON]] = []  # every Bot API call, in order
         self.webhook_responses: list[int | None] = []  # None: the webhook could not be reached
@@ -48,19 +47,6 @@ class World:
         self._log: dict[str, list[JSON]] = {}  # chat id -> messages, oldest first
         self._seq = 0
         self._files: dict[str, bytes] = {}  # people's photos, served under /_emu/files/
-        self._changed = asyncio.Condition()
-        self._closing = False
-        self._root: str | None = None
-
-    def set_root(self, root_url: str) -> None:
-        """Where the emulator is reachable, e.g. "http://127.0.0.1:8080/zl" when mounted as a sub-app."""
-        self._root = root_url.rstrip("/")
-
-    @property
-    def root_url(self) -> str:
-        if self._root is None:
-            raise EmulatorError("the emulator's URL is unknown: call start() or set_root() first")
-        return self._root
 
     # ------------------------------------------------------------------ people and chats
 
@@ -108,16 +94,6 @@ class World:
         """What the bot wrote to the chat (a photo's caption counts), in order."""
         return [m["text"] or m["caption"] or "" for m in self.messages(chat_id)]
 
-    async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 5.0) -> bool:  # noqa: ASYNC109
-        """Wait until `predicate()` is true (re-checked after every change); returns its final truth."""
-        async with self._changed:
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._changed.wait_for(lambda: predicate() or self._closing)
-            except TimeoutError:
-                pass
-            return bool(predicate())
-
     async def wait_for_messages(self, chat_id: str, count: int, *, timeout: float = 5.0) -> list[JSON]:  # noqa: ASYNC109
         """Wait until the bot has sent at least `count` messages to the chat; returns all of them."""
         if await self.wait_for(lambda: len(self.messages(chat_id)) >= count, timeout=timeout):
@@ -151,7 +127,3 @@ class World:
         self._log.setdefault(chat["id"], []).append(entry)
         await self._notify()
         return entry
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
