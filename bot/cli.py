@@ -1,4 +1,4 @@
-"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,settings}`.
+"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,broadcast,settings}`.
 
 Operators' words are English (this is a developer/operator tool); what it prints for people
 to hand out (invite codes and links) is exactly what the bot itself shows.
@@ -63,6 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
                          help="file format (default: from the output file's suffix, else xlsx)")
     reports.add_argument("-o", "--output", type=Path, required=True, help="file to write")
 
+    broadcast = sub.add_parser("broadcast", help="outreach content, under the same rules as in the chat")
+    broadcast_sub = broadcast.add_subparsers(dest="action", required=True)
+    acting = argparse.ArgumentParser(add_help=False)
+    acting.add_argument("--as", dest="actor", required=True, metavar="PLATFORM:ID",
+                        help="who acts: telegram:USER_ID or zalo:USER_ID of a province admin")
+    draft = broadcast_sub.add_parser("create", parents=[acting], help="write and submit for approval; prints the id")
+    content = draft.add_mutually_exclusive_group(required=True)
+    content.add_argument("--text", help="the content")
+    content.add_argument("--file", type=Path, help="UTF-8 text file with the content")
+    draft.add_argument("--audience", required=True,
+                        help="comma-separated: unit:CODE (one or more), role:ROLE (member, officer, ...), chats")
+    draft.add_argument("--topic", choices=["focal", "regular"], default="regular")
+    approve = broadcast_sub.add_parser("approve", parents=[acting], help="approve (not the author's own)")
+    approve.add_argument("id", type=int)
+    send = broadcast_sub.add_parser("send", parents=[acting], help="send an approved broadcast now or at a time")
+    send.add_argument("id", type=int)
+    send.add_argument("--at", default=None,
+                      help="ISO 8601 time, e.g. 2026-11-27T07:30 (without an offset: in TZ_NAME)")
+    status = broadcast_sub.add_parser("status", help="print the figures, in Vietnamese, as /trangthai does")
+    status.add_argument("id", type=int)
+
     sub.add_parser("settings", help="list the settings with their defaults")
     return parser
 
@@ -88,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         "admin": commands.admin_add,
         "invite": commands.invite_create,
         "export": commands.export_reports,
+        "broadcast": commands.broadcast,
     }
     try:
         return asyncio.run(handlers[args.command](settings, args))
     except commands.OperatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except commands.UserFacingError as exc:  # a refusal under the chat's rules, in the chat's words
+        print(commands.refusal_text(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

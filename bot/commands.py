@@ -5,20 +5,27 @@ from __future__ import annotations
 import argparse
 import logging
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import KetNoiApp
 from bot.clock import utc_now
 from bot.logs import setup_logging
+from bot.services import broadcasts as broadcast_service
 from bot.services import invites, people, units
+from bot.services.audience import Audience
 from bot.services.errors import UserFacingError
+from bot.services.people import Actor
 from bot.services.periods import Period
 from bot.settings import Settings
+from broadcasts.summary import build_summary
+from handlers import texts
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+from storage.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +158,115 @@ async def export_reports(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise OperatorError(f"export to {output} failed: {exc.strerror or exc}") from None
     print(f"{summary.rows} rows written to {summary.path}")
+    return 0
+
+
+def refusal_text(refusal: UserFacingError) -> str:
+    """A service's refusal in the chat's Vietnamese words, on one line."""
+    return " ".join(texts.ERRORS[refusal.key].format(**refusal.params).split())
+
+
+# --------------------------------------------------------------------------- broadcasts
+
+AUDIENCE_USAGE = (
+    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats], e.g. unit:86,role:member; "
+    f"roles: {', '.join(Role)}"
+)
+
+
+def parse_audience(spec: str) -> Audience:
+    """`unit:86,unit:29641,role:member,chats` as an `Audience`; anything else is an OperatorError."""
+    codes: list[str] = []
+    roles: list[str] = []
+    chats = False
+    for item in (part.strip() for part in spec.split(",")):
+        kind, _, value = item.partition(":")
+        if item == "chats":
+            chats = True
+        elif kind == "unit" and value.strip():
+            codes.append(value.strip())
+        elif kind == "role" and value in set(Role):
+            roles.append(value)
+        else:
+            raise OperatorError(f"bad audience item {item!r}; {AUDIENCE_USAGE}")
+    if not codes or not (roles or chats):
+        raise OperatorError(f"audience {spec!r} needs a unit and a role or chats; {AUDIENCE_USAGE}")
+    return Audience(units=tuple(dict.fromkeys(codes)), roles=tuple(dict.fromkeys(roles)), include_linked_chats=chats)
+
+
+def parse_actor(value: str) -> tuple[str, str]:
+    """`telegram:123` or `zalo:abc` as (platform, user id)."""
+    platform, _, user_id = value.partition(":")
+    if platform not in ("telegram", "zalo") or not user_id or user_id != user_id.strip():
+        raise OperatorError(f"bad --as {value!r}; use telegram:USER_ID or zalo:USER_ID")
+    return platform, user_id
+
+
+def parse_time(value: str, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 time in UTC; a time without an offset is read in `tz`."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise OperatorError(f"bad --at {value!r}; use ISO 8601, e.g. 2026-11-27T07:30 or 2026-11-27T07:30+07:00") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
+
+
+async def _actor(session: AsyncSession, who: tuple[str, str]) -> Actor:
+    actor = await people.load_actor(session, *who)
+    if not actor.registered:
+        raise OperatorError(f"no one is registered as {who[0]}:{who[1]}")
+    return actor
+
+
+def _content(args: argparse.Namespace) -> str:
+    if args.file is None:
+        return args.text
+    try:
+        return args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise OperatorError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
+    """`broadcast create|approve|send|status`: the broadcast service under the chat's rules.
+
+    The running service's outbox finds released deliveries by itself (it looks every few seconds)
+    and its scheduler releases scheduled ones; this command only changes the database.
+    """
+    now = utc_now()
+    if args.action == "status":
+        async with _session(settings) as session:
+            await broadcast_service.get(session, args.id)
+            print((await build_summary(session, args.id)).text)
+        return 0
+    who = parse_actor(args.actor)
+    if args.action == "create":
+        audience, content = parse_audience(args.audience), _content(args)
+        async with _session(settings) as session:
+            actor = await _actor(session, who)
+            item = await broadcast_service.create(
+                session, actor, text=content, audience=audience, now=now, topic=args.topic
+            )
+            await broadcast_service.submit(session, actor, item.id, now=now)
+            broadcast_id = item.id
+        print(broadcast_id)
+        return 0
+    send_at = parse_time(args.at, settings.tz) if getattr(args, "at", None) else None
+    async with _session(settings) as session:
+        actor = await _actor(session, who)
+        if args.action == "approve":
+            await broadcast_service.approve(
+                session, actor, args.id, now=now, allow_self_approval=settings.allow_self_approval
+            )
+            done = f"broadcast {args.id} approved; release it with: python -m bot broadcast send {args.id}"
+        elif send_at is None:
+            item = await broadcast_service.send_now(session, actor, args.id, now=now)
+            done = f"broadcast {args.id} released to {item.recipients} recipients; the running service sends them"
+        else:
+            await broadcast_service.schedule(session, actor, args.id, send_at, now=now)
+            local = send_at.astimezone(settings.tz).isoformat(timespec="minutes")
+            done = f"broadcast {args.id} scheduled for {local} ({settings.tz_name})"
+    print(done)
     return 0
 
 
