@@ -23,10 +23,11 @@ from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
 from bot.clock import Clock, utc_now
 from bot.logs import install_redaction, uninstall_redaction
-from bot.scheduler import ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
 from bot.services import broadcasts as broadcast_service
 from bot.services import linking
 from bot.services.feedback import load_config as load_feedback_config
+from bot.services.housekeeping import prune
 from bot.services.people import Actor
 from bot.services.periods import Schedule
 from bot.services.reminders import ReminderPolicy
@@ -131,6 +132,12 @@ class KetNoiApp:
             self.configure_web(web_app)
         self.web = WebServer(web_app, s.web_host, s.web_port)
         self.scheduler.every(RELEASE_JOB, 1, self.release_due_broadcasts)
+        self.scheduler.every(HOUSEKEEPING_JOB, 60, self.housekeeping)
+
+    async def housekeeping(self) -> None:
+        async with self.session_factory() as session, session.begin():
+            pruned = await prune(session, self.clock())
+        log.info("pruned %s update ids and %s finished conversations", pruned.update_ids, pruned.conversations)
 
     def _build_outbox(self) -> OutboxWorker | None:
         """One outbox for every platform, each paced by its own limits."""

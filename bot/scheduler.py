@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 REMINDERS_JOB = "reminders-tick"
 ISSUES_JOB = "urgent-issues-tick"
 RELEASE_JOB = "scheduled-broadcasts"
+HOUSEKEEPING_JOB = "housekeeping"
 
 
 class Scheduler:

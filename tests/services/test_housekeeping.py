@@ -1,0 +1,26 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.services.housekeeping import prune
+from storage.models import Conversation, ProcessedUpdate
+
+
+async def test_old_update_ids_and_finished_conversations_are_pruned(session_factory, now):
+    async with session_factory() as session, session.begin():
+        session.add_all([
+            ProcessedUpdate(platform="telegram", update_id="old", processed_at=now - timedelta(days=8)),
+            ProcessedUpdate(platform="telegram", update_id="new", processed_at=now - timedelta(hours=1)),
+        ])
+        for status, age in (("completed", 31), ("completed", 1), ("waiting", 60)):
+            session.add(Conversation(
+                platform="telegram", user_id="1", chat_id="1", flow="register", step="consent", answers={},
+                history=[], status=status, created_at=now - timedelta(days=age),
+                updated_at=now - timedelta(days=age), expires_at=now,
+            ))
+    async with session_factory() as session, session.begin():
+        pruned = await prune(session, now)
+    assert (pruned.update_ids, pruned.conversations) == (1, 1)
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+        assert await session.scalar(select(func.count()).select_from(Conversation)) == 2
