@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from bot.services.linking import is_preferred_identity
 from broadcasts import store
 from storage.models import DeliveryStatus, Identity, LinkedChat, Person, RoleAssignment, Unit
 
@@ -101,29 +101,6 @@ def _audience_member(roles: Sequence[str], paths: Sequence[str]):
     )
 
 
-def _written_to():
-    """The identity is the one its person is written to: no other reachable account outranks it.
-
-    Needs `Person` joined to `Identity` in the enclosing query. An account outranks another if
-    it is on the preferred platform and the other is not, or if both stand equal and it is older.
-    """
-    other = aliased(Identity)
-    preferred = Person.preferred_platform
-    outranks = or_(
-        and_(other.platform == preferred, Identity.platform != preferred),
-        and_(
-            other.id < Identity.id,
-            or_(preferred.is_(None), (other.platform == preferred) == (Identity.platform == preferred)),
-        ),
-    )
-    return ~exists().where(
-        other.person_id == Identity.person_id,
-        other.id != Identity.id,
-        other.unreachable_at.is_(None),
-        outranks,
-    )
-
-
 def _identity_page(roles: Sequence[str], paths: Sequence[str]):
     def page(after: int, limit: int):
         return (
@@ -133,7 +110,7 @@ def _identity_page(roles: Sequence[str], paths: Sequence[str]):
                 Identity.id > after,
                 Identity.unreachable_at.is_(None),
                 _audience_member(roles, paths),
-                _written_to(),
+                is_preferred_identity(),
             )
             .order_by(Identity.id)
             .limit(limit)
@@ -181,7 +158,7 @@ async def count(session: AsyncSession, audience: Audience) -> int:
                 .where(
                     Identity.unreachable_at.is_(None),
                     _audience_member(audience.roles, paths),
-                    _written_to(),
+                    is_preferred_identity(),
                 )
             )
             or 0

@@ -134,18 +134,18 @@ async def preferred_chat(
 def is_preferred_identity():
     """SQL: this reachable `Identity` is the one its person is written to (see `preferred_identity`).
 
-    For queries over `Identity` (a broadcast's audience): no other reachable account of the same
-    person ranks before it, preferred platform first, then the oldest. Portable (NOT EXISTS).
+    For queries over `Identity` with `Person` joined (a broadcast's audience): no other reachable
+    account of the same person outranks it — the preferred platform first, then the oldest.
+    Portable (NOT EXISTS); tested against `preferred_identity`, the same rule in Python.
     """
     other = aliased(Identity)
-    preferred = (
-        select(Person.preferred_platform).where(Person.id == Identity.person_id).correlate_except(Person).scalar_subquery()
-    )
-    this_preferred = Identity.platform == preferred
-    other_preferred = other.platform == preferred
+    preferred = Person.preferred_platform
     outranks = or_(
-        and_(other_preferred, Identity.platform != preferred),
-        and_(other.id < Identity.id, or_(preferred.is_(None), other_preferred == this_preferred)),
+        and_(other.platform == preferred, Identity.platform != preferred),
+        and_(
+            other.id < Identity.id,
+            or_(preferred.is_(None), (other.platform == preferred) == (Identity.platform == preferred)),
+        ),
     )
     return ~exists().where(
         other.person_id == Identity.person_id,

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from bot.services import linking
 from handlers.io import Outgoing
-from storage.models import Identity
+from storage.models import Identity, Person
 from tests.integration.conftest import ADMIN_ID
 
 CODE = re.compile(r"^([A-Z2-9]{10})$", re.MULTILINE)
@@ -37,7 +37,10 @@ async def test_a_telegram_person_links_zalo_and_is_written_to_there_once(
     assert [m["text"] for m in on_zalo.new_messages()] == ["Nhắc việc thử"]
     assert on_telegram.new_messages() == []
     async with session_factory() as session:  # what a broadcast's audience query selects
-        chosen = (await session.execute(select(Identity.platform).where(linking.is_preferred_identity()))).all()
+        chosen = (await session.execute(
+            select(Identity.platform).join(Person, Person.id == Identity.person_id)
+            .where(linking.is_preferred_identity())
+        )).all()
     assert chosen == [("zalo",)]
 
     async with session_factory() as session, session.begin():  # the person blocked the bot on Zalo
