@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -128,12 +127,3 @@ def _demo_overrides(args: argparse.Namespace) -> dict[str, object]:
     if args.port is not None:
         overrides["web_port"] = args.port
     return overrides
-
-
-async def wait_for_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()

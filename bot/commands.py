@@ -21,6 +21,7 @@ from bot.services.errors import UserFacingError
 from bot.services.people import Actor
 from bot.services.periods import Period
 from bot.settings import Settings
+from bot.signals import wait_for_stop_signal
 from broadcasts.summary import build_summary
 from handlers import texts
 from storage.db import make_engine, make_session_factory
@@ -54,8 +55,6 @@ async def _unit(session: AsyncSession, code: str):
 
 
 async def run_service(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli import wait_for_stop_signal
-
     setup_logging(settings.log_level, settings.secrets())
     app = KetNoiApp(settings)
     await app.start()

@@ -29,6 +29,7 @@ from bot.logs import setup_logging
 from bot.services import people, units
 from bot.services.periods import Period, PeriodKind, Schedule
 from bot.settings import Settings
+from bot.signals import wait_for_stop_signal
 from handlers import texts
 from handlers.forms import current_form
 from storage.models import Identity, Report, ReportStatus, Unit
@@ -201,8 +202,6 @@ async def start_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
 
 
 async def run_demo(settings: Settings) -> int:
-    from bot.cli import wait_for_stop_signal
-
     setup_logging(settings.log_level, [DEMO_TOKEN, DEMO_ZALO_TOKEN])
     app, emulator = await start_demo(settings)
     print(f"KetNoi demo: open {app.web.url} in a browser (Ctrl+C to stop)", flush=True)

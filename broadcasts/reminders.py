@@ -67,7 +67,8 @@ class Reminders:
     async def _messages(self, session: AsyncSession, items: list[Due], now: datetime) -> list[Outgoing]:
         if not items:
             return []
-        names = dict((await session.execute(select(Unit.id, Unit.name))).all())
+        wanted = {i.unit_id for i in items} | {m for i in items for m in i.missing}
+        names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted)))).all())
         officers = await _people_with(session, {i.unit_id for i in items if i.kind == REMIND}, reports.FILERS)
         out: list[Outgoing] = []
         for item in items:

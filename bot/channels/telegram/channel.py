@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from aiohttp import web
 from telegram import Update
@@ -71,7 +72,7 @@ class TelegramChannel:
         """Connect (getMe), show the default menu, then poll or register the webhook."""
         app = self.application
         await app.initialize()
-        self.dispatcher.config = _with_username(self.dispatcher.config, app.bot.username)
+        self.dispatcher.config = replace(self.dispatcher.config, bot_username=app.bot.username)
         await app.start()
         try:
             await self.sender.set_commands(None, self.default_menu)
@@ -152,9 +153,3 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: unhandled error", exc_info=context.error)
-
-
-def _with_username(config, username: str):
-    from dataclasses import replace
-
-    return replace(config, bot_username=username)
