@@ -154,12 +154,10 @@ class Dispatcher:
             if not ctx.actor.registered:
                 raise UserFacingError("not_registered")
             raise UserFacingError("role_required", command=word, roles=self.catalogue.role_labels(command))
-        replies = await command.run(ctx, self.engine)
-        if not command.manages_flow:
-            conv, _ = await self.engine.current(ctx)
-            if conv is not None:
-                replies.append(await self.engine.prompt(ctx, conv, prefix=texts.FLOW["still_on_step"]))
-        return replies
+        if command.manages_flow:
+            return await command.run(ctx, self.engine)
+        before, _ = await self.engine.current(ctx)
+        return await self._then_current_step(ctx, await command.run(ctx, self.engine), before)
 
     async def _phrase(self, ctx: Context, command: Command) -> list[Outgoing]:
         ctx.incoming = replace(ctx.incoming, command=command.name, args=(), text=None)
@@ -169,10 +167,13 @@ class Dispatcher:
         """A button on a notice (e.g. accept a report): works in the middle of any flow."""
         if not ctx.actor.registered:
             raise UserFacingError("not_registered")
-        conv_before, _ = await self.engine.current(ctx)
-        replies = await action(ctx, self.engine, argument)
+        before, _ = await self.engine.current(ctx)
+        return await self._then_current_step(ctx, await action(ctx, self.engine, argument), before)
+
+    async def _then_current_step(self, ctx: Context, replies: list[Outgoing], before) -> list[Outgoing]:
+        """After a command or button that left the person's flow alone, ask its step again."""
         conv, _ = await self.engine.current(ctx)
-        if conv is not None and conv is conv_before:
+        if conv is not None and conv is before:
             replies.append(await self.engine.prompt(ctx, conv, prefix=texts.FLOW["still_on_step"]))
         return replies
 
