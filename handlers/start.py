@@ -73,12 +73,12 @@ def _invite_problem(invite: Invite | None, ctx: Context) -> str | None:
 
 
 async def _root_unit(ctx: Context) -> Unit:
-    roots = (
+    root = (
         await ctx.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
     ).scalar_one_or_none()
-    if roots is None:
+    if root is None:
         raise UserFacingError("no_units")
-    return roots
+    return root
 
 
 async def _welcome(ctx: Context, person, unit: Unit, role: str) -> list[Outgoing]:
