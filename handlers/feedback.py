@@ -224,11 +224,16 @@ async def _tell_raiser(ctx: Context, issue: UrgentIssue, text: str) -> None:
         ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
 
 
+def _what_is_left(issue: UrgentIssue) -> tuple[Choice, ...]:
+    """The alert's buttons are gone once one is pressed: offer again what is left to do."""
+    return (Choice(f"ui:reply:{issue.id}", t.URGENT["reply"]), Choice(f"ui:done:{issue.id}", t.URGENT["resolve"]))
+
+
 async def acknowledge_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
     issue = await _issue(ctx, argument)
     await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
     await _tell_raiser(ctx, issue, t.URGENT["to_officer_acked"].format(reference=issue.reference, who=_who(ctx)))
-    return [Outgoing(t.URGENT["acked"].format(reference=issue.reference))]
+    return [Outgoing(t.URGENT["acked"].format(reference=issue.reference), choices=_what_is_left(issue))]
 
 
 async def resolve_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
@@ -250,7 +255,7 @@ async def _finish_reply(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]
     text = t.URGENT["to_officer_reply"].format(reference=issue.reference, who=_who(ctx), text=answers["text"])
     await _tell_raiser(ctx, issue, text)
     audit.record(ctx.session, "issue.reply", now=ctx.now, actor_id=ctx.actor.person.id, target=f"issue:{issue.id}")
-    return [Outgoing(t.URGENT["replied"].format(reference=issue.reference))]
+    return [Outgoing(t.URGENT["replied"].format(reference=issue.reference), choices=_what_is_left(issue))]
 
 
 REPLY = Flow(

@@ -45,3 +45,29 @@ async def test_anonymous_feedback_reaches_the_admins_and_leaves_no_trace(
     if app.zalo is not None:
         leftovers = [p for p in app.zalo.inbox.directory.parent.rglob("*") if p.is_file()]
         assert all(stranger_id not in p.read_text(encoding="utf-8") for p in leftovers)
+
+
+async def test_an_urgent_issue_alerts_the_province_which_acknowledges_and_replies(
+    platform, harness, start_app, seeded, session_factory, clock
+):
+    from tests.integration.conftest import register
+
+    await register(session_factory, clock, platform=platform, n=3003, name="Trần Thị Bình",
+                   unit_code="29641", role="officer")
+    await start_app()
+    officer = harness.person(3003, "Trần Thị Bình")
+    admin = harness.person(ADMIN_ID)
+    await officer.say("/khancap")
+    await officer.choose("Thiên tai, dịch bệnh")
+    await officer.say("Lốc xoáy làm tốc mái 12 nhà ở ấp 3.")
+    raised = await officer.choose("Gửi ngay")
+    assert "Đã gửi vụ việc khẩn KC-" in raised[-1]["text"]
+
+    alert = admin.new_messages()[-1]
+    assert "VỤ VIỆC KHẨN" in alert["text"] and "Lốc xoáy" in alert["text"]
+    assert alert["options"][:3] == ["Đã tiếp nhận", "Trả lời", "Đã giải quyết"]
+    await admin.choose("Đã tiếp nhận")
+    assert "đã được Nguyễn Văn An tiếp nhận" in officer.new_messages()[-1]["text"]
+    await admin.choose("Trả lời")
+    await admin.say("Huyện đã cử đoàn hỗ trợ.")
+    assert "Huyện đã cử đoàn hỗ trợ." in officer.new_messages()[-1]["text"]
