@@ -33,8 +33,13 @@ class Changes:
         self._changed = asyncio.Condition()
         self._closing = False
 
-    async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 5.0) -> bool:  # noqa: ASYNC109
-        """Wait until ``predicate()`` is true (re-checked after every change); returns its final truth."""
+    async def wait_for(self, predicate: Callable[[], Any], *, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Wait until ``predicate()`` is true (re-checked after every change); returns its final truth.
+
+        Without ``timeout`` the wait has no deadline (only the emulator closing ends it): a test
+        waits for what it expects however busy the machine is, and the per-test timeout
+        (pytest-timeout) turns a real hang into a named failure. Long polls pass their own timeout.
+        """
         async with self._changed:
             try:
                 async with asyncio.timeout(timeout):

@@ -27,7 +27,7 @@ async def test_a_newcomer_registers_in_the_demo_with_an_invite_and_sees_help(tmp
                 async with http.post(f"/tg/_emu/users/{user_id}/send", json={"text": text}) as r:
                     assert r.status == 200
                 await emulator.wait_for(lambda: any(
-                    m["message_id"] > after for m in emulator.messages(user_id)), timeout=10)
+                    m["message_id"] > after for m in emulator.messages(user_id)))
                 async with http.get(f"/tg/_emu/chats/{user_id}/messages", params={"after": after}) as r:
                     return [m for m in (await r.json())["messages"] if m["from_bot"]]
 
@@ -47,16 +47,16 @@ async def test_a_newcomer_registers_in_the_demo_with_an_invite_and_sees_help(tmp
 
             await say(9001, "/moi")
             await press(9001, "Hội viên, đoàn viên")
-            await emulator.wait_for(lambda: "đơn vị nào" in emulator.messages(9001)[-1]["text"], timeout=10)
+            await emulator.wait_for(lambda: "đơn vị nào" in emulator.messages(9001)[-1]["text"])
             created = await say(9001, "29641")
-            await emulator.wait_for(lambda: emulator.messages(9001)[-1]["photo"] is not None, timeout=10)
+            await emulator.wait_for(lambda: emulator.messages(9001)[-1]["photo"] is not None)
             code = CODE.search(created[0]["text"]).group(1)
 
             async with http.post("/tg/_emu/users", json={"id": 9100, "first_name": "Minh"}) as r:
                 assert r.status == 200
             await say(9100, f"/start {code}")
             await press(9100, "Đồng ý")
-            await emulator.wait_for(lambda: "họ và tên" in emulator.messages(9100)[-1]["text"], timeout=10)
+            await emulator.wait_for(lambda: "họ và tên" in emulator.messages(9100)[-1]["text"])
             welcome = await say(9100, "Phan Văn Minh")
             assert "hội viên, đoàn viên của Xã Cái Nhum" in welcome[0]["text"]
             help_text = (await say(9100, "/trogiup"))[0]["text"]
@@ -104,12 +104,12 @@ async def test_a_persona_switches_to_zalo_and_is_the_same_person_there(tmp_path)
                 assert (await r.json())[1]["zalo_id"] == officer
             async with http.post(f"/zl/_emu/users/{officer}/send", json={"text": "thông tin của tôi"}) as r:
                 assert r.status == 200
-            assert await zalo.wait_for(lambda: zalo.messages(officer), timeout=10)
+            assert await zalo.wait_for(lambda: zalo.messages(officer))
             me = zalo.messages(officer)[0]["text"]
             assert f"Tài khoản Zalo: {officer}" in me and "Tài khoản Telegram: 9002" in me and "Cán bộ" in me
             async with http.post(f"/zl/_emu/users/{officer}/sticker") as r:
                 assert r.status == 200
-            assert await zalo.wait_for(lambda: len(zalo.messages(officer)) == 2, timeout=10)
+            assert await zalo.wait_for(lambda: len(zalo.messages(officer)) == 2)
             assert "chỉ đọc được tin nhắn chữ" in zalo.messages(officer)[1]["text"]
             async with http.get(f"/zl/_emu/chats/{officer}/messages", params={"after": 0}) as r:
                 assert [m["from_bot"] for m in (await r.json())["messages"]] == [False, True, False, True]

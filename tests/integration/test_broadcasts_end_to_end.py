@@ -47,7 +47,7 @@ async def test_the_services_outbox_sends_to_each_platform(platform, harness, sta
     app._wake_outbox()
     expected = [FIRST, SECOND] if platform == "zalo" else [TEXT]
     emulator = harness.zalo if platform == "zalo" else harness.telegram
-    assert await emulator.wait_for(lambda: all(len(m.transcript()) >= len(expected) for m in members), timeout=10)
+    assert await emulator.wait_for(lambda: all(len(m.transcript()) >= len(expected) for m in members))
     for member in members:
         assert [m["text"] for m in member.new_messages()] == expected
 
@@ -116,7 +116,7 @@ async def test_a_person_on_both_platforms_gets_it_once_where_they_chose(
         await broadcasts.approve(session, approver, item.id, now=clock())
         await broadcasts.send_now(session, approver, item.id, now=clock())
     app._wake_outbox()
-    assert await zalo_emulator.wait_for(lambda: on_zalo.transcript(), timeout=10)
+    assert await zalo_emulator.wait_for(lambda: on_zalo.transcript())
     assert [m["text"] for m in on_zalo.new_messages()] == ["Thông báo họp"]
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 1

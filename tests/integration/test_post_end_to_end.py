@@ -50,9 +50,9 @@ async def test_draft_approve_and_deliver_to_members_and_a_migrated_group(
 
     await approver.choose("Duyệt và phát ngay")
     every_one = [*MEMBERS, SUPERGROUP]
-    assert await emulator.wait_for(lambda: all(emulator.messages(c) for c in every_one), timeout=20)
+    assert await emulator.wait_for(lambda: all(emulator.messages(c) for c in every_one))
     assert await emulator.wait_for(
-        lambda: any("đã gửi xong" in (m["text"] or "") for m in emulator.messages(ADMIN_ID)), timeout=20
+        lambda: any("đã gửi xong" in (m["text"] or "") for m in emulator.messages(ADMIN_ID))
     )
     for chat_id in every_one:
         assert [m["text"] for m in emulator.messages(chat_id)] == [TEXT]
@@ -88,7 +88,7 @@ async def test_a_scheduled_broadcast_is_released_once_by_the_scheduler_job(
     clock.advance(hours=2, minutes=1)
     await app.scheduler.run_now(RELEASE_JOB)
     await app.scheduler.run_now(RELEASE_JOB)  # a second run finds nothing more to release
-    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]), timeout=20)
+    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]))
     assert [m["text"] for m in emulator.messages(MEMBERS[0])] == [TEXT]
 
 
@@ -118,7 +118,7 @@ async def test_formatting_and_a_photo_reach_recipients_as_the_author_made_them(
     assert content["photo"] is not None and content["text"] == "Hội nghị quan trọng vào thứ Hai"
     await admin.choose("Gửi duyệt")
     await approver.choose("Duyệt và phát ngay")
-    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]), timeout=20)
+    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]))
     (received,) = emulator.messages(MEMBERS[0])
     assert received["photo"] is not None and received["caption"] == "Hội nghị quan trọng vào thứ Hai"
     sent = [params for method, params in emulator.calls if method == "sendPhoto"

@@ -26,7 +26,7 @@ The package, from the wire up (each layer a mixin over the one shared state):
 * ``world``: people, chats, stored messages and files, the transcript tests read (``World``).
 * ``updates``: delivery to the webhook or getUpdates, and the methods choosing between them.
 * ``people``: scripted acts of people (``send_text``, ``press_button``, ``block_bot``...).
-* ``limits``: Telegram's flood limits and faults scripted with ``fail_next``.
+* ``limits``: Telegram's flood limits and faults scripted with ``fail_next`` and ``drop_next``.
 * ``api``: dispatch of ``/bot<token>/<method>`` and the other Bot API methods.
 * ``control``: the ``/_emu/`` JSON API of the demo page.
 * ``emulator``: ``TelegramEmulator``, all of the above served as one aiohttp app.

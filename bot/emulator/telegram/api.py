@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.emulator.common import common_methods
-from bot.emulator.telegram.limits import Fault, Faults, RateLimits
+from bot.emulator.telegram.limits import ConnectionDropped, Fault, Faults, RateLimits
 from bot.emulator.telegram.updates import Updates
 from bot.emulator.telegram.wire import (
     JSON,
@@ -116,6 +116,13 @@ class BotApi(Updates):
         """Make the next ``times`` calls of ``method`` (optionally only for one chat) fail like this."""
         self._faults.add(Fault(method.lower(), status, description, parameters, times, chat_id))
 
+    def drop_next(self, method: str, *, times: int = 1, chat_id: int | None = None) -> None:
+        """Make the next ``times`` calls of ``method`` (optionally only for one chat) lose their
+        connection before any answer, and before anything is stored: the client sees a network
+        error at once, as when a request dies on its way to Telegram or times out there, without
+        a test having to wait out a real timeout."""
+        self._faults.add(Fault(method.lower(), 0, "", None, times, chat_id, drop=True))
+
     def commands_for(self, scope: JSON | None = None, *, language_code: str = "") -> list[JSON]:
         """The last setMyCommands for a scope such as {"type": "chat", "chat_id": 42}; None = default."""
         return copy.deepcopy(self._commands.get(_scope_key(scope, language_code), []))
@@ -138,6 +145,10 @@ class BotApi(Updates):
             result = await handler(params)
         except ApiError as error:
             return error.response()
+        except ConnectionDropped:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=502)  # never reaches the client: the connection is gone
         await self._notify()
         return ok_response(result)
 

@@ -61,6 +61,10 @@ class RateLimits:
         return 0
 
 
+class ConnectionDropped(Exception):
+    """A scripted fault that closes the connection without an answer (see ``drop_next``)."""
+
+
 @dataclass
 class Fault:
     method: str  # lower-cased
@@ -69,10 +73,11 @@ class Fault:
     parameters: JSON | None
     times: int
     chat_id: int | str | None
+    drop: bool = False  # close the connection instead of answering
 
 
 class Faults:
-    """Errors scripted by fail_next(), each raised by the next ``times`` matching calls."""
+    """Errors scripted by fail_next() or drop_next(), each met by the next ``times`` matching calls."""
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
@@ -88,4 +93,6 @@ class Faults:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
+                if fault.drop:
+                    raise ConnectionDropped(fault.method)
                 raise ApiError(fault.status, fault.description, fault.parameters)

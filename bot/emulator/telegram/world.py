@@ -148,7 +148,7 @@ class World(common.Changes):
             raise EmulatorError(f"the bot has sent nothing to chat {chat_id}")
         return sent[-1]
 
-    async def wait_for_messages(self, chat_id: int, count: int, *, timeout: float = 5.0) -> list[JSON]:  # noqa: ASYNC109
+    async def wait_for_messages(self, chat_id: int, count: int, *, timeout: float | None = None) -> list[JSON]:  # noqa: ASYNC109
         """Wait until the bot has sent at least ``count`` messages to the chat; returns all of them."""
         if await self.wait_for(lambda: len(self.messages(chat_id)) >= count, timeout=timeout):
             return self.messages(chat_id)
@@ -158,7 +158,7 @@ class World(common.Changes):
         ]
         recent = [name for name, _ in self.calls[-8:]]
         raise TimeoutError(
-            f"waited {timeout}s for {count} bot message(s) in chat {chat_id}, got "
+            f"stopped waiting for {count} bot message(s) in chat {chat_id}, got "
             f"{len(self.messages(chat_id))}. Transcript: {transcript}. Last API calls: {recent}"
         )
 

@@ -94,12 +94,12 @@ class World(common.Changes):
         """What the bot wrote to the chat (a photo's caption counts), in order."""
         return [m["text"] or m["caption"] or "" for m in self.messages(chat_id)]
 
-    async def wait_for_messages(self, chat_id: str, count: int, *, timeout: float = 5.0) -> list[JSON]:  # noqa: ASYNC109
+    async def wait_for_messages(self, chat_id: str, count: int, *, timeout: float | None = None) -> list[JSON]:  # noqa: ASYNC109
         """Wait until the bot has sent at least `count` messages to the chat; returns all of them."""
         if await self.wait_for(lambda: len(self.messages(chat_id)) >= count, timeout=timeout):
             return self.messages(chat_id)
         raise TimeoutError(
-            f"waited {timeout}s for {count} bot message(s) in chat {chat_id}; got {self.texts(chat_id)}"
+            f"stopped waiting for {count} bot message(s) in chat {chat_id}; got {self.texts(chat_id)}"
         )
 
     async def _store(self, chat: JSON, sender: JSON, content: JSON, *, event_name: str | None = None) -> JSON:
