@@ -22,3 +22,5 @@ def test_formatting_open_at_a_cut_is_closed_and_reopened():
 
 def test_html_reads_as_plain_text_where_there_is_no_formatting():
     assert html_to_text('<b>Họp</b> tại <a href="https://mttq.vn">đây</a> &amp; hỏi') == "Họp tại đây (https://mttq.vn) & hỏi"
+    escaped = '<a href="https://www.google.com/search?q=&quot;MTTQ&quot;&amp;hl=vi">tìm</a>'
+    assert html_to_text(escaped) == 'tìm (https://www.google.com/search?q="MTTQ"&hl=vi)'  # Zalo: the real address

@@ -124,3 +124,43 @@ async def test_formatting_and_a_photo_reach_recipients_as_the_author_made_them(
     sent = [params for method, params in emulator.calls if method == "sendPhoto"
             and str(params.get("chat_id")) == str(MEMBERS[0])]
     assert sent[-1].get("parse_mode") == "HTML" and "<b>Hội nghị quan trọng</b>" in sent[-1]["caption"]
+
+
+async def test_a_link_whose_address_has_ampersands_and_quotes_opens_that_very_address(
+    harness, emulator, start_app, seeded, session_factory, clock
+):
+    search = 'https://www.google.com/search?q="Mặt trận Tổ quốc"&hl=vi&lt;=1'
+    form = "https://mttq.vinhlong.gov.vn/gop-y?a=1&b=2"
+    await start_app()
+    await register(session_factory, clock, platform="telegram", n=APPROVER, name="Lê Thị Hoa", unit_code="86",
+                   role=Role.PROVINCE_ADMIN)
+    await register(session_factory, clock, platform="telegram", n=MEMBERS[0], name="Hội viên", unit_code="29641",
+                   role=Role.MEMBER)
+    emulator.add_user(MEMBERS[0], "Hội viên")
+    emulator.add_user(APPROVER, "Hoa")
+    admin, approver = harness.person(ADMIN_ID), harness.person(APPROVER)
+
+    text = "Tìm hiểu thêm và góp ý tại đây"
+    await admin.say("/dangtin")
+    await emulator.push_update({"message": {
+        "message_id": 901, "date": 1795651200, "chat": {"id": ADMIN_ID, "type": "private", "first_name": "An"},
+        "from": {"id": ADMIN_ID, "is_bot": False, "first_name": "An"},
+        "text": text,
+        "entities": [{"type": "text_link", "offset": 0, "length": 13, "url": search},
+                     {"type": "text_link", "offset": 17, "length": 13, "url": form}]}})
+    await admin.choose("Không kèm")
+    await admin.choose("Thường xuyên")
+    await admin.choose("Tỉnh Vĩnh Long")
+    await admin.choose("Hội viên, đoàn viên")
+    await admin.choose("Xong")
+    content = emulator.messages(ADMIN_ID)[-2]  # the preview: the content itself, then the audience
+    expected = [{"text": "Tìm hiểu thêm", "url": search}, {"text": "góp ý tại đây", "url": form}]
+    assert content["text"] == text and content["links"] == expected
+    await admin.choose("Gửi duyệt")
+    await approver.choose("Duyệt và phát ngay")
+    assert await emulator.wait_for(lambda: emulator.messages(MEMBERS[0]))
+    (received,) = emulator.messages(MEMBERS[0])
+    assert received["text"] == text and received["links"] == expected
+    sent = [params["text"] for method, params in emulator.calls if method == "sendMessage"
+            and str(params.get("chat_id")) == str(MEMBERS[0])]
+    assert 'href="https://mttq.vinhlong.gov.vn/gop-y?a=1&amp;b=2"' in sent[-1]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Chat, ChatMember, Update
+import html
+import re
+
+from telegram import Chat, ChatMember, MessageEntity, Update
 
 from handlers.io import Attachment, Incoming
 
@@ -50,9 +53,29 @@ def _migration(message) -> Incoming:
 
 def _formatted(message) -> str | None:
     """The message's formatting (bold, italic, links...) as HTML, when it has any."""
-    if not (message.entities or message.caption_entities):
+    entities = message.entities if message.text is not None else message.caption_entities
+    if not entities:
         return None
-    return message.text_html if message.text is not None else message.caption_html
+    rendered = message.text_html if message.text is not None else message.caption_html
+    return _escape_attributes(rendered, entities)
+
+
+def _escape_attributes(rendered: str, entities) -> str:
+    """PTB escapes the text but writes a link's address (and a code block's language) into the
+    attribute as it is: `&` must become `&amp;` and `"` `&quot;`, or Telegram reads another
+    address (a quote ends the attribute) when the content goes out. PTB writes exactly
+    `<a href="URL">` and `<code class="LANGUAGE">`, and its escaped text never contains `<`;
+    one pass over every such tag, so an address already escaped is never escaped twice."""
+    tags: dict[str, str] = {}
+    for entity in entities:
+        if entity.type == MessageEntity.TEXT_LINK and entity.url:
+            tags[f'<a href="{entity.url}">'] = f'<a href="{html.escape(entity.url)}">'
+        elif entity.type == MessageEntity.PRE and entity.language:
+            tags[f'<code class="{entity.language}">'] = f'<code class="{html.escape(entity.language)}">'
+    if not tags:
+        return rendered
+    pattern = re.compile("|".join(re.escape(tag) for tag in sorted(tags, key=len, reverse=True)))
+    return pattern.sub(lambda match: tags[match.group(0)], rendered)
 
 
 def _command(text: str, message, bot_username: str) -> tuple[str | None, tuple[str, ...], bool]:

@@ -24,6 +24,7 @@ from bot.emulator.telegram.wire import (
     ApiError,
     Upload,
     bad_request,
+    html_links,
     inline_markup,
     int_param,
     ok_response,
@@ -228,7 +229,8 @@ class BotApi(Updates):
         markup = inline_markup(params)
         self._check_rate_limits(chat)
         return await self._store(
-            chat, self.bot_user, {"text": text, "entities": params.get("entities"), "reply_markup": markup}
+            chat, self.bot_user,
+            {"text": text, "entities": params.get("entities") or html_links(params, "text"), "reply_markup": markup},
         )
 
     async def _send_photo(self, params: JSON) -> JSON:
@@ -256,7 +258,8 @@ class BotApi(Updates):
         self._check_rate_limits(chat)
         media = self._photo_sizes(file_id) if kind == "photo" else self._document(file_id)
         return await self._store(
-            chat, self.bot_user, {kind: media, "caption": caption, "reply_markup": markup}
+            chat, self.bot_user,
+            {kind: media, "caption": caption, "caption_entities": html_links(params, "caption"), "reply_markup": markup},
         )
 
     async def _edit_message_text(self, params: JSON) -> JSON:
@@ -265,7 +268,8 @@ class BotApi(Updates):
             raise bad_request("there is no text in the message to edit")
         text = rendered_text(params, "text", required=True)
         return await self._edit(
-            stored, text=text, entities=params.get("entities"), reply_markup=inline_markup(params)
+            stored, text=text, entities=params.get("entities") or html_links(params, "text"),
+            reply_markup=inline_markup(params),
         )
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:

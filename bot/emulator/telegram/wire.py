@@ -217,3 +217,53 @@ def inline_markup(params: JSON) -> JSON | None:
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
                 raise bad_request("BUTTON_DATA_INVALID")
     return markup
+
+
+# In HTML mode Telegram decodes only these character references (Bot API, "HTML style").
+_TELEGRAM_REFERENCE_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d+)|#[xX]([0-9a-fA-F]+));")
+_NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+
+
+def html_links(params: JSON, key: str) -> list[JSON] | None:
+    """The ``text_link`` entities Telegram makes of ``<a href>`` tags in HTML mode (UTF-16 offsets).
+
+    The address is what the tag's attribute says, decoded the way Telegram decodes it: a raw quote
+    ends the attribute and only ``&lt; &gt; &amp; &quot;`` and numeric references are understood,
+    so a recipient's link shows exactly what careless escaping would break.
+    """
+    raw = params.get(key)
+    if not raw or str(params.get("parse_mode") or "").lower() != "html":
+        return None
+    text = str(raw)
+    links: list[JSON] = []
+    open_links: list[tuple[int, str]] = []
+    plain_length, position = 0, 0
+    for match in _HTML_TAG_RE.finditer(text):
+        plain_length += _utf16_len(html.unescape(text[position : match.start()]))
+        position = match.end()
+        name = (match.group(2) or "").lower()
+        if name != "a":
+            continue
+        if not match.group(1):
+            href = _HREF_RE.search(match.group(0))
+            address = next((g for g in href.groups() if g is not None), "") if href else ""
+            open_links.append((plain_length, _decode_references(address)))
+        elif open_links:
+            offset, url = open_links.pop()
+            links.append({"type": "text_link", "offset": offset, "length": plain_length - offset, "url": url})
+    return sorted(links, key=lambda link: link["offset"]) or None
+
+
+def _decode_references(value: str) -> str:
+    def decode(match: re.Match[str]) -> str:
+        named, decimal, hexadecimal = match.groups()
+        if named:
+            return _NAMED_REFERENCES[named]
+        return chr(int(decimal) if decimal else int(hexadecimal, 16))
+
+    return _TELEGRAM_REFERENCE_RE.sub(decode, value)
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2

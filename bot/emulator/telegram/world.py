@@ -183,6 +183,7 @@ class World(common.Changes):
             "buttons": buttons(message),
             "photo": photo[-1]["file_id"] if photo else None,
             "document": document or None,
+            "links": _links(message),
             "date": message["date"],
             "edited": "edit_date" in message,
             "rev": stored.rev,
@@ -266,3 +267,14 @@ def _image_size(data: bytes) -> tuple[int, int]:
     if data.startswith(IMAGE_MAGIC[0][0]) and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     return 800, 600
+
+
+def _links(message: JSON) -> list[JSON]:
+    """The text links a reader sees: each linked piece of text with the address it opens."""
+    text = message.get("text") if message.get("text") is not None else message.get("caption") or ""
+    encoded = text.encode("utf-16-le")
+    return [
+        {"text": encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"), "url": e["url"]}
+        for e in message.get("entities") or message.get("caption_entities") or []
+        if e.get("type") == "text_link"
+    ]
