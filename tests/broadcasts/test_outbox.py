@@ -344,6 +344,7 @@ async def test_photos_and_documents_go_out_as_uploads(community, make_worker, em
         photo, document = sorted(emu.messages(member), key=lambda m: m["photo"] is None)
         assert photo["caption"] == document["caption"] == "Kèm tệp"
         assert emu.file_bytes(photo["photo"]) == TINY_PNG
+        assert emu.file_name(photo["photo"]) == "anh.png"  # the name it was given, not a MIME type
         assert emu.file_bytes(document["document"]["file_id"]) == pdf
         assert document["document"]["file_name"] == "Kế hoạch.pdf"
 

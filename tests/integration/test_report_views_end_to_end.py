@@ -73,6 +73,7 @@ async def test_progress_and_export_as_the_province_receives_them(
     text, chart = emulator.messages(ADMIN_ID)[-2:]
     assert "1/124" in text["text"] and chart["photo"] is not None
     assert emulator.file_bytes(chart["photo"]).startswith(b"\x89PNG")
+    assert emulator.file_name(chart["photo"]) == "tien-do.png"  # not "application.octet-stream"
 
     await emulator.send_text(ADMIN_ID, "/xuat 2026-11")
     document = emulator.messages(ADMIN_ID)[-1]["document"]

@@ -102,8 +102,8 @@ class TelegramSender:
         parse_mode = ParseMode.HTML if message.html and caption else None
         if message.photo is not None:
             sent = await self.bot.send_photo(
-                chat_id=chat_id, photo=message.photo.data, caption=caption, reply_markup=markup,
-                parse_mode=parse_mode,
+                chat_id=chat_id, photo=message.photo.data, filename=message.photo.file_name, caption=caption,
+                reply_markup=markup, parse_mode=parse_mode,
             )
         else:
             sent = await self.bot.send_document(

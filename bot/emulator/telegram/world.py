@@ -168,6 +168,12 @@ class World(common.Changes):
             raise EmulatorError(f"unknown file_id {file_id!r}")
         return self._files[file_id].data
 
+    def file_name(self, file_id: str) -> str | None:
+        """The name an upload carried in its multipart part (what a recipient saves the file as)."""
+        if file_id not in self._files:
+            raise EmulatorError(f"unknown file_id {file_id!r}")
+        return self._files[file_id].file_name
+
     def _entry(self, stored: Stored) -> JSON:
         message = stored.message
         photo, document = message.get("photo"), message.get("document")
