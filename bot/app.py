@@ -42,7 +42,7 @@ from handlers.dispatch import Dispatcher, Response
 from handlers.flow import HandlerConfig
 from handlers.io import Outgoing
 from handlers.registry import build_catalogue, build_dispatcher
-from storage.db import make_engine, make_session_factory
+from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,13 @@ class KetNoiApp:
         return released
 
     async def start(self) -> None:
-        """Migrate, serve HTTP (webhooks must be reachable first), then connect the channels."""
+        """Wait for the database, migrate, serve HTTP (webhooks must be reachable first), then
+        connect the channels."""
+        try:
+            await wait_for_database(self.engine, wait_seconds=self.settings.database_wait_seconds)
+        except DatabaseUnreachable:
+            await self.engine.dispose()
+            raise
         await upgrade(self.engine)
         await self.web.start()
         if self.telegram is not None:

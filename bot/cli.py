@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     from bot import commands  # heavy imports only once settings are known to be good
+    from storage.db import DatabaseUnreachable
 
     handlers: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
         "run": commands.run_service,
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return asyncio.run(handlers[args.command](settings, args))
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except commands.OperatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
 from broadcasts.summary import build_summary
 from handlers import texts
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 from storage.models import Role
 
@@ -40,6 +40,7 @@ async def _session(settings: Settings):
     """A migrated database and one transaction for a CLI command."""
     engine = make_engine(settings.database_url)
     try:
+        await wait_for_database(engine, wait_seconds=settings.database_wait_seconds)
         await upgrade(engine)
         async with make_session_factory(engine)() as session, session.begin():
             yield session
@@ -56,6 +57,7 @@ async def _unit(session: AsyncSession, code: str):
 
 async def run_service(settings: Settings, args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, settings.secrets())
+    await _database_reachable(settings)  # before anything else starts (or logs that it does)
     app = KetNoiApp(settings)
     await app.start()
     try:
@@ -63,6 +65,15 @@ async def run_service(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await app.stop()
     return 0
+
+
+async def _database_reachable(settings: Settings) -> None:
+    """Wait up to DATABASE_WAIT_SECONDS for the database; `DatabaseUnreachable` if it never comes."""
+    engine = make_engine(settings.database_url)
+    try:
+        await wait_for_database(engine, wait_seconds=settings.database_wait_seconds)
+    finally:
+        await engine.dispose()
 
 
 async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -74,6 +85,7 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
+        await wait_for_database(engine, wait_seconds=settings.database_wait_seconds)
         await upgrade(engine)
     finally:
         await engine.dispose()

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         default=f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}",
         description="SQLAlchemy async URL; SQLite (aiosqlite) or PostgreSQL (asyncpg).",
     )
+    database_wait_seconds: float = Field(
+        default=60, ge=0, le=3600,
+        description="How long start-up waits for a database that is not reachable yet (a container often starts first).",
+    )
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Token from @BotFather; Telegram is off without it."
     )
