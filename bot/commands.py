@@ -108,7 +108,6 @@ async def admin_add(settings: Settings, args: argparse.Namespace) -> int:
             platform=args.platform,
             external_id=str(args.user_id),
             chat_id=str(args.user_id),
-            display_name=None,
             full_name=args.name,
             now=now,
         )

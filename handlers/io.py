@@ -29,7 +29,11 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One thing a person did: typed text, a command, a button press or an attachment."""
+    """One thing a person did: typed text, a command, a button press or an attachment.
+
+    It carries no profile name on purpose: a name the platform shows was not typed for us, and
+    what is not read cannot be stored by mistake (`raw`, for debugging, is never stored).
+    """
 
     platform: str
     chat_id: str
@@ -41,7 +45,6 @@ class Incoming:
     args: tuple[str, ...] = ()
     choice: str | None = None  # the value of a pressed button
     attachments: tuple[Attachment, ...] = ()
-    display_name: str | None = None
     update_id: str | None = None
     chat_title: str | None = None  # for group/channel events: the chat's title
     event: str | None = None  # bot_blocked | bot_unblocked | bot_added | bot_removed, else None

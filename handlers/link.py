@@ -64,8 +64,7 @@ async def link_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 async def _redeem(ctx: Context, engine: FlowEngine, code: str) -> list[Outgoing]:
     inc = ctx.incoming
     person = await linking.redeem(
-        ctx.session, code, platform=inc.platform, external_id=inc.user_id, chat_id=inc.chat_id,
-        display_name=inc.display_name, now=ctx.now,
+        ctx.session, code, platform=inc.platform, external_id=inc.user_id, chat_id=inc.chat_id, now=ctx.now,
     )
     actor = people.Actor(person=person, roles=tuple(await people.roles_of(ctx.session, person.id)))
     ctx.menu = ctx.catalogue.menu(actor)

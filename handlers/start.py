@@ -51,7 +51,6 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
         platform=inc.platform,
         external_id=inc.user_id,
         chat_id=inc.chat_id,
-        display_name=inc.display_name,
         full_name=answers.get("full_name"),
         now=ctx.now,
     )

@@ -26,7 +26,7 @@ async def province(session_factory, now) -> None:
         for user_id, code, role in people_:
             person = await people.register(
                 session, platform="telegram", external_id=user_id, chat_id=user_id,
-                display_name=None, full_name=f"Người {user_id}", now=now,
+                full_name=f"Người {user_id}", now=now,
             )
             unit = await units.get_unit_by_code(session, code)
             await people.grant_role(session, person, unit, role, granted_by=None, now=now)

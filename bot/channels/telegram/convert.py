@@ -9,12 +9,6 @@ from handlers.io import Attachment, Incoming
 PLATFORM = "telegram"
 
 
-def _display_name(user) -> str | None:
-    if user is None:
-        return None
-    return " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
-
-
 def _member_event(update: Update) -> Incoming | None:
     change = update.my_chat_member
     status = change.new_chat_member.status
@@ -81,7 +75,6 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
             user_id=str(query.from_user.id),
             chat_type=chat.type if chat else Chat.PRIVATE,
             choice=query.data,
-            display_name=_display_name(query.from_user),
             update_id=str(update.update_id),
             raw=update.to_dict(),
         )
@@ -112,7 +105,6 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         command=command,
         args=args,
         attachments=tuple(attachments),
-        display_name=_display_name(message.from_user),
         update_id=str(update.update_id),
         raw=update.to_dict() if private else None,
     )
