@@ -48,6 +48,8 @@ ERRORS = {
     "unknown_option": "Phương án này không có trong khảo sát.",
     "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
     "link_unknown": "Mã liên kết không đúng. Bạn vui lòng kiểm tra lại, hoặc gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
+    "code_locked": "Bạn đã nhập sai mã quá nhiều lần. Bạn vui lòng thử lại sau {until}.",
+    "code_locked_now": "Mã không đúng. Bạn đã nhập sai mã quá nhiều lần, bạn vui lòng thử lại sau {until}.",
     "link_used": "Mã liên kết này đã được sử dụng. Mỗi mã chỉ dùng được một lần, bạn vui lòng gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
     "link_expired": "Mã liên kết này đã hết hạn. Bạn vui lòng gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
     "link_already": "Tài khoản này đã được liên kết với bạn rồi.",

@@ -204,6 +204,22 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class CodeTry(Base):
+    """A wrong invite or link code typed from a platform account (`bot.services.code_tries`).
+
+    Kept in the database so that a restart does not forgive a guesser; pruned after the hour
+    in which it counts.
+    """
+
+    __tablename__ = "code_tries"
+    __table_args__ = (Index("ix_code_tries_account", "platform", "external_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class AuditEntry(Base):
     """Who did which privileged thing, when, to what. Never deleted by /forget."""
 

@@ -157,7 +157,11 @@ async def mark_reachable(session: AsyncSession, identity: Identity) -> None:
 
 
 async def forget(session: AsyncSession, person: Person, *, now: datetime) -> None:
-    """Delete the person, their identities, roles and conversations. The audit keeps no name."""
+    """Delete the person, their identities, roles and conversations. The audit keeps no name.
+
+    Wrong codes tried from their accounts stay until their hour is over: erasing them would
+    let a guesser start counting afresh by registering and erasing again.
+    """
     platform_users = [(i.platform, i.external_id) for i in person.identities]
     for platform, external_id in platform_users:
         await session.execute(
