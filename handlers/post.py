@@ -232,7 +232,7 @@ REJECT = Flow(
     finish=_finish_reject,
 )
 
-_WHEN = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})[:hg](\d{2})\s*$")
+_WHEN = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s+([0-9]{1,2})[:hg]([0-9]{2})\s*$")
 
 
 class LocalTime:
