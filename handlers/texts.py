@@ -59,7 +59,16 @@ ERRORS = {
 }
 
 ANSWER_ERRORS = {
-    "not_a_number": "“{text}” không phải là một số. Bạn vui lòng nhập số, ví dụ: 12.",
+    "not_a_number": "“{text}” không phải là một số. Bạn vui lòng nhập số bằng chữ số, ví dụ: 12 hoặc 1.250.",
+    "not_whole": (
+        "Câu này cần một số nguyên, còn “{text}” là số thập phân (dấu phẩy ngăn phần lẻ). "
+        "Bạn vui lòng nhập số nguyên, ví dụ: 12."
+    ),
+    "ambiguous_number": (
+        "Chưa rõ “{text}” là số nào. Dấu chấm (hoặc dấu cách) tách từng nhóm ba chữ số, còn dấu phẩy "
+        "ngăn phần thập phân: 1.250 là một nghìn hai trăm năm mươi, 1,5 là một rưỡi. "
+        "Bạn vui lòng gõ lại số, ví dụ: 1250."
+    ),
     "too_small": "Số phải từ {minimum} trở lên.",
     "too_large": "Số không được lớn hơn {maximum}.",
     "empty": "Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, Message, Update
 
 from handlers.io import Attachment, Incoming
+from handlers.storable import without_lone_surrogates
 
 PLATFORM = "telegram"
 
@@ -46,7 +47,19 @@ def _formatted(message) -> str | None:
     """The message's formatting (bold, italic, links...) as HTML, when it has any."""
     if not (message.entities or message.caption_entities):
         return None
-    return message.text_html if message.text is not None else message.caption_html
+    try:
+        return message.text_html if message.text is not None else message.caption_html
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-16 (Telegram's offsets) cannot encode
+        return _formatted(_repaired(message))
+
+
+def _repaired(message: Message) -> Message:
+    """The message with each lone surrogate as U+FFFD, which keeps every entity's offset."""
+    data = message.to_dict()
+    for name in ("text", "caption"):
+        if data.get(name) is not None:
+            data[name] = without_lone_surrogates(data[name])
+    return Message.de_json(data, None)
 
 
 def _command(text: str, message, bot_username: str) -> tuple[str | None, tuple[str, ...], bool]:
