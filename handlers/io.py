@@ -29,7 +29,7 @@ class Attachment:
     file_name: str | None = None
 
 
-_TEXT_FIELDS = ("platform", "chat_id", "user_id", "chat_type", "text", "html", "command", "choice", "display_name",
+_TEXT_FIELDS = ("platform", "chat_id", "user_id", "chat_type", "text", "html", "command", "choice",
                 "update_id", "chat_title", "event")
 
 

@@ -28,8 +28,8 @@ def test_storable(typed, kept):
 
 def test_every_text_of_an_incoming_event_is_storable():
     incoming = Incoming(platform="zalo", chat_id="1", user_id="1", text="a\x00b", html="<b>a\x00</b>",
-                        args=("2026\x00-10",), choice="x\ud800", display_name="Lan\x00",
+                        args=("2026\x00-10",), choice="x\ud800",
                         attachments=(Attachment("document", "f1", "bao\x00cao.pdf"),))
-    assert (incoming.text, incoming.html, incoming.args, incoming.choice, incoming.display_name) == (
-        "ab", "<b>a</b>", ("2026-10",), "x\ufffd", "Lan")
+    assert (incoming.text, incoming.html, incoming.args, incoming.choice) == (
+        "ab", "<b>a</b>", ("2026-10",), "x\ufffd")
     assert incoming.attachments[0].file_name == "baocao.pdf"
