@@ -168,13 +168,17 @@ def refusal_text(refusal: UserFacingError) -> str:
 # --------------------------------------------------------------------------- broadcasts
 
 AUDIENCE_USAGE = (
-    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats], e.g. unit:86,role:member; "
-    f"roles: {', '.join(Role)}"
+    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats], e.g. unit:86 (everyone), "
+    f"unit:86,role:member,chats; roles: {', '.join(Role)}"
 )
 
 
 def parse_audience(spec: str) -> Audience:
-    """`unit:86,unit:29641,role:member,chats` as an `Audience`; anything else is an OperatorError."""
+    """`unit:86,unit:29641,role:member,chats` as an `Audience`; anything else is an OperatorError.
+
+    `role:` and `chats` pick who in the units' subtrees receives it; picking neither means every
+    person there, whatever their role (`unit:86` is the whole province), as the contract says.
+    """
     codes: list[str] = []
     roles: list[str] = []
     chats = False
@@ -188,8 +192,10 @@ def parse_audience(spec: str) -> Audience:
             roles.append(value)
         else:
             raise OperatorError(f"bad audience item {item!r}; {AUDIENCE_USAGE}")
-    if not codes or not (roles or chats):
-        raise OperatorError(f"audience {spec!r} needs a unit and a role or chats; {AUDIENCE_USAGE}")
+    if not codes:
+        raise OperatorError(f"audience {spec!r} needs a unit; {AUDIENCE_USAGE}")
+    if not (roles or chats):
+        roles = [role.value for role in Role]
     return Audience(units=tuple(dict.fromkeys(codes)), roles=tuple(dict.fromkeys(roles)), include_linked_chats=chats)
 
 
