@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,8 +23,11 @@ from bot.services.people import Actor
 from bot.services.periods import Period
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
+from broadcasts.sending import SendError
 from broadcasts.summary import build_summary
 from handlers import texts
+from handlers.io import CommandMenuEntry
+from handlers.registry import build_catalogue
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Role
@@ -113,8 +117,33 @@ async def admin_add(settings: Settings, args: argparse.Namespace) -> int:
             now=now,
         )
         await people.grant_role(session, person, unit, args.role, granted_by=None, now=now)
+        menu = build_catalogue().menu(await people.load_actor(session, args.platform, str(args.user_id)))
     print(f"{args.platform}:{args.user_id} is {args.role} of {unit.name} ({unit.code})")
+    if args.platform == "telegram":
+        await _show_menu(settings, str(args.user_id), menu)
     return 0
+
+
+async def _show_menu(settings: Settings, chat_id: str, menu: tuple[CommandMenuEntry, ...]) -> None:
+    """Give the person their role's Telegram command menu now, as registering in the chat does.
+
+    Best effort, after the role is committed: when Telegram cannot be asked (no token, never
+    written to, unreachable) a warning says so, and the menu comes with the person's next /start
+    (the chat sets it for anyone registered). Zalo has no command menu.
+    """
+    later = "it is set when they send /start to the bot"
+    if settings.telegram_bot_token is None:
+        print(f"warning: command menu not set (no TELEGRAM_BOT_TOKEN); {later}", file=sys.stderr)
+        return
+    from bot.channels.telegram.menus import set_chat_menu  # python-telegram-bot only when needed
+
+    try:
+        await set_chat_menu(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url,
+                            chat_id, menu)
+    except SendError as exc:
+        print(f"warning: command menu not set ({exc}); {later}", file=sys.stderr)
+        return
+    print(f"their Telegram command menu now has {len(menu)} commands")
 
 
 async def invite_create(settings: Settings, args: argparse.Namespace) -> int:
