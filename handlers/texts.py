@@ -45,6 +45,7 @@ ERRORS = {
     "poll_question": "Câu hỏi khảo sát cần có nội dung, tối đa {maximum} ký tự.",
     "poll_gone": "Không tìm thấy khảo sát này.",
     "poll_closed": "Khảo sát này đã kết thúc hoặc chưa được gửi.",
+    "poll_not_for_you": "Khảo sát này không được gửi tới bạn nên lựa chọn của bạn không được ghi nhận.",
     "unknown_option": "Phương án này không có trong khảo sát.",
     "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
     "link_unknown": "Mã liên kết không đúng. Bạn vui lòng kiểm tra lại, hoặc gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
