@@ -66,13 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast_sub = broadcast.add_subparsers(dest="action", required=True)
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--as", dest="actor", required=True, metavar="PLATFORM:ID",
-                        help="who acts: telegram:USER_ID or zalo:USER_ID of a province admin")
+                        help="who acts, under the chat's rules and in the audit log: telegram:USER_ID or "
+                             "zalo:USER_ID of a registered province admin")
     draft = broadcast_sub.add_parser("create", parents=[acting], help="write and submit for approval; prints the id")
     content = draft.add_mutually_exclusive_group(required=True)
     content.add_argument("--text", help="the content")
     content.add_argument("--file", type=Path, help="UTF-8 text file with the content")
     draft.add_argument("--audience", required=True,
-                        help="comma-separated: unit:CODE (one or more), role:ROLE (member, officer, ...), chats")
+                        help="comma-separated: unit:CODE (one or more, with its subtree), then role:ROLE "
+                             "(member, officer, ...) and/or chats (the linked groups and channels); "
+                             "with neither, every person of every role in the subtrees")
     draft.add_argument("--topic", choices=["focal", "regular"], default="regular")
     approve = broadcast_sub.add_parser("approve", parents=[acting], help="approve (not the author's own)")
     approve.add_argument("id", type=int)

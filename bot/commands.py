@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,8 +23,12 @@ from bot.services.people import Actor
 from bot.services.periods import Period
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
+from broadcasts.sending import SendError
 from broadcasts.summary import build_summary
 from handlers import texts
+from handlers.io import CommandMenuEntry
+from handlers.registry import build_catalogue
+from handlers.storable import storable
 from storage.db import make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 from storage.models import Role
@@ -120,13 +125,37 @@ async def admin_add(settings: Settings, args: argparse.Namespace) -> int:
             platform=args.platform,
             external_id=str(args.user_id),
             chat_id=str(args.user_id),
-            display_name=None,
             full_name=args.name,
             now=now,
         )
         await people.grant_role(session, person, unit, args.role, granted_by=None, now=now)
+        menu = build_catalogue().menu(await people.load_actor(session, args.platform, str(args.user_id)))
     print(f"{args.platform}:{args.user_id} is {args.role} of {unit.name} ({unit.code})")
+    if args.platform == "telegram":
+        await _show_menu(settings, str(args.user_id), menu)
     return 0
+
+
+async def _show_menu(settings: Settings, chat_id: str, menu: tuple[CommandMenuEntry, ...]) -> None:
+    """Give the person their role's Telegram command menu now, as registering in the chat does.
+
+    Best effort, after the role is committed: when Telegram cannot be asked (no token, never
+    written to, unreachable) a warning says so, and the menu comes with the person's next /start
+    (the chat sets it for anyone registered). Zalo has no command menu.
+    """
+    later = "it is set when they send /start to the bot"
+    if settings.telegram_bot_token is None:
+        print(f"warning: command menu not set (no TELEGRAM_BOT_TOKEN); {later}", file=sys.stderr)
+        return
+    from bot.channels.telegram.menus import set_chat_menu  # python-telegram-bot only when needed
+
+    try:
+        await set_chat_menu(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url,
+                            chat_id, menu)
+    except SendError as exc:
+        print(f"warning: command menu not set ({exc}); {later}", file=sys.stderr)
+        return
+    print(f"their Telegram command menu now has {len(menu)} commands")
 
 
 async def invite_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -180,13 +209,18 @@ def refusal_text(refusal: UserFacingError) -> str:
 # --------------------------------------------------------------------------- broadcasts
 
 AUDIENCE_USAGE = (
-    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats], e.g. unit:86,role:member; "
-    f"roles: {', '.join(Role)}"
+    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats], e.g. unit:86 (everyone), "
+    f"unit:86,role:member,chats; roles: {', '.join(Role)}"
 )
 
 
 def parse_audience(spec: str) -> Audience:
-    """`unit:86,unit:29641,role:member,chats` as an `Audience`; anything else is an OperatorError."""
+    """`unit:86,unit:29641,role:member,chats` as an `Audience`; anything else is an OperatorError.
+
+    `role:` narrows who in the units' subtrees receives it; without one, every person there receives
+    it, whatever their role (`unit:86` is the whole province). `chats` adds the units' linked groups
+    and channels.
+    """
     codes: list[str] = []
     roles: list[str] = []
     chats = False
@@ -200,8 +234,10 @@ def parse_audience(spec: str) -> Audience:
             roles.append(value)
         else:
             raise OperatorError(f"bad audience item {item!r}; {AUDIENCE_USAGE}")
-    if not codes or not (roles or chats):
-        raise OperatorError(f"audience {spec!r} needs a unit and a role or chats; {AUDIENCE_USAGE}")
+    if not codes:
+        raise OperatorError(f"audience {spec!r} needs a unit; {AUDIENCE_USAGE}")
+    if not roles:
+        roles = [role.value for role in Role]
     return Audience(units=tuple(dict.fromkeys(codes)), roles=tuple(dict.fromkeys(roles)), include_linked_chats=chats)
 
 
@@ -230,10 +266,11 @@ async def _actor(session: AsyncSession, who: tuple[str, str]) -> Actor:
 
 
 def _content(args: argparse.Namespace) -> str:
+    """The content as typed or read, cleaned as chat text is (a file may hold NUL; see `handlers.storable`)."""
     if args.file is None:
-        return args.text
+        return storable(args.text)
     try:
-        return args.file.read_text(encoding="utf-8")
+        return storable(args.file.read_text(encoding="utf-8"))
     except (OSError, UnicodeError) as exc:
         raise OperatorError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
 

@@ -15,6 +15,7 @@ from handlers.answers import Text
 from handlers.feedback_texts import POLL as t
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.io import Outgoing, Photo
+from handlers.numbers import option_number, typed_id
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UnitAnswer
 from storage.models import Role
@@ -58,19 +59,21 @@ async def poll_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 
 
 async def vote_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    poll_id, _, option = argument.partition("-")
-    if not (poll_id.isdigit() and option.isdigit()):
+    poll_part, _, option_part = argument.partition("-")
+    poll_id, option = option_number(poll_part), option_number(option_part)
+    if poll_id is None or option is None:
         raise UserFacingError("poll_gone")
-    poll = await service.vote(ctx.session, ctx.actor, int(poll_id), int(option), now=ctx.now)
-    return [Outgoing(t["voted"].format(option=poll.options[int(option)]))]
+    poll = await service.vote(ctx.session, ctx.actor, poll_id, option, now=ctx.now)
+    return [Outgoing(t["voted"].format(option=poll.options[option]))]
 
 
 def _poll_id(ctx: Context, command: str) -> int | None:
     if not ctx.incoming.args:
         return None
-    if not ctx.incoming.args[0].isdigit():
+    poll_id = typed_id(ctx.incoming.args[0])
+    if poll_id is None:
         raise UserFacingError("poll_gone")
-    return int(ctx.incoming.args[0])
+    return poll_id
 
 
 def format_results(results: service.Results) -> str:

@@ -20,7 +20,7 @@ from bot.services.errors import UserFacingError
 from bot.services.people import Actor
 from handlers.io import Choice
 from storage.claims import insert_if_absent
-from storage.models import Broadcast, BroadcastStatus, Poll, PollVote, Unit
+from storage.models import Broadcast, BroadcastStatus, Delivery, Identity, Poll, PollVote, Unit
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 OPTION_MAX_LENGTH = 60
@@ -79,6 +79,8 @@ async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *
         raise UserFacingError("poll_closed")
     if poll.closes_at is not None and now >= poll.closes_at:
         raise UserFacingError("poll_closed")
+    if not await _in_audience(session, poll.broadcast_id, actor.person.id):
+        raise UserFacingError("poll_not_for_you")
     if not 0 <= option < len(poll.options):
         raise UserFacingError("unknown_option")
     unit_id = next((a.unit_id for a in actor.roles), None)
@@ -93,6 +95,20 @@ async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *
         ).scalar_one()
         existing.option, existing.voted_at = option, now
     return poll
+
+
+async def _in_audience(session: AsyncSession, broadcast_id: int, person_id: int) -> bool:
+    """Whether the poll's broadcast has a delivery row for any account of this person.
+
+    Button data is guessable, so a vote counts only from someone the poll was released to. The
+    delivery rows are that audience, frozen at release; their status is not consulted, because
+    it lags what the person saw (a message in flight is still `pending`, and a send that timed
+    out may have arrived although it is recorded `failed`).
+    """
+    delivered = select(Delivery.id).join(Identity, Identity.id == Delivery.identity_id).where(
+        Delivery.broadcast_id == broadcast_id, Identity.person_id == person_id
+    )
+    return await session.scalar(delivered.limit(1)) is not None
 
 
 async def close(session: AsyncSession, actor: Actor, poll_id: int, *, now: datetime) -> Poll:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -11,8 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.emulator.telegram import TelegramEmulator
+from handlers.flow import HandlerConfig
+from handlers.registry import build_dispatcher
 from storage.models import Invite, RoleAssignment, Unit
 from tests.conftest import TRA_VINH_CSV
+from tests.support import ChatUser, FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +70,36 @@ async def test_admin_add_and_invite_create(db_url, session_factory):
         assert re.fullmatch(r"[A-Z2-9]{10}", code)
         assert link == f"https://t.me/ketnoi_vl_bot?start={code}"
     assert await count(session_factory, select(func.count()).select_from(Invite)) == 3
+
+
+async def test_admin_add_gives_the_admin_their_command_menu_on_telegram(db_url, session_factory, now):
+    """The admin's Telegram chat shows the province admin's commands at once, as after an invite."""
+    emulator = TelegramEmulator("424242:TEST-token-for-the-cli")
+    await emulator.start()
+    try:
+        emulator.add_user(555, "An")  # has written to the bot (to learn their id with /toi)
+        env = {"TELEGRAM_BOT_TOKEN": "424242:TEST-token-for-the-cli", "TELEGRAM_API_BASE_URL": emulator.base_url}
+        await asyncio.to_thread(cli, db_url, "units", "import", "--province", "86")
+        added = await asyncio.to_thread(cli, db_url, "admin", "add", "--platform", "telegram", "--user-id", "555",
+                                        "--unit", "86", "--role", "province_admin", **env)
+        assert added.returncode == 0, added.stderr
+        menu = {c["command"] for c in emulator.commands_for({"type": "chat", "chat_id": 555})}
+        assert {"dangtin", "thamdo", "ketqua", "moi", "tiendo", "toi"} <= menu
+        assert "baocao" not in menu  # officers' commands are not a province admin's
+
+        stranger = await asyncio.to_thread(cli, db_url, "admin", "add", "--platform", "telegram", "--user-id",
+                                           "556", "--unit", "86", **env)
+        assert stranger.returncode == 0  # the role is granted; only the menu waits for their /start
+        assert "command menu not set" in stranger.stderr and "/start" in stranger.stderr
+        assert "424242:TEST" not in stranger.stderr + stranger.stdout
+        assert await count(session_factory, select(func.count()).select_from(RoleAssignment)) == 2
+
+        dispatcher = build_dispatcher(session_factory, HandlerConfig(), FakeClock(now))
+        arriving = ChatUser(dispatcher, "556")  # as the warning says: their /start brings the menu
+        await arriving.send("/start")
+        assert {"dangtin", "thamdo", "moi"} <= {entry.command for entry in arriving.last.menu}
+    finally:
+        await emulator.stop()
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.services import people, units
 from broadcasts.texts import ERRORS
-from storage.models import Broadcast, BroadcastStatus, Delivery, Role
+from storage.models import Broadcast, BroadcastStatus, Delivery, Role, Unit
 from tests.bot.test_cli import cli, count
 
 AUTHOR, APPROVER, MEMBER = "101", "102", "201"
@@ -26,10 +26,18 @@ async def province(session_factory, now) -> None:
         for user_id, code, role in people_:
             person = await people.register(
                 session, platform="telegram", external_id=user_id, chat_id=user_id,
-                display_name=None, full_name=f"Người {user_id}", now=now,
+                full_name=f"Người {user_id}", now=now,
             )
             unit = await units.get_unit_by_code(session, code)
             await people.grant_role(session, person, unit, role, granted_by=None, now=now)
+
+
+async def _person(session, user_id: str, code: str, role: str, now) -> None:
+    person = await people.register(
+        session, platform="telegram", external_id=user_id, chat_id=user_id,
+        full_name=f"Người {user_id}", now=now,
+    )
+    await people.grant_role(session, person, await units.get_unit_by_code(session, code), role, granted_by=None, now=now)
 
 
 def refused(result, key: str, **params) -> bool:
@@ -95,8 +103,8 @@ async def test_an_unknown_unit_is_refused_in_vietnamese(db_url, province):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--audience", "role:member"], "needs a unit and a role or chats"),
-        (["--audience", "unit:86"], "needs a unit and a role or chats"),
+        (["--audience", "role:member"], "needs a unit"),
+        (["--audience", "chats"], "needs a unit"),
         (["--audience", "unit:86,role:boss"], "bad audience item 'role:boss'"),
         (["--audience", "place:86,chats"], "bad audience item 'place:86'"),
         (["--audience", "unit:86,chats", "--as", "facebook:1"], "bad --as 'facebook:1'"),
@@ -109,3 +117,56 @@ def test_bad_audience_or_actor_is_a_one_line_usage_error(db_url, args, message):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+async def test_content_from_a_file_with_a_nul_is_stored_cleaned(db_url, session_factory, province, tmp_path):
+    """A file may hold characters no database stores; they are cleaned as chat text is."""
+    content = tmp_path / "tin.txt"
+    content.write_text("Mời bà con\x00 dự họp\r\nkhu dân cư.", encoding="utf-8")
+    made = cli(db_url, "broadcast", "create", "--file", str(content), "--audience", "unit:29641,role:member",
+               "--as", f"telegram:{AUTHOR}")
+    assert made.returncode == 0, made.stderr
+    async with session_factory() as session:
+        assert (await session.execute(select(Broadcast.text))).scalar_one() == "Mời bà con dự họp\nkhu dân cư."
+
+
+async def _released_to(db_url: str, session_factory, audience: str) -> tuple[dict, set[str]]:
+    """Create, approve and send a broadcast from the command line: its stored audience and recipients."""
+    made = create(db_url, audience=audience)
+    assert made.returncode == 0, made.stderr
+    broadcast_id = int(made.stdout)
+    for action in ("approve", "send"):
+        done = cli(db_url, "broadcast", action, str(broadcast_id), "--as", f"telegram:{APPROVER}")
+        assert done.returncode == 0, done.stderr
+    async with session_factory() as session:
+        stored = (await session.get(Broadcast, broadcast_id)).audience
+        chats = set(await session.scalars(select(Delivery.chat_id).where(Delivery.broadcast_id == broadcast_id)))
+    return stored, chats
+
+
+async def test_a_unit_without_roles_reaches_every_person_of_its_subtree(db_url, session_factory, province, now):
+    """`--audience unit:CODE` is everyone in the subtree, whatever their role; `role:` narrows it."""
+    officer, unit_admin, citizen, elsewhere = "301", "302", "303", "304"
+    async with session_factory() as session, session.begin():
+        await _person(session, officer, "29641", Role.OFFICER, now)
+        await _person(session, unit_admin, "29641", Role.UNIT_ADMIN, now)
+        await _person(session, citizen, "29641", Role.CITIZEN, now)
+        other_commune = await session.scalar(
+            select(Unit.code).where(Unit.level == 1, Unit.code != "29641").order_by(Unit.code).limit(1)
+        )
+        await _person(session, elsewhere, other_commune, Role.MEMBER, now)
+
+    stored, chats = await _released_to(db_url, session_factory, "unit:29641")
+    assert chats == {*MEMBERS, officer, unit_admin, citizen}
+    assert set(stored["roles"]) == {role.value for role in Role} and stored["include_linked_chats"] is False
+
+    _, chats = await _released_to(db_url, session_factory, "unit:86")
+    assert chats == {AUTHOR, APPROVER, *MEMBERS, officer, unit_admin, citizen, elsewhere}
+
+    stored, chats = await _released_to(db_url, session_factory, "unit:29641,role:member,chats")
+    assert chats == set(MEMBERS)
+    assert stored == {"units": ["29641"], "roles": ["member"], "include_linked_chats": True}
+
+    stored, chats = await _released_to(db_url, session_factory, "unit:29641,chats")  # no role: every role, and chats
+    assert chats == {*MEMBERS, officer, unit_admin, citizen}
+    assert set(stored["roles"]) == {role.value for role in Role} and stored["include_linked_chats"] is True

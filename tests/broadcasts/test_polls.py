@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.services import people, polls
 from bot.services.audience import Audience
 from bot.services.broadcasts import approve, send_now, submit
 from bot.services.charts import poll_chart, poll_chart_data
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
-from storage.models import Role
+from storage.models import Identity, PollVote, Role
 from tests.broadcasts.conftest import APPROVER, AUTHOR
 from tests.support import ChatUser
 
@@ -66,3 +68,58 @@ async def test_poll_buttons_votes_changes_results_and_chart(community, make_work
     assert "đã kết thúc" in voters[1].text
     async with session_factory() as session:
         assert (await polls.results(session, poll_id)).counts == [0, 2, 1]
+
+
+async def _released_poll(session_factory, clock, audience: Audience) -> int:
+    """A poll written by AUTHOR, approved by APPROVER and released: its deliveries are pending."""
+    async with session_factory() as session, session.begin():
+        author = await people.load_actor(session, "telegram", str(AUTHOR))
+        approver = await people.load_actor(session, "telegram", str(APPROVER))
+        poll = await polls.create(session, author, question="Bà con muốn họp vào buổi nào?", options=OPTIONS,
+                                  audience=audience, now=clock())
+        await submit(session, author, poll.broadcast_id, now=clock())
+        await approve(session, approver, poll.broadcast_id, now=clock())
+        await send_now(session, approver, poll.broadcast_id, now=clock())
+        return poll.id
+
+
+async def _link_zalo_account(session_factory, clock, telegram_id: int, zalo_id: str) -> None:
+    """The person behind this Telegram account also has a Zalo account (as /lienket makes)."""
+    async with session_factory() as session, session.begin():
+        identity = await people.find_identity(session, "telegram", str(telegram_id))
+        session.add(Identity(person_id=identity.person_id, platform="zalo", external_id=zalo_id, chat_id=zalo_id,
+                             created_at=clock()))
+
+
+async def _votes(session_factory, poll_id: int) -> list[PollVote]:
+    async with session_factory() as session:
+        return list(await session.scalars(select(PollVote).where(PollVote.poll_id == poll_id)))
+
+
+async def test_only_the_polls_audience_can_vote(community, session_factory, clock):
+    """Vote buttons carry guessable data; a forged press from outside the audience counts nothing."""
+    insiders, outsider_member, outsider_officer = [7101, 7102], 7201, 7301
+    await community.people(insiders, "C1", Role.MEMBER)
+    await community.people([outsider_member], "C3", Role.MEMBER)  # a member, but of another district
+    await community.people([outsider_officer], "C1", Role.OFFICER)  # the right commune, not a member
+    await _link_zalo_account(session_factory, clock, insiders[1], "zalo-7102")
+    poll_id = await _released_poll(session_factory, clock, Audience(units=("D1",), roles=(Role.MEMBER,)))
+    dispatcher = build_dispatcher(session_factory, HandlerConfig(), clock)
+
+    # Nobody has been sent the message yet (the outbox has not run): being in the audience is enough.
+    await ChatUser(dispatcher, str(insiders[0])).send(choice=f"pv:vote:{poll_id}-0")
+    # The same person on their other, linked account.
+    await ChatUser(dispatcher, "zalo-7102", platform="zalo").send(choice=f"pv:vote:{poll_id}-1")
+    admin = ChatUser(dispatcher, str(AUTHOR))
+    await admin.send(f"/ketqua {poll_id}")
+    before = admin.last.replies[0].text
+    assert "Tổng số lượt trả lời: 2" in before
+
+    for outsider in (outsider_member, outsider_officer, AUTHOR):
+        forger = ChatUser(dispatcher, str(outsider))
+        await forger.send(choice=f"pv:vote:{poll_id}-2")
+        assert forger.text == "Khảo sát này không được gửi tới bạn nên lựa chọn của bạn không được ghi nhận."
+
+    assert sorted(vote.option for vote in await _votes(session_factory, poll_id)) == [0, 1]
+    await admin.send(f"/ketqua {poll_id}")
+    assert admin.last.replies[0].text == before

@@ -75,7 +75,6 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
         command=command,
         args=args,
         attachments=attachments,
-        display_name=sender.get("display_name") or sender.get("name"),
         update_id=event_key(event),
         raw=event if private else None,
     )

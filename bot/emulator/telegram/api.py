@@ -319,14 +319,22 @@ class BotApi(Updates):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        self._check_scope_chat(params)
         key = _commands_key(params)
         self._commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
         return True
+
+    def _check_scope_chat(self, params: JSON) -> None:
+        """A menu for one chat needs a chat the bot knows: else 400 "chat not found", as Telegram says."""
+        scope = params.get("scope")
+        if isinstance(scope, dict) and scope.get("type") in ("chat", "chat_administrators", "chat_member"):
+            self._find_chat(scope.get("chat_id"))
 
     async def _get_my_commands(self, params: JSON) -> list[JSON]:
         return self._commands.get(_commands_key(params), [])
 
     async def _delete_my_commands(self, params: JSON) -> bool:
+        self._check_scope_chat(params)
         self._commands.pop(_commands_key(params), None)
         return True
 
