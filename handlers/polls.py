@@ -57,12 +57,9 @@ async def poll_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     return await engine.start(ctx, POLL.name, {"_roots": roots})
 
 
-async def vote_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    poll_id, _, option = argument.partition("-")
-    if not (poll_id.isdigit() and option.isdigit()):
-        raise UserFacingError("poll_gone")
-    poll = await service.vote(ctx.session, ctx.actor, int(poll_id), int(option), now=ctx.now)
-    return [Outgoing(t["voted"].format(option=poll.options[int(option)]))]
+async def vote_action(ctx: Context, engine: FlowEngine, poll_id: int, option: int) -> list[Outgoing]:
+    poll = await service.vote(ctx.session, ctx.actor, poll_id, option, now=ctx.now)
+    return [Outgoing(t["voted"].format(option=poll.options[option]))]
 
 
 def _poll_id(ctx: Context, command: str) -> int | None:

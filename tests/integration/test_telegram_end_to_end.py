@@ -6,6 +6,8 @@ test_reports_end_to_end.py; Zalo's own edges are in test_zalo_end_to_end.py.
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 from sqlalchemy import func, select
 
@@ -64,3 +66,27 @@ async def test_polling_mode_answers_too(emulator, start_app, seeded):
     await emulator.send_text(ADMIN_ID, "/toi")
     messages = await emulator.wait_for_messages(ADMIN_ID, 1)
     assert "Quản trị viên cấp tỉnh" in messages[0]["text"]
+
+
+FORGED_PRESSES = ["rv:ok:abc", f"rv:ok:{2**63}", "pv:vote:99999999999-0", "ui:ack:", "zz:yy:1", "cmd:run:"]
+
+
+async def test_forged_button_presses_get_a_plain_answer_and_the_step_is_kept(emulator, start_app, seeded, caplog):
+    from handlers import texts
+
+    caplog.set_level(logging.INFO)
+    await start_app()
+    await emulator.send_text(ADMIN_ID, "/moi")
+    question = emulator.messages(ADMIN_ID)[-1]
+    assert question["buttons"]
+    for data in FORGED_PRESSES:  # a modified client sends data no button carries
+        seen = len(emulator.messages(ADMIN_ID))
+        await emulator.press_forged_button(ADMIN_ID, question["message_id"], data)
+        answer = emulator.messages(ADMIN_ID)[seen:]
+        assert len(answer) == 1, data
+        assert answer[0]["text"].startswith(texts.ERRORS["stale_button"]) and question["text"] in answer[0]["text"]
+        assert texts.ERRORS["internal"] not in answer[0]["text"]
+    assert emulator.webhook_responses[-len(FORGED_PRESSES):] == [200] * len(FORGED_PRESSES)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "button data" in r.getMessage()]
+    assert len(warnings) == len(FORGED_PRESSES) and all(r.exc_info is None for r in warnings)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
