@@ -105,6 +105,7 @@ def malformed(**message) -> dict:
 @pytest.mark.parametrize("payload", [
     None, [], "x", 5, {}, {"ok": True, "result": {}}, {"event_name": 3}, {"event_name": None},
     {"event_name": "message.text.received", "message": "text"}, {"message": ["text"]},
+    {"message": {}}, {"ok": True, "result": {"message": {"text": "Xin chào"}}},  # unnamed, and from nobody
     malformed(chat=5), malformed(chat=[PRIVATE]), malformed(**{"from": "Ted"}),
     malformed(chat={"id": {"x": 1}}), malformed(chat={"id": True}), malformed(message_id=["m1"]),
     malformed(**{"from": {"id": ["u"]}}), malformed(**{"from": {"id": "u", "display_name": {"a": 1}}}),

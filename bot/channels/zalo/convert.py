@@ -36,8 +36,8 @@ def unwrap(payload: Any) -> dict[str, Any]:
     if message is not None:
         _check_message(message)
     name = payload.get("event_name")
-    if name is None and message is not None:
-        return {**payload, "event_name": _named_by_content(message)}
+    if name is None and message is not None and message.get("from") and message.get("chat"):
+        return {**payload, "event_name": _named_by_content(message)}  # someone's message, unnamed
     if not isinstance(name, str):
         raise ValueError("not a Zalo event")
     return payload
