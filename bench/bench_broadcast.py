@@ -173,7 +173,6 @@ async def seed(session_factory, members: int, *, chunk: int = 5000) -> None:
                 platform="telegram",
                 external_id=str(admin),
                 chat_id=str(admin),
-                display_name=None,
                 full_name=f"Admin {admin}",
                 now=now,
             )

@@ -77,6 +77,7 @@ class KetNoiApp:
         config = HandlerConfig(
             conversation_ttl=timedelta(hours=s.conversation_ttl_hours),
             invite_ttl=timedelta(days=s.invite_ttl_days),
+            code_tries_per_hour=s.code_tries_per_hour,
             tz_name=s.tz_name,
             schedule=Schedule.load(tz_name=s.tz_name),
             allow_self_approval=s.allow_self_approval,
@@ -137,7 +138,8 @@ class KetNoiApp:
     async def housekeeping(self) -> None:
         async with self.session_factory() as session, session.begin():
             pruned = await prune(session, self.clock())
-        log.info("pruned %s update ids and %s finished conversations", pruned.update_ids, pruned.conversations)
+        log.info("pruned %s update ids, %s finished conversations and %s old wrong codes",
+                 pruned.update_ids, pruned.conversations, pruned.code_tries)
 
     def _build_outbox(self) -> OutboxWorker | None:
         """One outbox for every platform, each paced by its own limits."""

@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
 from broadcasts.summary import build_summary
 from handlers import texts
+from handlers.storable import storable
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Role
@@ -108,7 +109,6 @@ async def admin_add(settings: Settings, args: argparse.Namespace) -> int:
             platform=args.platform,
             external_id=str(args.user_id),
             chat_id=str(args.user_id),
-            display_name=None,
             full_name=args.name,
             now=now,
         )
@@ -218,10 +218,11 @@ async def _actor(session: AsyncSession, who: tuple[str, str]) -> Actor:
 
 
 def _content(args: argparse.Namespace) -> str:
+    """The content as typed or read, cleaned as chat text is (a file may hold NUL; see `handlers.storable`)."""
     if args.file is None:
-        return args.text
+        return storable(args.text)
     try:
-        return args.file.read_text(encoding="utf-8")
+        return storable(args.file.read_text(encoding="utf-8"))
     except (OSError, UnicodeError) as exc:
         raise OperatorError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
 

@@ -86,7 +86,6 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
                 platform="telegram",
                 external_id=str(persona.user_id),
                 chat_id=str(persona.user_id),
-                display_name=persona.name,
                 full_name=persona.name,
                 now=now,
             )
@@ -94,7 +93,7 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
             if await people.find_identity(session, "zalo", persona.zalo_id) is None:
                 person.identities.append(Identity(  # the same person on Zalo, as /lienket would do
                     platform="zalo", external_id=persona.zalo_id, chat_id=persona.zalo_id,
-                    display_name=persona.name, created_at=now,
+                    created_at=now,
                 ))
         await seed_last_month(session, now)
 

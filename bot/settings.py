@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         default=72, ge=1, le=24 * 60, description="Hours after which an untouched conversation expires."
     )
     invite_ttl_days: int = Field(default=14, ge=1, le=365, description="Days an invite stays valid.")
+    code_tries_per_hour: int = Field(
+        default=5, ge=1, le=1000,
+        description="Wrong invite or link codes an account may type in an hour before it must wait.",
+    )
     reminder_tick_minutes: float = Field(
         default=5, gt=0, le=60, description="How often the scheduler checks for reminders that fell due."
     )

@@ -6,13 +6,13 @@ number or option text (Zalo, or a Telegram user who types) as `text`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.services.units import fold
 from handlers.io import Choice, Incoming
+from handlers.numbers import NumberError, option_number, parse_whole, show_number
 
 
 class InvalidAnswer(Exception):
@@ -37,7 +37,7 @@ class AnswerType(Protocol):
 
 @dataclass(frozen=True)
 class Number:
-    """A whole number within bounds. Accepts '1.200', '1 200' and '1,200'."""
+    """A whole number within bounds, read as Vietnamese write it (`handlers.numbers`)."""
 
     minimum: int = 0
     maximum: int = 1_000_000
@@ -46,17 +46,14 @@ class Number:
         return ()
 
     async def parse(self, incoming: Incoming, answers: dict[str, Any], context: Any) -> int:
-        text = (incoming.text or "").strip()
-        if not text:
-            raise InvalidAnswer("empty")
-        cleaned = re.sub(r"[\s.,]", "", text)
-        if not re.fullmatch(r"-?\d{1,12}", cleaned):
-            raise InvalidAnswer("not_a_number", text=text[:40])
-        value = int(cleaned)
+        try:
+            value = parse_whole(incoming.text or "")
+        except NumberError as problem:
+            raise InvalidAnswer(problem.key, **problem.params) from None
         if value < self.minimum:
-            raise InvalidAnswer("too_small", minimum=self.minimum)
+            raise InvalidAnswer("too_small", minimum=show_number(self.minimum))
         if value > self.maximum:
-            raise InvalidAnswer("too_large", maximum=self.maximum)
+            raise InvalidAnswer("too_large", maximum=show_number(self.maximum))
         return value
 
 
@@ -109,8 +106,9 @@ def match_choice(incoming: Incoming, options: Sequence[Choice]) -> str:
                 return option.value
         raise InvalidAnswer("unknown_choice")
     text = (incoming.text or "").strip()
-    if text.isdigit() and 1 <= int(text) <= len(options):
-        return options[int(text) - 1].value
+    number = option_number(text)
+    if number is not None and 1 <= number <= len(options):
+        return options[number - 1].value
     folded = fold(text)
     for option in options:
         if folded and folded in (fold(option.label), fold(option.value)):

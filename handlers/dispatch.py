@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import broadcasts as broadcast_chats
 from bot.services import invites, linking, people
-from bot.services.errors import UserFacingError
+from bot.services.errors import KeptWrite, UserFacingError
 from handlers import buttons, texts
 from handlers.catalogue import Catalogue, Command
 from handlers.flow import Context, FlowEngine, HandlerConfig
@@ -91,7 +91,7 @@ class Dispatcher:
             return Response(await self._after_failure(inc, now, texts.ERRORS[stale.key]))
         except UserFacingError as refusal:
             message = texts.ERRORS[refusal.key].format(**refusal.params)
-            return Response(await self._after_failure(inc, now, message))
+            return Response(await self._after_failure(inc, now, message, refusal.kept))
         except Exception:
             log.exception("failed to handle %s update %s", inc.platform, inc.update_id)
             return Response(await self._after_failure(inc, now, texts.ERRORS["internal"]))
@@ -104,12 +104,17 @@ class Dispatcher:
                     await people.mark_reachable(session, identity)
         return Context(session, inc, actor, now, self.config, self.catalogue)
 
-    async def _after_failure(self, inc: Incoming, now: datetime, message: str) -> list[Outgoing]:
-        """The event's transaction was rolled back: claim its id and re-ask the current step."""
+    async def _after_failure(
+        self, inc: Incoming, now: datetime, message: str, kept: KeptWrite | None = None
+    ) -> list[Outgoing]:
+        """The event's transaction was rolled back: claim its id, write what the refusal keeps
+        (a wrong code tried), and re-ask the current step."""
         try:
             async with self.session_factory() as session, session.begin():
                 if inc.update_id is not None:
                     await claim_update(session, inc.platform, inc.update_id, now)
+                if kept is not None:
+                    await kept(session)
                 ctx = await self._context(session, inc, now)
                 conv, _ = await self.engine.current(ctx)
                 if conv is not None:

@@ -35,6 +35,7 @@ class HandlerConfig:
     bot_username: str = "ketnoi_bot"
     conversation_ttl: timedelta = timedelta(hours=72)
     invite_ttl: timedelta = timedelta(days=14)
+    code_tries_per_hour: int = 5  # wrong invite or link codes an account may type per hour
     tz_name: str = "Asia/Ho_Chi_Minh"
     max_text_length: int = 4000
     schedule: Schedule = field(default_factory=Schedule.load)

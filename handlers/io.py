@@ -6,8 +6,10 @@ else in the code base knows which platform a message came from beyond `platform`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from handlers.storable import storable, storable_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +29,17 @@ class Attachment:
     file_name: str | None = None
 
 
+_TEXT_FIELDS = ("platform", "chat_id", "user_id", "chat_type", "text", "html", "command", "choice",
+                "update_id", "chat_title", "event")
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One thing a person did: typed text, a command, a button press or an attachment."""
+    """One thing a person did: typed text, a command, a button press or an attachment.
+
+    It carries no profile name on purpose: a name the platform shows was not typed for us, and
+    what is not read cannot be stored by mistake (`raw`, for debugging, is never stored).
+    """
 
     platform: str
     chat_id: str
@@ -41,11 +51,22 @@ class Incoming:
     args: tuple[str, ...] = ()
     choice: str | None = None  # the value of a pressed button
     attachments: tuple[Attachment, ...] = ()
-    display_name: str | None = None
     update_id: str | None = None
     chat_title: str | None = None  # for group/channel events: the chat's title
     event: str | None = None  # bot_blocked | bot_unblocked | bot_added | bot_removed, else None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Every text is made storable here, so no adapter can hand a step what the database
+        refuses (NUL, lone surrogates: see `handlers.storable`); `raw` is kept as it came."""
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, storable(value))
+        object.__setattr__(self, "args", tuple(storable(arg) for arg in self.args))
+        object.__setattr__(self, "attachments", tuple(
+            replace(a, file_name=storable_or_none(a.file_name)) for a in self.attachments
+        ))
 
     @property
     def is_private(self) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services import linking, people
-from handlers import texts
+from handlers import codes, texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.formatting import local_time
@@ -63,10 +63,9 @@ async def link_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 
 async def _redeem(ctx: Context, engine: FlowEngine, code: str) -> list[Outgoing]:
     inc = ctx.incoming
-    person = await linking.redeem(
-        ctx.session, code, platform=inc.platform, external_id=inc.user_id, chat_id=inc.chat_id,
-        display_name=inc.display_name, now=ctx.now,
-    )
+    person = await codes.look_up(ctx, lambda: linking.redeem(
+        ctx.session, code, platform=inc.platform, external_id=inc.user_id, chat_id=inc.chat_id, now=ctx.now,
+    ))
     actor = people.Actor(person=person, roles=tuple(await people.roles_of(ctx.session, person.id)))
     ctx.menu = ctx.catalogue.menu(actor)
     others = [identity for identity in person.identities if identity.platform != inc.platform]

@@ -15,6 +15,7 @@ from handlers.answers import Text
 from handlers.feedback_texts import POLL as t
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.io import Outgoing, Photo
+from handlers.numbers import typed_id
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UnitAnswer
 from storage.models import Role
@@ -65,9 +66,10 @@ async def vote_action(ctx: Context, engine: FlowEngine, poll_id: int, option: in
 def _poll_id(ctx: Context, command: str) -> int | None:
     if not ctx.incoming.args:
         return None
-    if not ctx.incoming.args[0].isdigit():
+    poll_id = typed_id(ctx.incoming.args[0])
+    if poll_id is None:
         raise UserFacingError("poll_gone")
-    return int(ctx.incoming.args[0])
+    return poll_id
 
 
 def format_results(results: service.Results) -> str:

@@ -27,6 +27,7 @@ from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.formatting import local_time
 from handlers.forms import Question
 from handlers.io import Choice, Document, Incoming, Outgoing, Photo
+from handlers.numbers import typed_id
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
 from storage.models import Identity, Role, RoleAssignment, Unit
@@ -234,7 +235,7 @@ REJECT = Flow(
     finish=_finish_reject,
 )
 
-_WHEN = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})[:hg](\d{2})\s*$")
+_WHEN = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s+([0-9]{1,2})[:hg]([0-9]{2})\s*$")
 
 
 class LocalTime:
@@ -280,9 +281,10 @@ ACTIONS = {APPROVE_NOW: approve_now_action, APPROVE_LATER: approve_later_action,
 def _broadcast_id(ctx: Context, command: str) -> int | None:
     if not ctx.incoming.args:
         return None
-    if not ctx.incoming.args[0].isdigit():
+    broadcast_id = typed_id(ctx.incoming.args[0])
+    if broadcast_id is None:
         raise UserFacingError("broadcast_gone", id=ctx.incoming.args[0][:12])
-    return int(ctx.incoming.args[0])
+    return broadcast_id
 
 
 async def status_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:

@@ -14,9 +14,10 @@ from handlers.answers import InvalidAnswer, Number, Text, match_choice
 from handlers.flow import KeepStep
 from handlers.forms import Question
 from handlers.io import Choice, Incoming
+from handlers.numbers import show_number
 
 KEEP, SKIP, DONE = "keep", "skip", "done"
-_NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
+_NUMBERS = re.compile(r"^\s*[0-9]+(\s*[,;\s]\s*[0-9]+)*\s*$")
 
 
 def step_name(question: Question) -> str:
@@ -36,7 +37,7 @@ def show_value(question: Question, value: Any) -> str:
     if question.type == "photos":
         return t.FILE["photos_count"].format(count=len(value))
     if question.type == "integer":
-        return f"{value:,}".replace(",", ".")
+        return show_number(value)
     return str(value)
 
 
@@ -104,7 +105,7 @@ class QuestionAnswer:
                 *chosen, incoming.choice]
             raise KeepStep({self.key: [v for v in values if v in toggled]})
         if incoming.choice is None and _NUMBERS.match(text):
-            picked = {int(n) for n in re.findall(r"\d+", text)}
+            picked = {int(n) for n in re.findall(r"[0-9]+", text)}
             if all(1 <= n <= len(values) for n in picked):
                 return [values[n - 1] for n in sorted(picked)]
         raise InvalidAnswer("unknown_choice")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.services import invites, people
 from bot.services.errors import UserFacingError
-from handlers import texts
+from handlers import codes, texts
 from handlers.answers import OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.io import Choice, Outgoing
@@ -51,7 +51,6 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
         platform=inc.platform,
         external_id=inc.user_id,
         chat_id=inc.chat_id,
-        display_name=inc.display_name,
         full_name=answers.get("full_name"),
         now=ctx.now,
     )
@@ -118,7 +117,7 @@ async def start_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 
 
 async def join_with_code(ctx: Context, engine: FlowEngine, code: str) -> list[Outgoing]:
-    invite = await invites.find_valid_invite(ctx.session, code, ctx.now)
+    invite = await codes.look_up(ctx, lambda: invites.find_valid_invite(ctx.session, code, ctx.now))
     if ctx.actor.registered:
         person = ctx.actor.person
         await invites.redeem(ctx.session, invite, person.id, ctx.now)

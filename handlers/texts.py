@@ -49,6 +49,8 @@ ERRORS = {
     "unknown_option": "Phương án này không có trong khảo sát.",
     "not_admin": "Chỉ quản trị viên mới xem được tiến độ và xuất báo cáo.",
     "link_unknown": "Mã liên kết không đúng. Bạn vui lòng kiểm tra lại, hoặc gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
+    "code_locked": "Bạn đã nhập sai mã quá nhiều lần. Bạn vui lòng thử lại sau {until}.",
+    "code_locked_now": "Mã không đúng. Bạn đã nhập sai mã quá nhiều lần, bạn vui lòng thử lại sau {until}.",
     "link_used": "Mã liên kết này đã được sử dụng. Mỗi mã chỉ dùng được một lần, bạn vui lòng gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
     "link_expired": "Mã liên kết này đã hết hạn. Bạn vui lòng gõ /lienket trên tài khoản đã đăng ký để lấy mã mới.",
     "link_already": "Tài khoản này đã được liên kết với bạn rồi.",
@@ -58,7 +60,16 @@ ERRORS = {
 }
 
 ANSWER_ERRORS = {
-    "not_a_number": "“{text}” không phải là một số. Bạn vui lòng nhập số, ví dụ: 12.",
+    "not_a_number": "“{text}” không phải là một số. Bạn vui lòng nhập số bằng chữ số, ví dụ: 12 hoặc 1.250.",
+    "not_whole": (
+        "Câu này cần một số nguyên, còn “{text}” là số thập phân (dấu phẩy ngăn phần lẻ). "
+        "Bạn vui lòng nhập số nguyên, ví dụ: 12."
+    ),
+    "ambiguous_number": (
+        "Chưa rõ “{text}” là số nào. Dấu chấm (hoặc dấu cách) tách từng nhóm ba chữ số, còn dấu phẩy "
+        "ngăn phần thập phân: 1.250 là một nghìn hai trăm năm mươi, 1,5 là một rưỡi. "
+        "Bạn vui lòng gõ lại số, ví dụ: 1250."
+    ),
     "too_small": "Số phải từ {minimum} trở lên.",
     "too_large": "Số không được lớn hơn {maximum}.",
     "empty": "Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",

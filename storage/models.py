@@ -90,7 +90,11 @@ class Unit(Base):
 
 
 class Person(Base):
-    """Someone who has consented and registered. Holds as little personal data as possible."""
+    """Someone who has consented and registered. Holds as little personal data as possible.
+
+    `full_name` is only ever what the person typed when asked (registering with an invite);
+    citizens are not asked and have none.
+    """
 
     __tablename__ = "people"
 
@@ -108,7 +112,11 @@ class Person(Base):
 
 
 class Identity(Base):
-    """One platform account of a person: `(platform, external_id)` is unique."""
+    """One platform account of a person: `(platform, external_id)` is unique.
+
+    No profile name: the name a platform shows (Telegram's first and last name, Zalo's display
+    name) was never typed for us, and citizens are promised that no name is kept.
+    """
 
     __tablename__ = "identities"
     __table_args__ = (UniqueConstraint("platform", "external_id"),)
@@ -118,7 +126,6 @@ class Identity(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(String(64))
-    display_name: Mapped[str | None] = mapped_column(String(120))
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -195,6 +202,22 @@ class ProcessedUpdate(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CodeTry(Base):
+    """A wrong invite or link code typed from a platform account (`bot.services.code_tries`).
+
+    Kept in the database so that a restart does not forgive a guesser; pruned after the hour
+    in which it counts.
+    """
+
+    __tablename__ = "code_tries"
+    __table_args__ = (Index("ix_code_tries_account", "platform", "external_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditEntry(Base):

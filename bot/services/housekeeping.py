@@ -1,7 +1,8 @@
-"""Forgetting what is no longer needed: old update ids and finished conversations.
+"""Forgetting what is no longer needed: old update ids, finished conversations, old wrong codes.
 
 Update ids only guard against re-delivery, which Telegram stops after 24 hours; finished
-conversations hold no answers. Keeping either for ever would only grow the database.
+conversations hold no answers; a wrong code tried counts for an hour (`code_tries`). Keeping
+any of them longer would only grow the database, and the tries name platform accounts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import code_tries
 from storage.models import Conversation, ConversationStatus, ProcessedUpdate
 
 UPDATE_IDS_KEPT = timedelta(days=7)
@@ -22,6 +24,7 @@ FINISHED_CONVERSATIONS_KEPT = timedelta(days=30)
 class Pruned:
     update_ids: int
     conversations: int
+    code_tries: int
 
 
 async def prune(session: AsyncSession, now: datetime) -> Pruned:
@@ -34,4 +37,5 @@ async def prune(session: AsyncSession, now: datetime) -> Pruned:
             Conversation.updated_at < now - FINISHED_CONVERSATIONS_KEPT,
         )
     )
-    return Pruned(updates.rowcount, conversations.rowcount)
+    tries = await code_tries.prune(session, now)
+    return Pruned(updates.rowcount, conversations.rowcount, tries)

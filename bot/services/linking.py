@@ -43,7 +43,6 @@ async def redeem(
     platform: str,
     external_id: str,
     chat_id: str,
-    display_name: str | None,
     now: datetime,
 ) -> Person:
     """Attach the account (platform, external_id) to the person behind `code`; refusals are clear."""
@@ -81,8 +80,7 @@ async def redeem(
         # Nothing changes for the person until they choose: messages keep going where they went.
         person.preferred_platform = min(person.identities, key=lambda i: i.id).platform
     person.identities.append(
-        Identity(platform=platform, external_id=external_id, chat_id=chat_id, display_name=display_name,
-                 created_at=now)
+        Identity(platform=platform, external_id=external_id, chat_id=chat_id, created_at=now)
     )
     await session.flush()
     audit.record(session, "identity.link", now=now, actor_id=person.id, target=f"person:{person.id}",

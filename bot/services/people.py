@@ -1,7 +1,9 @@
 """People, their platform identities and their roles.
 
 Personal data is kept to the minimum (Decree 13/2023/NĐ-CP): a name the person typed, the
-platform ids needed to write back, the units and roles. `forget` removes all of it.
+platform ids needed to write back, the units and roles. `forget` removes all of it. The name a
+platform shows for an account is never taken: nobody typed it for us, and citizens are told
+that no name of theirs is kept.
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ async def register(
     platform: str,
     external_id: str,
     chat_id: str,
-    display_name: str | None,
     full_name: str | None,
     now: datetime,
 ) -> Person:
@@ -83,7 +84,6 @@ async def register(
             platform=platform,
             external_id=external_id,
             chat_id=chat_id,
-            display_name=display_name,
             created_at=now,
         )
     )
@@ -157,7 +157,11 @@ async def mark_reachable(session: AsyncSession, identity: Identity) -> None:
 
 
 async def forget(session: AsyncSession, person: Person, *, now: datetime) -> None:
-    """Delete the person, their identities, roles and conversations. The audit keeps no name."""
+    """Delete the person, their identities, roles and conversations. The audit keeps no name.
+
+    Wrong codes tried from their accounts stay until their hour is over: erasing them would
+    let a guesser start counting afresh by registering and erasing again.
+    """
     platform_users = [(i.platform, i.external_id) for i in person.identities]
     for platform, external_id in platform_users:
         await session.execute(

@@ -26,7 +26,7 @@ async def province(session_factory, now) -> None:
         for user_id, code, role in people_:
             person = await people.register(
                 session, platform="telegram", external_id=user_id, chat_id=user_id,
-                display_name=None, full_name=f"Người {user_id}", now=now,
+                full_name=f"Người {user_id}", now=now,
             )
             unit = await units.get_unit_by_code(session, code)
             await people.grant_role(session, person, unit, role, granted_by=None, now=now)
@@ -109,3 +109,14 @@ def test_bad_audience_or_actor_is_a_one_line_usage_error(db_url, args, message):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+async def test_content_from_a_file_with_a_nul_is_stored_cleaned(db_url, session_factory, province, tmp_path):
+    """A file may hold characters no database stores; they are cleaned as chat text is."""
+    content = tmp_path / "tin.txt"
+    content.write_text("Mời bà con\x00 dự họp\r\nkhu dân cư.", encoding="utf-8")
+    made = cli(db_url, "broadcast", "create", "--file", str(content), "--audience", "unit:29641,role:member",
+               "--as", f"telegram:{AUTHOR}")
+    assert made.returncode == 0, made.stderr
+    async with session_factory() as session:
+        assert (await session.execute(select(Broadcast.text))).scalar_one() == "Mời bà con dự họp\nkhu dân cư."

@@ -89,7 +89,6 @@ class Community:
                     platform=platform,
                     external_id=str(user_id),
                     chat_id=str(user_id),
-                    display_name=None,
                     full_name=f"Người {user_id}",
                     now=self.clock(),
                 )

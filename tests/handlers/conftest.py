@@ -35,7 +35,7 @@ async def admin(province, session_factory, clock, dispatcher) -> ChatUser:
         unit = await units.get_unit_by_code(session, "86")
         person = await people.register(
             session, platform="telegram", external_id="100", chat_id="100",
-            display_name="An", full_name="Nguyễn Văn An", now=clock(),
+            full_name="Nguyễn Văn An", now=clock(),
         )
         await people.grant_role(session, person, unit, "province_admin", granted_by=None, now=clock())
     return ChatUser(dispatcher, "100")
@@ -51,7 +51,7 @@ async def register_person(session_factory, clock, user_id: str, name: str, unit_
         unit = await units.get_unit_by_code(session, unit_code)
         person = await people.register(
             session, platform="telegram", external_id=user_id, chat_id=user_id,
-            display_name=name, full_name=name, now=clock(),
+            full_name=name, now=clock(),
         )
         await people.grant_role(session, person, unit, role, granted_by=None, now=clock())
 

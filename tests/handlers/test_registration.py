@@ -177,7 +177,7 @@ async def test_admin_cannot_invite_outside_its_subtree(admin, dispatcher, sessio
     async with session_factory() as session, session.begin():
         unit = await units.get_unit_by_code(session, "29641")
         person = await people.register(session, platform="telegram", external_id="400", chat_id="400",
-                                       display_name=None, full_name="Cán bộ xã", now=clock())
+                                       full_name="Cán bộ xã", now=clock())
         await people.grant_role(session, person, unit, "unit_admin", granted_by=None, now=clock())
     commune_admin = ChatUser(dispatcher, "400")
     await commune_admin.send("/moi")

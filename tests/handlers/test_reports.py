@@ -84,7 +84,7 @@ async def test_bad_answers_keep_the_step_and_everything_entered(officer, clock, 
     await officer.send("-5")
     assert "Số phải từ 0 trở lên" in officer.text
     await officer.send("20000000")
-    assert "không được lớn hơn 10000000" in officer.text and "Câu 2/10" in officer.text
+    assert "không được lớn hơn 10.000.000" in officer.text and "Câu 2/10" in officer.text
     await officer.send("350")
     await officer.choose("Xong")
     assert "chọn ít nhất một mục" in officer.text

@@ -151,7 +151,7 @@ async def register(session_factory, clock, *, platform: str, n: int, name: str, 
         unit = await units.get_unit_by_code(session, unit_code)
         person = await people.register(
             session, platform=platform, external_id=platform_id(platform, n), chat_id=platform_id(platform, n),
-            display_name=name.split()[-1], full_name=name, now=clock(),
+            full_name=name, now=clock(),
         )
         await people.grant_role(session, person, unit, role, granted_by=None, now=clock())
 

@@ -48,7 +48,7 @@ async def test_a_quarter_starts_from_its_months_and_bad_input_is_explained(
     started = await officer.choose(next(o for o in officer.options() if o.startswith("Quý IV/2026")))
     assert "cộng sẵn từ 3 báo cáo tháng" in started[-1]["text"] and "Hiện tại: 12" in started[-1]["text"]
     for bad, answer in (("mười hai", "không phải là một số"), ("-1", "Số phải từ 0 trở lên"),
-                        ("99999", "không được lớn hơn 10000")):
+                        ("99999", "không được lớn hơn 10.000"), ("1,5", "Câu này cần một số nguyên")):
         reply = await officer.say(bad)
         assert answer in reply[-1]["text"] and "Câu 1/10" in reply[-1]["text"]
     following = await officer.choose("Giữ nguyên: 12")

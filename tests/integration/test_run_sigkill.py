@@ -99,7 +99,7 @@ async def seed(session_factory, emulator) -> int:
             emulator.add_user(user_id, f"Người {user_id}")
             person = await people.register(
                 session, platform="telegram", external_id=str(user_id), chat_id=str(user_id),
-                display_name=None, full_name=f"Người {user_id}", now=now,
+                full_name=f"Người {user_id}", now=now,
             )
             await people.grant_role(session, person, unit, role, granted_by=None, now=now)
     async with session_factory() as session, session.begin():

@@ -87,7 +87,6 @@ async def _person(session, clock, user: str, roles) -> None:
         platform="telegram",
         external_id=user,
         chat_id=user,
-        display_name=None,
         full_name=f"Người {user}",
         now=clock(),
     )

@@ -84,12 +84,10 @@ async def test_codes_work_once_and_only_for_a_new_platform(session_factory, now)
         person = await _person(session, now, [("telegram", True)], None)
         code = await linking.create_code(session, person, now=now)
     async with session_factory() as session, session.begin():
-        linked = await linking.redeem(session, code, platform="zalo", external_id="z1", chat_id="z1",
-                                      display_name=None, now=now)
+        linked = await linking.redeem(session, code, platform="zalo", external_id="z1", chat_id="z1", now=now)
         assert linked.preferred_platform == "telegram"  # nothing changes until the person chooses
         assert sorted(i.platform for i in linked.identities) == ["telegram", "zalo"]
     for platform, user in itertools.product(("zalo",), ("z2",)):
         async with session_factory() as session, session.begin():
             with pytest.raises(UserFacingError, match="link_used"):
-                await linking.redeem(session, code, platform=platform, external_id=user, chat_id=user,
-                                     display_name=None, now=now)
+                await linking.redeem(session, code, platform=platform, external_id=user, chat_id=user, now=now)

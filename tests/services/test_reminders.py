@@ -30,7 +30,7 @@ async def register(session, user_id: str, unit_code: str, role: str, now: dateti
     unit = await units.get_unit_by_code(session, unit_code)
     person = await people.register(
         session, platform="telegram", external_id=user_id, chat_id=user_id,
-        display_name=None, full_name=f"Người {user_id}", now=now,
+        full_name=f"Người {user_id}", now=now,
     )
     await people.grant_role(session, person, unit, role, granted_by=None, now=now)
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, Message, Update
 
 from handlers.io import Attachment, Incoming
+from handlers.storable import without_lone_surrogates
 
 PLATFORM = "telegram"
-
-
-def _display_name(user) -> str | None:
-    if user is None:
-        return None
-    return " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
 
 
 def _member_event(update: Update) -> Incoming | None:
@@ -52,7 +47,19 @@ def _formatted(message) -> str | None:
     """The message's formatting (bold, italic, links...) as HTML, when it has any."""
     if not (message.entities or message.caption_entities):
         return None
-    return message.text_html if message.text is not None else message.caption_html
+    try:
+        return message.text_html if message.text is not None else message.caption_html
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-16 (Telegram's offsets) cannot encode
+        return _formatted(_repaired(message))
+
+
+def _repaired(message: Message) -> Message:
+    """The message with each lone surrogate as U+FFFD, which keeps every entity's offset."""
+    data = message.to_dict()
+    for name in ("text", "caption"):
+        if data.get(name) is not None:
+            data[name] = without_lone_surrogates(data[name])
+    return Message.de_json(data, None)
 
 
 def _command(text: str, message, bot_username: str) -> tuple[str | None, tuple[str, ...], bool]:
@@ -81,7 +88,6 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
             user_id=str(query.from_user.id),
             chat_type=chat.type if chat else Chat.PRIVATE,
             choice=query.data,
-            display_name=_display_name(query.from_user),
             update_id=str(update.update_id),
             raw=update.to_dict(),
         )
@@ -112,7 +118,6 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         command=command,
         args=args,
         attachments=tuple(attachments),
-        display_name=_display_name(message.from_user),
         update_id=str(update.update_id),
         raw=update.to_dict() if private else None,
     )

@@ -44,8 +44,8 @@ def unwrap(payload: Any) -> dict[str, Any]:
 
 
 def _check_message(message: Any) -> None:
-    """The parts we read and keep have the documented types (objects, string or number ids,
-    string names), or ValueError; content fields of other types are merely not read."""
+    """The parts we read and keep have the documented types (objects, string or number ids), or
+    ValueError; content fields of other types are merely not read."""
     if not isinstance(message, dict):
         raise ValueError("the event's message is not an object")
     for part in ("from", "chat"):
@@ -54,8 +54,6 @@ def _check_message(message: Any) -> None:
     sender, chat = message.get("from") or {}, message.get("chat") or {}
     if any(not _absent_or(value, str | int) for value in (message.get("message_id"), sender.get("id"), chat.get("id"))):
         raise ValueError("the event has an id that is neither a string nor a number")
-    if any(not _absent_or(sender.get(name), str) for name in ("display_name", "name")):
-        raise ValueError("the event's sender name is not a string")
 
 
 def _absent_or(value: Any, kind: type | types.UnionType) -> bool:
@@ -126,7 +124,6 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
         command=command,
         args=args,
         attachments=attachments,
-        display_name=sender.get("display_name") or sender.get("name"),
         update_id=event_key(event),
         raw=event if private else None,
     )

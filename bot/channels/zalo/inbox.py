@@ -33,7 +33,8 @@ class Inbox:
         tmp = self.directory / f"{name}.tmp"
         path = self.directory / f"{name}.json"
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(event, handle, ensure_ascii=False)
+            # ASCII escapes: a lone surrogate in a person's text has no UTF-8 form, but "\\ud800" does.
+            json.dump(event, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bot.services.units import fold
 from handlers.io import Choice
+from handlers.numbers import option_number
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ class Offers:
         if offer is None or self._clock() - offer.at > self.ttl:
             return None
         typed = text.strip().rstrip(".")
-        if offer.numbered and typed.isdigit() and 1 <= int(typed) <= len(offer.values):
-            return offer.values[int(typed) - 1]
+        number = option_number(typed)
+        if offer.numbered and number is not None and 1 <= number <= len(offer.values):
+            return offer.values[number - 1]
         folded = fold(typed)
         if not folded:
             return None
