@@ -20,6 +20,7 @@ from bot.services.reminders import DIGEST, ESCALATE, REMIND, Due, ReminderPolicy
 from bot.services.rollup import ReportState, percent, rollup
 from bot.services.sentiment import items_in
 from broadcasts.reminder_texts import REMINDER
+from handlers.buttons import command_button
 from handlers.formatting import local_time
 from handlers.io import Choice, Outgoing
 from storage.models import Identity, Role, RoleAssignment, Unit, UrgentIssue
@@ -27,7 +28,7 @@ from storage.models import Identity, Role, RoleAssignment, Unit, UrgentIssue
 log = logging.getLogger(__name__)
 NAMES_SHOWN = 30
 CLAIM_BATCH = 500
-REPORT_BUTTON = "cmd:run:baocao"
+REPORT_COMMAND = "baocao"
 
 
 class Reminders:
@@ -74,7 +75,7 @@ class Reminders:
         for item in items:
             if item.kind == REMIND:
                 text = self._remind_text(item, names[item.unit_id], now)
-                button = (Choice(f"{REPORT_BUTTON} {item.period_key}", REMINDER["button"]),)
+                button = (Choice(command_button(f"{REPORT_COMMAND} {item.period_key}"), REMINDER["button"]),)
                 out += [_to(i, text, button) for i in officers.get(item.unit_id, ())]
             elif item.kind == ESCALATE:
                 unit = await session.get(Unit, item.unit_id)

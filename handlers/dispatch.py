@@ -3,7 +3,9 @@
 One session and one transaction per event: the update id is claimed, the event is routed, and
 everything commits together. Expected refusals (`UserFacingError`) roll back and answer in
 Vietnamese; anything else is logged with its traceback and the person gets a short apology.
-Either way the person's conversation stays where it was.
+Either way the person's conversation stays where it was. Button data that no current button
+sends (`buttons.StaleButton`) is such a refusal too, logged as a warning: it is hostile or old
+input, not a bug.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.services import broadcasts as broadcast_chats
 from bot.services import invites, linking, people
 from bot.services.errors import KeptWrite, UserFacingError
-from handlers import texts
+from handlers import buttons, texts
 from handlers.catalogue import Catalogue, Command
 from handlers.flow import Context, FlowEngine, HandlerConfig
 from handlers.io import CommandMenuEntry, Incoming, Outgoing
@@ -27,8 +29,8 @@ from storage.claims import insert_if_absent
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
-COMMAND_BUTTON = "cmd:run"
-Action = Callable[[Context, FlowEngine, str], Awaitable[list[Outgoing]]]
+# A button's action: (ctx, engine, *ids), the ids read from its data by `buttons.parse`.
+Action = Callable[..., Awaitable[list[Outgoing]]]
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Dispatcher:
         actions: dict[str, Action] | None = None,
     ) -> None:
         self.actions = actions or {}
+        self._arity = {prefix: buttons.ids_expected(action) for prefix, action in self.actions.items()}
         self.session_factory = session_factory
         self.engine = engine
         self.catalogue = catalogue
@@ -82,6 +85,10 @@ class Dispatcher:
                 if hook is not None:
                     hook()
             return Response(replies, ctx.notices, ctx.menu)
+        except buttons.StaleButton as stale:
+            log.warning("ignoring %s update %s: button data %r (%s)",
+                        inc.platform, inc.update_id, stale.data[:80], stale.reason)
+            return Response(await self._after_failure(inc, now, texts.ERRORS[stale.key]))
         except UserFacingError as refusal:
             message = texts.ERRORS[refusal.key].format(**refusal.params)
             return Response(await self._after_failure(inc, now, message, refusal.kept))
@@ -124,14 +131,8 @@ class Dispatcher:
             raise UserFacingError("message_too_long", length=len(inc.text), maximum=self.config.max_text_length)
         if inc.command is not None:
             return await self._command(ctx, inc.command)
-        if inc.choice is not None and inc.choice.count(":") >= 2:
-            prefix, _, argument = inc.choice.rpartition(":")
-            if prefix == COMMAND_BUTTON:  # a button that runs a command, e.g. on a reminder
-                word, *args = argument.split()
-                ctx.incoming = replace(inc, command=word, args=tuple(args), choice=None)
-                return await self._command(ctx, word)
-            if prefix in self.actions:
-                return await self._action(ctx, self.actions[prefix], argument)
+        if inc.choice is not None and buttons.is_action(inc.choice):
+            return await self._button(ctx, inc.choice)
         phrase = self.catalogue.find_phrase(inc.text) if inc.text and inc.choice is None else None
         if phrase is not None and not phrase.allowed(ctx.actor):
             phrase = None  # words are not refused like a command: they may just be words
@@ -143,6 +144,8 @@ class Dispatcher:
         prefix = [Outgoing(texts.FLOW["expired"])] if expired else []
         if phrase is not None:  # "báo cáo" typed as words, for people who do not type slashes
             return prefix + await self._phrase(ctx, phrase)
+        if inc.choice is not None:  # an option of a question that is no longer asked
+            return [*prefix, Outgoing(texts.ERRORS["stale_button"])]
         if _nothing_readable(inc):
             return [*prefix, Outgoing(texts.START["only_text"])]
         if not ctx.actor.registered and inc.text and invites.looks_like_code(inc.text):
@@ -168,12 +171,22 @@ class Dispatcher:
         ctx.incoming = replace(ctx.incoming, command=command.name, args=(), text=None)
         return await self._command(ctx, command.name)
 
-    async def _action(self, ctx: Context, action: Action, argument: str) -> list[Outgoing]:
+    async def _button(self, ctx: Context, data: str) -> list[Outgoing]:
+        """A button on a notice or a reminder: runs a command, or an action with the ids it carries."""
+        command = buttons.command_of(data)
+        if command is not None:
+            word, args = command
+            ctx.incoming = replace(ctx.incoming, command=word, args=args, choice=None)
+            return await self._command(ctx, word)
+        press = buttons.parse(data, self._arity)
+        return await self._action(ctx, self.actions[press.prefix], press.ids)
+
+    async def _action(self, ctx: Context, action: Action, ids: tuple[int, ...]) -> list[Outgoing]:
         """A button on a notice (e.g. accept a report): works in the middle of any flow."""
         if not ctx.actor.registered:
             raise UserFacingError("not_registered")
         before, _ = await self.engine.current(ctx)
-        return await self._then_current_step(ctx, await action(ctx, self.engine, argument), before)
+        return await self._then_current_step(ctx, await action(ctx, self.engine, *ids), before)
 
     async def _then_current_step(self, ctx: Context, replies: list[Outgoing], before) -> list[Outgoing]:
         """After a command or button that left the person's flow alone, ask its step again."""

@@ -19,6 +19,7 @@ from bot.services.reports import admins_for
 from bot.services.sentiment import summarize
 from handlers import feedback_texts as t
 from handlers.answers import Number, OneOf, Text
+from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.formatting import local_time
 from handlers.forms import Question
@@ -30,6 +31,8 @@ from storage.models import Feedback, Identity, Unit, UrgentIssue
 
 CONFIG = service.load_config()
 NAMED, ANONYMOUS, NO = "named", "anonymous", "no"
+# Actions of the buttons on feedback notices and urgent alerts (data: `<prefix>:<id>`).
+TO_URGENT, ACK, REPLY_BUTTON, RESOLVE = "fb:urgent", "ui:ack", "ui:reply", "ui:done"
 PHOTOS = Question(key="photos", type="photos", prompt="", label="", optional=True, max_items=CONFIG.max_photos)
 TONE_CHOICES = (*CONFIG.tones, Choice(SKIP, "Bỏ qua"))
 
@@ -87,7 +90,7 @@ async def _tell_admins(ctx: Context, item: Feedback, unit: Unit, anonymous: bool
         tone=CONFIG.tone_label(item.tone), text=item.text,
         sender=t.FEEDBACK["sender_anonymous" if anonymous else "sender_named"],
     )
-    button = (Choice(f"fb:urgent:{item.id}", t.FEEDBACK["to_urgent"]),)
+    button = (Choice(button_data(TO_URGENT, item.id), t.FEEDBACK["to_urgent"]),)
     for identity in await admins_for(ctx.session, unit):
         ctx.notices.append(Outgoing(text, choices=button, chat_id=identity.chat_id, platform=identity.platform))
 
@@ -174,9 +177,9 @@ async def _finish_urgent(ctx: Context, answers: dict[str, Any]) -> list[Outgoing
 
 def issue_alert(identity: Identity, issue: UrgentIssue, text: str) -> Outgoing:
     choices = (
-        Choice(f"ui:ack:{issue.id}", t.URGENT["ack"]),
-        Choice(f"ui:reply:{issue.id}", t.URGENT["reply"]),
-        Choice(f"ui:done:{issue.id}", t.URGENT["resolve"]),
+        Choice(button_data(ACK, issue.id), t.URGENT["ack"]),
+        Choice(button_data(REPLY_BUTTON, issue.id), t.URGENT["reply"]),
+        Choice(button_data(RESOLVE, issue.id), t.URGENT["resolve"]),
     )
     return Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform)
 
@@ -198,9 +201,9 @@ async def urgent_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     return await engine.start(ctx, URGENT.name, {"_unit_id": _officer_unit(ctx).id})
 
 
-async def urgent_from_feedback(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+async def urgent_from_feedback(ctx: Context, engine: FlowEngine, feedback_id: int) -> list[Outgoing]:
     """An admin turns a piece of feedback into an urgent issue (its text and place carried over)."""
-    item = (await ctx.session.execute(select(Feedback).where(Feedback.id == int(argument)))).scalar_one_or_none()
+    item = (await ctx.session.execute(select(Feedback).where(Feedback.id == feedback_id))).scalar_one_or_none()
     if item is None or not ctx.actor.units_with(*ADMIN_ROLES):
         raise UserFacingError("not_allowed")
     answers = {"_unit_id": item.unit_id, "_feedback_id": item.id, "category": item.category,
@@ -208,8 +211,8 @@ async def urgent_from_feedback(ctx: Context, engine: FlowEngine, argument: str) 
     return await engine.start(ctx, URGENT.name, answers)
 
 
-async def _issue(ctx: Context, argument: str) -> UrgentIssue:
-    issue = (await ctx.session.execute(select(UrgentIssue).where(UrgentIssue.id == int(argument)))).scalar_one_or_none()
+async def _issue(ctx: Context, issue_id: int) -> UrgentIssue:
+    issue = (await ctx.session.execute(select(UrgentIssue).where(UrgentIssue.id == issue_id))).scalar_one_or_none()
     if issue is None or not service.can_handle(ctx.actor, issue):
         raise UserFacingError("not_allowed")
     return issue
@@ -226,30 +229,31 @@ async def _tell_raiser(ctx: Context, issue: UrgentIssue, text: str) -> None:
 
 def _what_is_left(issue: UrgentIssue) -> tuple[Choice, ...]:
     """The alert's buttons are gone once one is pressed: offer again what is left to do."""
-    return (Choice(f"ui:reply:{issue.id}", t.URGENT["reply"]), Choice(f"ui:done:{issue.id}", t.URGENT["resolve"]))
+    return (Choice(button_data(REPLY_BUTTON, issue.id), t.URGENT["reply"]),
+            Choice(button_data(RESOLVE, issue.id), t.URGENT["resolve"]))
 
 
-async def acknowledge_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    issue = await _issue(ctx, argument)
+async def acknowledge_action(ctx: Context, engine: FlowEngine, issue_id: int) -> list[Outgoing]:
+    issue = await _issue(ctx, issue_id)
     await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
     await _tell_raiser(ctx, issue, t.URGENT["to_officer_acked"].format(reference=issue.reference, who=_who(ctx)))
     return [Outgoing(t.URGENT["acked"].format(reference=issue.reference), choices=_what_is_left(issue))]
 
 
-async def resolve_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    issue = await _issue(ctx, argument)
+async def resolve_action(ctx: Context, engine: FlowEngine, issue_id: int) -> list[Outgoing]:
+    issue = await _issue(ctx, issue_id)
     await service.change_status(ctx.session, issue, ctx.actor, service.RESOLVED, ctx.now)
     await _tell_raiser(ctx, issue, t.URGENT["to_officer_resolved"].format(reference=issue.reference, who=_who(ctx)))
     return [Outgoing(t.URGENT["resolved"].format(reference=issue.reference))]
 
 
-async def reply_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    issue = await _issue(ctx, argument)
+async def reply_action(ctx: Context, engine: FlowEngine, issue_id: int) -> list[Outgoing]:
+    issue = await _issue(ctx, issue_id)
     return await engine.start(ctx, REPLY.name, {"_issue_id": issue.id, "_reference": issue.reference})
 
 
 async def _finish_reply(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    issue = await _issue(ctx, str(answers["_issue_id"]))
+    issue = await _issue(ctx, answers["_issue_id"])
     if issue.status == service.OPEN:  # answering is acknowledging
         await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
     text = t.URGENT["to_officer_reply"].format(reference=issue.reference, who=_who(ctx), text=answers["text"])
@@ -266,10 +270,10 @@ REPLY = Flow(
 )
 
 ACTIONS = {
-    "fb:urgent": urgent_from_feedback,
-    "ui:ack": acknowledge_action,
-    "ui:done": resolve_action,
-    "ui:reply": reply_action,
+    TO_URGENT: urgent_from_feedback,
+    ACK: acknowledge_action,
+    RESOLVE: resolve_action,
+    REPLY_BUTTON: reply_action,
 }
 
 

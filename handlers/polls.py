@@ -15,7 +15,7 @@ from handlers.answers import Text
 from handlers.feedback_texts import POLL as t
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.io import Outgoing, Photo
-from handlers.numbers import option_number, typed_id
+from handlers.numbers import typed_id
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UnitAnswer
 from storage.models import Role
@@ -58,11 +58,7 @@ async def poll_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     return await engine.start(ctx, POLL.name, {"_roots": roots})
 
 
-async def vote_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    poll_part, _, option_part = argument.partition("-")
-    poll_id, option = option_number(poll_part), option_number(option_part)
-    if poll_id is None or option is None:
-        raise UserFacingError("poll_gone")
+async def vote_action(ctx: Context, engine: FlowEngine, poll_id: int, option: int) -> list[Outgoing]:
     poll = await service.vote(ctx.session, ctx.actor, poll_id, option, now=ctx.now)
     return [Outgoing(t["voted"].format(option=poll.options[option]))]
 

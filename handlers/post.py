@@ -22,6 +22,7 @@ from broadcasts.summary import build_summary
 from broadcasts.texts import STATUS_NAMES
 from handlers import post_texts as t
 from handlers.answers import InvalidAnswer, OneOf, Text
+from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.formatting import local_time
 from handlers.forms import Question
@@ -44,6 +45,8 @@ AUDIENCE = Question(
     options=(*(Choice(role.value, label) for role, label in ROLE_LABELS.items()), Choice(CHATS, t.POST["role_chats"])),
 )
 SUBMIT, REWRITE, DROP, NO_MEDIA = "submit", "rewrite", "drop", "no-media"
+# Actions of the buttons on an approver's notice (data: `<prefix>:<broadcast id>`).
+APPROVE_NOW, APPROVE_LATER, REJECT_BUTTON = "bc:ok", "bc:later", "bc:no"
 
 
 def audience_of(answers: dict[str, Any]) -> Audience:
@@ -143,9 +146,9 @@ async def ask_approvers(ctx: Context, broadcast_id: int, answers: dict[str, Any]
         unit=await _unit_name(ctx, answers["unit"]), roles=describe_roles(answers["q:roles"]), text=text,
     )
     choices = (
-        Choice(f"bc:ok:{broadcast_id}", t.POST["approve_now"]),
-        Choice(f"bc:later:{broadcast_id}", t.POST["approve_later"]),
-        Choice(f"bc:no:{broadcast_id}", t.POST["reject"]),
+        Choice(button_data(APPROVE_NOW, broadcast_id), t.POST["approve_now"]),
+        Choice(button_data(APPROVE_LATER, broadcast_id), t.POST["approve_later"]),
+        Choice(button_data(REJECT_BUTTON, broadcast_id), t.POST["reject"]),
     )
     for identity in await _other_approvers(ctx):
         ctx.notices.append(Outgoing(notice, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
@@ -199,8 +202,8 @@ async def _author_notice(ctx: Context, broadcast, text: str) -> None:
         break
 
 
-async def approve_now_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    broadcast = await service.approve(ctx.session, ctx.actor, int(argument), now=ctx.now,
+async def approve_now_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:
+    broadcast = await service.approve(ctx.session, ctx.actor, broadcast_id, now=ctx.now,
                                       allow_self_approval=ctx.config.allow_self_approval)
     count = await service.expand(ctx.session, broadcast, now=ctx.now, actor_id=ctx.actor.person.id)
     ctx.after_commit.append(ctx.config.wake_outbox)
@@ -208,14 +211,14 @@ async def approve_now_action(ctx: Context, engine: FlowEngine, argument: str) ->
     return [Outgoing(t.POST["approved_sending"].format(id=broadcast.id, count=count))]
 
 
-async def approve_later_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    broadcast = await service.get(ctx.session, int(argument))
+async def approve_later_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:
+    broadcast = await service.get(ctx.session, broadcast_id)
     service.require_province_admin(ctx.actor)
     return await engine.start(ctx, SCHEDULE.name, {"_id": broadcast.id})
 
 
-async def reject_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    broadcast = await service.get(ctx.session, int(argument))
+async def reject_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:
+    broadcast = await service.get(ctx.session, broadcast_id)
     service.require_province_admin(ctx.actor)
     return await engine.start(ctx, REJECT.name, {"_id": broadcast.id})
 
@@ -270,7 +273,7 @@ SCHEDULE = Flow(
     finish=_finish_schedule,
 )
 
-ACTIONS = {"bc:ok": approve_now_action, "bc:later": approve_later_action, "bc:no": reject_action}
+ACTIONS = {APPROVE_NOW: approve_now_action, APPROVE_LATER: approve_later_action, REJECT_BUTTON: reject_action}
 
 
 # --------------------------------------------------------------------------- status, stop, cancel

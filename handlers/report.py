@@ -17,11 +17,13 @@ from bot.services.errors import UserFacingError
 from bot.services.periods import Period, PeriodKind
 from handlers import report_texts as t
 from handlers.answers import OneOf
+from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.formatting import local_time
 from handlers.forms import Form, all_forms
 from handlers.io import Choice, Outgoing
 from handlers.questions import QuestionAnswer, show_value, step_name
+from handlers.review import ACCEPT_BUTTON, RETURN_BUTTON
 from storage.models import Report, ReportStatus, Unit
 
 SUBMIT, EDIT, LATER = "submit", "edit", "later"
@@ -216,7 +218,8 @@ async def _tell_reviewers(ctx: Context, report: Report, period: Period, changes:
             for c in changes
         )
         text = t.REVIEW["again"].format(changes=described or t.REVIEW["no_changes"], **common)
-    choices = (Choice(f"rv:ok:{report.id}", t.REVIEW["accept"]), Choice(f"rv:back:{report.id}", t.REVIEW["return"]))
+    choices = (Choice(button_data(ACCEPT_BUTTON, report.id), t.REVIEW["accept"]),
+               Choice(button_data(RETURN_BUTTON, report.id), t.REVIEW["return"]))
     for identity in await reports.reviewers_of(ctx.session, report.unit):
         ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
 

@@ -1,7 +1,7 @@
 """Reviewing reports up the tree: the admin above accepts a submission or returns it with a reason.
 
-The buttons arrive on the reviewer's notice as actions (`rv:ok:<id>`, `rv:back:<id>`), which
-work whatever the reviewer is doing at that moment.
+The buttons arrive on the reviewer's notice as actions (`rv:ok:<id>`, `rv:back:<id>`, read by
+`handlers.buttons`), which work whatever the reviewer is doing at that moment.
 """
 
 from __future__ import annotations
@@ -36,17 +36,17 @@ async def _tell_officers(ctx: Context, report: Report, text: str) -> None:
         ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
 
 
-async def accept_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
-    report = await _report(ctx, int(argument))
+async def accept_action(ctx: Context, engine: FlowEngine, report_id: int) -> list[Outgoing]:
+    report = await _report(ctx, report_id)
     await reports.review(ctx.session, report, ctx.actor, accept=True, reason=None, now=ctx.now)
     names = {"label": Period.parse(report.period_key).label, "unit": report.unit.name}
     await _tell_officers(ctx, report, t.REVIEW["to_officers_accepted"].format(**names))
     return [Outgoing(t.REVIEW["accepted"].format(**names))]
 
 
-async def return_action(ctx: Context, engine: FlowEngine, argument: str) -> list[Outgoing]:
+async def return_action(ctx: Context, engine: FlowEngine, report_id: int) -> list[Outgoing]:
     """Ask for the reason first; the report is returned when the reason is given."""
-    report = await _report(ctx, int(argument))
+    report = await _report(ctx, report_id)
     if report.status != "submitted":
         raise UserFacingError("report_not_submitted")
     names = {"label": Period.parse(report.period_key).label, "unit": report.unit.name}
@@ -70,4 +70,5 @@ RETURN = Flow(
     finish=_finish_return,
 )
 
-ACTIONS = {"rv:ok": accept_action, "rv:back": return_action}
+ACCEPT_BUTTON, RETURN_BUTTON = "rv:ok", "rv:back"
+ACTIONS = {ACCEPT_BUTTON: accept_action, RETURN_BUTTON: return_action}

@@ -24,6 +24,7 @@ ERRORS = {
     "invite_expired": "Mã mời này đã hết hạn. Bạn vui lòng xin người mời một mã mới.",
     "invite_count": "Mỗi lần chỉ tạo được từ 1 đến {maximum} mã mời.",
     "not_allowed": "Bạn không có quyền thực hiện việc này.",
+    "stale_button": "Nút bấm hoặc lựa chọn này đã cũ hoặc không còn hợp lệ, nên không thực hiện được. Bạn vui lòng dùng tin nhắn mới nhất.",
     "not_registered": "Bạn chưa đăng ký. Hãy dùng mã mời (gõ /start kèm mã) hoặc gõ /start để đăng ký làm người dân.",
     "role_required": "Lệnh /{command} chỉ dành cho: {roles}.",
     "unknown_command": "Không có lệnh /{command}. Gõ /help để xem các lệnh bạn dùng được.",

@@ -18,6 +18,7 @@ from bot.services import broadcasts as broadcast_service
 from bot.services.audience import Audience
 from bot.services.errors import UserFacingError
 from bot.services.people import Actor
+from handlers.buttons import button_data
 from handlers.io import Choice
 from storage.claims import insert_if_absent
 from storage.models import Broadcast, BroadcastStatus, Delivery, Identity, Poll, PollVote, Unit
@@ -31,7 +32,7 @@ LIVE = (BroadcastStatus.SENDING, BroadcastStatus.COMPLETED, BroadcastStatus.STOP
 
 def vote_choices(poll_id: int, options: list[str]) -> tuple[Choice, ...]:
     """The buttons under a poll message (a numbered list on Zalo)."""
-    return tuple(Choice(f"{VOTE}:{poll_id}-{index}", option) for index, option in enumerate(options))
+    return tuple(Choice(button_data(VOTE, poll_id, index), option) for index, option in enumerate(options))
 
 
 def clean_options(lines: list[str]) -> list[str]:

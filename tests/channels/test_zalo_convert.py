@@ -51,14 +51,66 @@ def test_events_become_incoming(name, payload, expected):
     assert incoming.chat_id == expected.get("chat_id", PRIVATE["id"])
 
 
+def unnamed(**fields) -> dict:
+    """An event as in Zalo's getUpdates sample: a message, but no event_name."""
+    return {"message": event("", **fields)["message"]}
+
+
+UNNAMED = [
+    ("text", unnamed(text="Xin chào"), "message.text.received",
+     {"text": "Xin chào", "command": None, "attachments": ()}),
+    ("command", unnamed(text="/baocao 2026-11"), "message.text.received",
+     {"text": None, "command": "baocao", "args": ("2026-11",)}),
+    ("photo, documented field", unnamed(photo="https://f.zalo/p.jpg", caption="Họp dân"), "message.image.received",
+     {"text": "Họp dân", "attachments": (("photo", "https://f.zalo/p.jpg"),)}),
+    ("photo, observed field", unnamed(photo_url="https://f.zalo/q.jpg"), "message.image.received",
+     {"text": None, "attachments": (("photo", "https://f.zalo/q.jpg"),)}),
+    ("sticker", unnamed(sticker="0e078a2fb66a5f34067b", url="https://s/x"), "message.sticker.received",
+     {"text": None, "attachments": ()}),
+    ("voice", unnamed(voice_url="https://f.zalo/v.aac"), "message.voice.received", {"text": None, "attachments": ()}),
+    ("nothing readable", unnamed(), "message.unsupported.received", {"text": None, "attachments": ()}),
+    ("text that is not a string", unnamed(text={"a": 1}), "message.unsupported.received", {"text": None}),
+]
+
+
+@pytest.mark.parametrize(("name", "payload", "event_name", "expected"), UNNAMED, ids=[c[0] for c in UNNAMED])
+@pytest.mark.parametrize("wrapped", [False, True], ids=["bare", "wrapped"])
+def test_an_event_without_a_name_is_handled_by_its_content(name, payload, event_name, expected, wrapped):
+    unwrapped = unwrap({"ok": True, "result": payload} if wrapped else payload)
+    assert unwrapped["event_name"] == event_name
+    incoming = to_incoming(unwrapped)
+    assert incoming is not None and incoming.user_id == USER["id"] and incoming.chat_type == "private"
+    assert incoming.update_id == f"{event_name}:2d758cb5e222177a4e35"
+    for key, value in expected.items():
+        actual = getattr(incoming, key)
+        if key == "attachments":
+            actual = tuple((a.kind, a.file_id) for a in actual)
+        assert actual == value, key
+
+
+def test_an_unnamed_event_is_named_like_the_named_one():
+    named = event("message.image.received", photo="https://f.zalo/p.jpg")
+    assert unwrap(unnamed(photo="https://f.zalo/p.jpg")) == unwrap(named)
+
+
 def test_wrapped_and_bare_shapes_are_the_same_event():
     bare = event("message.text.received", text="Xin chào")
     assert unwrap({"ok": True, "result": bare}) == unwrap(bare) == bare
     assert event_key(bare) == "message.text.received:2d758cb5e222177a4e35"
 
 
-@pytest.mark.parametrize("payload", [None, [], "x", {}, {"ok": True, "result": {}}, {"event_name": 3},
-                                     {"event_name": "message.text.received", "message": "text"}])
+def malformed(**message) -> dict:
+    return {"event_name": "message.text.received", "message": {"from": USER, "chat": PRIVATE, **message}}
+
+
+@pytest.mark.parametrize("payload", [
+    None, [], "x", 5, {}, {"ok": True, "result": {}}, {"event_name": 3}, {"event_name": None},
+    {"event_name": "message.text.received", "message": "text"}, {"message": ["text"]},
+    {"message": {}}, {"ok": True, "result": {"message": {"text": "Xin chào"}}},  # unnamed, and from nobody
+    malformed(chat=5), malformed(chat=[PRIVATE]), malformed(**{"from": "Ted"}),
+    malformed(chat={"id": {"x": 1}}), malformed(chat={"id": True}), malformed(message_id=["m1"]),
+    malformed(**{"from": {"id": ["u"]}}),
+])
 def test_anything_else_is_not_an_event(payload):
     with pytest.raises(ValueError, match="event"):
         unwrap(payload)

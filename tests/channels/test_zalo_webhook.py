@@ -4,6 +4,7 @@ dispatcher, when, and what never does."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -90,19 +91,49 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_kept(served, secret):
     assert dispatcher.seen == [] and channel.inbox.pending() == []
 
 
+def nested(depth: int) -> dict:
+    """A well-formed event that carries an absurdly nested value."""
+    return {**text_event("Xin chào", "m-deep"), "extra": json.loads("[" * depth + "]" * depth)}
+
+
+def with_message(**fields) -> dict:
+    event = text_event("Xin chào", "m-bad")
+    return {**event, "message": {**event["message"], **fields}}
+
+
 @pytest.mark.parametrize(("body", "content_type", "status"), [
     ("chat_id=1&text=hi", "application/x-www-form-urlencoded", 415),
     ("<xml/>", "text/xml", 415),
     ("{broken", "application/json", 400),
     (b"\xff\xfe", "application/json", 400),
     ("[1, 2]", "application/json", 400),
+    ("[]", "application/json", 400),
+    ('"x"', "application/json", 400),
+    ("null", "application/json", 400),
+    ("5", "application/json", 400),
     ('{"ok": true}', "application/json", 400),
-])
-async def test_anything_but_a_json_event_is_refused(served, body, content_type, status):
+    ("[" * 10_000 + "]" * 10_000, "application/json", 400),
+    ('{"a":' * 10_000 + "1" + "}" * 10_000, "application/json", 400),
+    (json.dumps({"ok": True, "result": nested(500)}), "application/json", 400),
+    (json.dumps(with_message(chat=5)), "application/json", 400),
+    (json.dumps(with_message(**{"from": "Ted"})), "application/json", 400),
+    (json.dumps(with_message(message_id={"id": 1})), "application/json", 400),
+], ids=lambda v: repr(v)[:24] if isinstance(v, str | bytes) else None)
+async def test_anything_but_a_json_event_is_refused(served, body, content_type, status, caplog):
     channel, dispatcher, url = served
     assert await post(url, body, content_type=content_type) == status
     await channel.drain()
-    assert dispatcher.seen == []
+    assert dispatcher.seen == [] and channel.inbox.pending() == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_an_event_without_a_name_is_handled_by_its_content(served):
+    channel, dispatcher, url = served
+    unnamed = text_event("Xin chào", "m7")
+    del unnamed["event_name"]
+    assert await post(url, json.dumps({"ok": True, "result": unnamed})) == 200
+    await channel.drain()
+    assert [(i.text, i.update_id) for i in dispatcher.seen] == [("Xin chào", "message.text.received:m7")]
 
 
 async def test_both_shapes_are_handled_once_and_replays_ignored(served, emu):

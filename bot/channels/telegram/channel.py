@@ -3,22 +3,24 @@
 PTB does the HTTP, parsing and (in polling mode) the update loop; every update goes through
 one `TypeHandler` into the neutral dispatcher. In webhook mode our aiohttp server receives the
 update, checks the secret in constant time and processes it before answering, so Telegram
-re-delivers anything we did not finish.
+re-delivers anything we did not finish. A body that is not an update object (see
+`bot.channels.json_body`) is answered 400: Telegram never sends one, and nothing can come of it.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
 from telegram import error as tg_error
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels.json_body import BadBody, json_object
 from bot.channels.telegram.convert import to_incoming
 from bot.channels.telegram.sender import TelegramSender
 from broadcasts.sending import SendError
@@ -108,12 +110,22 @@ class TelegramChannel:
         if not self.webhook_secret or not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
             return web.Response(status=403)
         try:
-            data = await request.json(loads=json.loads)
-            update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError):
+            update = self._update(json_object(await request.read()))
+        except BadBody as refused:
+            log.warning("telegram: webhook body refused: %s", refused)
             return web.Response(status=400)
         await self.application.process_update(update)
         return web.Response(status=200)
+
+    def _update(self, data: dict[str, Any]) -> Update:
+        """The `Update` in a JSON object; `BadBody` when it is not one."""
+        update_id = data.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise BadBody("no integer update_id")
+        try:
+            return Update.de_json(data, self.application.bot)
+        except Exception as exc:  # PTB's parser is no validator: a wrong shape fails in many ways
+            raise BadBody(f"not an update ({exc.__class__.__name__})") from None
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:

@@ -8,8 +8,8 @@ number or option text is turned into the chosen option's value (`Offers`) before
 dispatcher sees it, exactly as a Telegram button press would arrive.
 
 Webhook calls are checked in constant time against the secret (401 otherwise), must be JSON
-(415 / 400), may be wrapped or bare, and a replayed event (same event name and message id) is
-answered 200 and ignored.
+(415), an event object of sane depth (400 otherwise, see `bot.channels.json_body`), may be
+wrapped or bare, and a replayed event (same event name and message id) is answered 200 and ignored.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import zlib
 from collections import OrderedDict
@@ -28,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.json_body import json_object
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.convert import chat_of, event_key, to_incoming, unwrap
 from bot.channels.zalo.inbox import Inbox
@@ -143,8 +143,9 @@ class ZaloChannel:
         if request.content_type != "application/json":
             return web.Response(status=415)
         try:
-            event = unwrap(json.loads(await request.read()))
-        except ValueError:  # also UnicodeDecodeError and json's JSONDecodeError
+            event = unwrap(json_object(await request.read()))
+        except ValueError as refused:  # BadBody, or an object that is no Zalo event
+            log.warning("zalo: webhook body refused: %s", refused)
             return web.Response(status=400)
         await self.accept(event)
         return web.json_response({"message": "Success"})

@@ -14,12 +14,13 @@ transient failures; a `sendMessage` is retried only when the request provably ne
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+
+from bot.channels.json_body import BadBody, json_object
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 NO_UPDATE = 408  # getUpdates: nothing arrived within the timeout
@@ -172,10 +173,10 @@ class ZaloClient:
 def _result(method: str, status: int, body: bytes) -> Any:
     """The envelope's result; its error_code wins over the HTTP status when both are there."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        data: dict[str, Any] | None = json_object(body)
+    except BadBody:
         data = None
-    if not isinstance(data, dict):
+    if data is None:
         raise ZaloError(method, status if status >= 400 else 502, "the answer is not a JSON object")
     if data.get("ok") is True and status < 400:
         return data.get("result")

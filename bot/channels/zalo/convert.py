@@ -2,7 +2,8 @@
 
 Zalo sends `{"event_name", "message"}`, wrapped in `{"ok": true, "result": ...}` by the webhook
 (as documented) and sometimes bare (as observed; OpenClaw accepts both), so `unwrap` takes
-either. Ids are strings, dates milliseconds, there are no update ids (the event name with the
+either. One documented shape has a message but no `event_name`: such an event is named by its
+content (a photo is an image, text is text...), so it is handled like the named one. Ids are strings, dates milliseconds, there are no update ids (the event name with the
 message id is the key replays are recognised by) and no command entities: text starting with
 "/" is a command. Stickers and content Zalo withholds (`message.unsupported.received`) become
 an `Incoming` with neither text nor attachment, which the dispatcher answers helpfully.
@@ -10,6 +11,7 @@ an `Incoming` with neither text nor attachment, which the dispatcher answers hel
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 from handlers.io import Attachment, Incoming
@@ -17,20 +19,67 @@ from handlers.io import Attachment, Incoming
 PLATFORM = "zalo"
 TEXT = "message.text.received"
 IMAGE = "message.image.received"
+STICKER = "message.sticker.received"
+VOICE = "message.voice.received"
+UNSUPPORTED = "message.unsupported.received"
 # Where an image's URL has been seen: `photo` (the documentation), `photo_url` (observed).
 _PHOTO_FIELDS = ("photo", "photo_url")
 
 
 def unwrap(payload: Any) -> dict[str, Any]:
-    """The event inside a wrapped or bare payload; ValueError when it is not a Zalo event."""
+    """The event inside a wrapped or bare payload, with its name; ValueError when it is not a Zalo event."""
     if isinstance(payload, dict) and payload.get("ok") is True and isinstance(payload.get("result"), dict):
         payload = payload["result"]
-    if not isinstance(payload, dict) or not isinstance(payload.get("event_name"), str):
+    if not isinstance(payload, dict):
         raise ValueError("not a Zalo event")
     message = payload.get("message")
-    if message is not None and not isinstance(message, dict):
-        raise ValueError("the event's message is not an object")
+    if message is not None:
+        _check_message(message)
+    name = payload.get("event_name")
+    if name is None and message is not None and message.get("from") and message.get("chat"):
+        return {**payload, "event_name": _named_by_content(message)}  # someone's message, unnamed
+    if not isinstance(name, str):
+        raise ValueError("not a Zalo event")
     return payload
+
+
+def _check_message(message: Any) -> None:
+    """The parts we read and keep have the documented types (objects, string or number ids), or
+    ValueError; content fields of other types are merely not read."""
+    if not isinstance(message, dict):
+        raise ValueError("the event's message is not an object")
+    for part in ("from", "chat"):
+        if message.get(part) is not None and not isinstance(message[part], dict):
+            raise ValueError(f"the event's {part} is not an object")
+    sender, chat = message.get("from") or {}, message.get("chat") or {}
+    if any(not _absent_or(value, str | int) for value in (message.get("message_id"), sender.get("id"), chat.get("id"))):
+        raise ValueError("the event has an id that is neither a string nor a number")
+
+
+def _absent_or(value: Any, kind: type | types.UnionType) -> bool:
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def _named_by_content(message: dict[str, Any]) -> str:
+    """The event name Zalo would have given this message, from what it carries."""
+    if _photo_url(message):
+        return IMAGE
+    if message.get("sticker") is not None:
+        return STICKER
+    if message.get("voice_url") is not None:
+        return VOICE
+    if _string(message.get("text")):
+        return TEXT
+    return UNSUPPORTED
+
+
+def _photo_url(message: dict[str, Any]) -> str | None:
+    return next((message[f] for f in _PHOTO_FIELDS if _string(message.get(f))), None)
+
+
+def _string(value: Any) -> str | None:
+    """A non-empty string field; anything else (absent, a number, an object) is no text."""
+    return value if isinstance(value, str) and value else None
 
 
 def event_key(event: dict[str, Any]) -> str | None:
@@ -58,11 +107,11 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
     text: str | None = None
     attachments: tuple[Attachment, ...] = ()
     if event["event_name"] == TEXT:
-        text = str(message.get("text") or "") or None
+        text = _string(message.get("text"))
     elif event["event_name"] == IMAGE:
-        url = next((message[f] for f in _PHOTO_FIELDS if isinstance(message.get(f), str) and message[f]), None)
+        url = _photo_url(message)
         attachments = (Attachment("photo", url),) if url else ()
-        text = str(message.get("caption") or "") or None
+        text = _string(message.get("caption"))
     command, args = _command(text)
     if not private and command is None:
         return None  # in groups only commands are for us, and nothing else is read

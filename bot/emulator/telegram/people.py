@@ -11,7 +11,7 @@ import re
 
 from bot.emulator.telegram.updates import Updates
 from bot.emulator.telegram.wire import JSON
-from bot.emulator.telegram.world import TINY_PNG, EmulatorError, buttons, is_from, now
+from bot.emulator.telegram.world import TINY_PNG, EmulatorError, Stored, buttons, is_from, now
 
 _COMMAND_TOKEN_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 # What ChatMemberAdministrator requires in PTB 22.8, plus the channel rights a posting bot needs.
@@ -64,22 +64,37 @@ class People(Updates):
         self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None
     ) -> JSON:
         """The person taps an inline button of a bot message; only buttons really shown can be tapped."""
+        user, stored = self._bot_message(user_id, message_id, chat_id)
+        offered = [b["data"] for row in buttons(stored.message) for b in row]
+        if data not in offered:
+            raise EmulatorError(f"message {message_id} has no button with data {data!r}; it offers {offered}")
+        return await self._callback(user, stored.message, data)
+
+    async def press_forged_button(
+        self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None
+    ) -> JSON:
+        """A modified client sends callback data of its own under a bot message: Telegram passes it on
+        as it came, so a bot has to treat callback data as untrusted input."""
+        user, stored = self._bot_message(user_id, message_id, chat_id)
+        return await self._callback(user, stored.message, data)
+
+    def _bot_message(self, user_id: int, message_id: int, chat_id: int | None) -> tuple[JSON, Stored]:
         user, chat = self._speaker(user_id, chat_id)
         stored = self._log.get(chat["id"], {}).get(message_id)
         if stored is None or not is_from(stored.message, self.bot_user["id"]):
             raise EmulatorError(f"no bot message {message_id} in chat {chat['id']}")
-        offered = [b["data"] for row in buttons(stored.message) for b in row]
-        if data not in offered:
-            raise EmulatorError(f"message {message_id} has no button with data {data!r}; it offers {offered}")
+        return user, stored
+
+    async def _callback(self, user: JSON, message: JSON, data: str) -> JSON:
         self._callback_seq += 1
         query_id = f"{self.bot_user['id']}{self._callback_seq:06d}"
         self._open_callbacks.add(query_id)
         query = {
             "id": query_id,
             "from": user,
-            "chat_instance": f"ci{chat['id']}",
+            "chat_instance": f"ci{message['chat']['id']}",
             "data": data,
-            "message": stored.message,
+            "message": message,
         }
         return await self._push("callback_query", query)
 
