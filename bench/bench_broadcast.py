@@ -47,8 +47,9 @@ from bot.channels.telegram.aiohttp_request import AiohttpRequest  # noqa: E402
 from bot.channels.telegram.outbox_bot import build_outbox_bot  # noqa: E402
 from bot.channels.telegram.sender import TelegramSender  # noqa: E402
 from bot.emulator.telegram import TelegramEmulator  # noqa: E402
-from bot.services import broadcasts, people, units  # noqa: E402
-from bot.services.units import UnitRow  # noqa: E402
+from bot.services.people import people, units  # noqa: E402
+from bot.services.people.units import UnitRow  # noqa: E402
+from broadcasts import approval as broadcasts  # noqa: E402
 from broadcasts.limits import Limits, Pacer  # noqa: E402
 from broadcasts.outbox import OutboxConfig, OutboxWorker  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402

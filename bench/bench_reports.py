@@ -39,12 +39,12 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 from vietnam_provinces import Province  # noqa: E402
 
-from bot.services.charts import rollup_chart  # noqa: E402
-from bot.services.export import export_reports  # noqa: E402
-from bot.services.periods import Period, Schedule  # noqa: E402
-from bot.services.rollup import ReportState, format_rollup, rollup, state_of  # noqa: E402
-from bot.services.units import UnitRow, get_unit_by_code, import_units, rows_from_vietnam_provinces  # noqa: E402
-from handlers.forms import Form, current_form, form_for  # noqa: E402
+from bot.core.forms import Form, current_form, form_for  # noqa: E402
+from bot.services.people.units import UnitRow, get_unit_by_code, import_units, rows_from_vietnam_provinces  # noqa: E402
+from bot.services.reporting.charts import rollup_chart  # noqa: E402
+from bot.services.reporting.export import export_reports  # noqa: E402
+from bot.services.reporting.periods import Period, Schedule  # noqa: E402
+from bot.services.reporting.rollup import ReportState, format_rollup, rollup, state_of  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Report, ReportStatus, Unit  # noqa: E402

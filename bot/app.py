@@ -21,26 +21,26 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
-from bot.clock import Clock, utc_now
+from bot.core.clock import Clock, utc_now
+from bot.core.messages import Outgoing
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
-from bot.services import broadcasts as broadcast_service
-from bot.services import linking
-from bot.services.feedback import load_config as load_feedback_config
-from bot.services.housekeeping import prune
-from bot.services.people import Actor
-from bot.services.periods import Schedule
-from bot.services.reminders import ReminderPolicy
+from bot.services.listening.feedback import load_config as load_feedback_config
+from bot.services.listening.issue_alerts import IssueAlerts
+from bot.services.people import linking
+from bot.services.people.housekeeping import prune
+from bot.services.people.people import Actor
+from bot.services.reporting.periods import Schedule
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
-from broadcasts.issue_alerts import IssueAlerts
+from broadcasts import approval as broadcast_service
 from broadcasts.limits import Limits, Pacer
 from broadcasts.outbox import OutboxConfig, OutboxWorker
-from broadcasts.reminders import Reminders
+from broadcasts.reminders.decide import ReminderPolicy
+from broadcasts.reminders.send import Reminders
 from broadcasts.summary import BroadcastSummary
 from handlers.dispatch import Dispatcher, Response
 from handlers.flow import HandlerConfig
-from handlers.io import Outgoing
 from handlers.registry import build_catalogue, build_dispatcher
 from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade

@@ -13,22 +13,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import KetNoiApp
-from bot.clock import utc_now
+from bot.core.clock import utc_now
+from bot.core.errors import UserFacingError
+from bot.core.messages import CommandMenuEntry
+from bot.core.sending import SendError
+from bot.core.storable import storable
 from bot.logs import setup_logging
-from bot.services import broadcasts as broadcast_service
-from bot.services import invites, people, units
-from bot.services.audience import Audience
-from bot.services.errors import UserFacingError
-from bot.services.people import Actor
-from bot.services.periods import Period
+from bot.services.people import invites, people, units
+from bot.services.people.people import Actor
+from bot.services.reporting.periods import Period
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
-from broadcasts.sending import SendError
+from broadcasts import approval as broadcast_service
+from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
 from handlers import texts
-from handlers.io import CommandMenuEntry
 from handlers.registry import build_catalogue
-from handlers.storable import storable
 from storage.db import make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 from storage.models import Role
@@ -181,7 +181,7 @@ async def invite_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def export_reports(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services import export  # openpyxl only for the command that needs it
+    from bot.services.reporting import export  # openpyxl only for the command that needs it
 
     try:
         period = Period.parse(args.period)
@@ -266,7 +266,7 @@ async def _actor(session: AsyncSession, who: tuple[str, str]) -> Actor:
 
 
 def _content(args: argparse.Namespace) -> str:
-    """The content as typed or read, cleaned as chat text is (a file may hold NUL; see `handlers.storable`)."""
+    """The content as typed or read, cleaned as chat text is (a file may hold NUL; see `bot.core.storable`)."""
     if args.file is None:
         return storable(args.text)
     try:

@@ -2,7 +2,7 @@
 
 Jobs carry no state and have fixed ids (`replace_existing=True`), so starting twice or after a
 restart never doubles them; what is due, and whether it was already done, is decided from the
-database on each run (see `bot.services.reminders`). Missed runs coalesce into one.
+database on each run (see `broadcasts.reminders.decide`). Missed runs coalesce into one.
 """
 
 from __future__ import annotations

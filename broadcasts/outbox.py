@@ -10,7 +10,7 @@ Crash safety: a claimed row carries a lease (`claimed_until`); a worker that die
 renewing it and another worker (or the same process restarted) takes the row when it runs
 out. What can be sent twice is bounded by what was in flight or waiting to be recorded.
 
-Errors follow the one taxonomy (`broadcasts.sending`): throttled → pause and retry later (not
+Errors follow the one taxonomy (`bot.core.sending`): throttled → pause and retry later (not
 an attempt); transient → exponential backoff, then failed; recipient gone → unreachable, and
 the identity or linked chat is marked; chat migrated → new chat id, resend; rejected → failed.
 """
@@ -29,13 +29,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.polls import polls_for_broadcasts, vote_choices
+from bot.core.messages import Document, Outgoing, Photo
+from bot.core.sending import ChatMigrated, RecipientGone, Rejected, Sender, SendError, Throttled, Transient
 from broadcasts import store
 from broadcasts.limits import Limits, Pacer
-from broadcasts.sending import ChatMigrated, RecipientGone, Rejected, Sender, SendError, Throttled, Transient
+from broadcasts.polls import polls_for_broadcasts, vote_choices
 from broadcasts.store import Claimed, Kind, Outcome
 from broadcasts.summary import BroadcastSummary, audit_completed, build_summary, mark_told, untold
-from handlers.io import Document, Outgoing, Photo
 from storage.models import Broadcast
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """What people read about broadcasts, in Vietnamese, in one place for review.
 
-`ERRORS` holds the refusals of `bot.services.broadcasts` (keys of `UserFacingError`); the
+`ERRORS` holds the refusals of `broadcasts.approval` (keys of `UserFacingError`); the
 error boundary looks them up next to the other catalogues (merge into `handlers.texts.ERRORS`).
 """
 

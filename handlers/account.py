@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services import people
+from bot.core.formatting import local_time
+from bot.core.messages import Choice, Outgoing
+from bot.services.people import people
 from handlers import texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.formatting import local_time
-from handlers.io import Choice, Outgoing
 
 
 async def help_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:

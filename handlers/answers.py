@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.services.units import fold
-from handlers.io import Choice, Incoming
-from handlers.numbers import NumberError, option_number, parse_whole, show_number
+from bot.core.messages import Choice, Incoming
+from bot.core.numbers import NumberError, option_number, parse_whole, show_number
+from bot.services.people.units import fold
 
 
 class InvalidAnswer(Exception):
@@ -37,7 +37,7 @@ class AnswerType(Protocol):
 
 @dataclass(frozen=True)
 class Number:
-    """A whole number within bounds, read as Vietnamese write it (`handlers.numbers`)."""
+    """A whole number within bounds, read as Vietnamese write it (`bot.core.numbers`)."""
 
     minimum: int = 0
     maximum: int = 1_000_000

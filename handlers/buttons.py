@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.services.errors import UserFacingError
+from bot.core.errors import UserFacingError
 
 COMMAND_BUTTON = "cmd:run"
 ID_SEPARATOR = "-"

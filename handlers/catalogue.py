@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.services.people import Actor
-from bot.services.units import fold
+from bot.core.messages import CommandMenuEntry, Outgoing
+from bot.services.people.people import Actor
+from bot.services.people.units import fold
 from handlers import texts
 from handlers.flow import Context, FlowEngine
-from handlers.io import CommandMenuEntry, Outgoing
 
 CommandRun = Callable[[Context, FlowEngine], Awaitable[list[Outgoing]]]
 

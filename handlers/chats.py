@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import broadcasts as service
-from bot.services.errors import UserFacingError
-from bot.services.people import ADMIN_ROLES
+from bot.core.errors import UserFacingError
+from bot.core.messages import Choice, Outgoing
+from bot.services.people.people import ADMIN_ROLES
+from broadcasts import approval as service
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.io import Choice, Outgoing
 from handlers.unit_answer import UnitAnswer
 from storage.models import LinkedChat, Unit
 

@@ -1,7 +1,7 @@
 """Typed codes (invites, account links): looked up only while the account has not guessed too often.
 
 Every way a code arrives (`/start CODE`, a bare code on Zalo, `/lienket CODE`) goes through
-`look_up`, so the throttle of `bot.services.code_tries` covers them all.
+`look_up`, so the throttle of `bot.services.people.code_tries` covers them all.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
 
-from bot.services import code_tries
-from bot.services.errors import UserFacingError
+from bot.core.errors import UserFacingError
+from bot.core.formatting import local_time
+from bot.services.people import code_tries
 from handlers.flow import Context
-from handlers.formatting import local_time
 
 T = TypeVar("T")
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.services import reports
-from bot.services.people import ADMIN_ROLES
-from bot.services.periods import Level
-from bot.services.rollup import rollup
+from bot.core.formatting import local_time
+from bot.core.messages import Outgoing
+from bot.services.people.people import ADMIN_ROLES
+from bot.services.reporting import reports
+from bot.services.reporting.periods import Level
+from bot.services.reporting.rollup import rollup
 from handlers import report_texts as t
 from handlers.flow import Context, FlowEngine
-from handlers.formatting import local_time
-from handlers.io import Outgoing
 
 D = t.DEADLINES
 

@@ -17,13 +17,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import broadcasts as broadcast_chats
-from bot.services import invites, linking, people
-from bot.services.errors import KeptWrite, UserFacingError
+from bot.core.errors import KeptWrite, UserFacingError
+from bot.core.messages import CommandMenuEntry, Incoming, Outgoing
+from bot.services.people import invites, linking, people
+from broadcasts import approval as broadcast_chats
 from handlers import buttons, texts
 from handlers.catalogue import Catalogue, Command
 from handlers.flow import Context, FlowEngine, HandlerConfig
-from handlers.io import CommandMenuEntry, Incoming, Outgoing
 from handlers.start import join_with_code
 from storage.claims import insert_if_absent
 from storage.models import ProcessedUpdate

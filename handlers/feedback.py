@@ -10,20 +10,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import audit, reports
-from bot.services import feedback as service
-from bot.services.errors import UserFacingError
-from bot.services.people import ADMIN_ROLES
-from bot.services.periods import Period, PeriodKind
-from bot.services.reports import admins_for
-from bot.services.sentiment import summarize
+from bot.core.errors import UserFacingError
+from bot.core.formatting import local_time
+from bot.core.forms import Question
+from bot.core.messages import Choice, Outgoing
+from bot.services import audit
+from bot.services.listening import feedback as service
+from bot.services.listening.sentiment import summarize
+from bot.services.people.people import ADMIN_ROLES
+from bot.services.reporting import reports
+from bot.services.reporting.periods import Period, PeriodKind
+from bot.services.reporting.reports import admins_for
 from handlers import feedback_texts as t
 from handlers.answers import Number, OneOf, Text
 from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.formatting import local_time
-from handlers.forms import Question
-from handlers.io import Choice, Outgoing
 from handlers.questions import SKIP, QuestionAnswer
 from handlers.texts import ERRORS
 from handlers.unit_answer import UnitAnswer

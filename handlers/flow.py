@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.feedback import SenderLimit, load_config
-from bot.services.people import Actor
-from bot.services.periods import Schedule
+from bot.core.messages import Choice, CommandMenuEntry, Incoming, Outgoing
+from bot.services.listening.feedback import SenderLimit, load_config
+from bot.services.people.people import Actor
+from bot.services.reporting.periods import Schedule
 from handlers import texts
 from handlers.answers import AnswerType, InvalidAnswer
-from handlers.io import Choice, CommandMenuEntry, Incoming, Outgoing
 from storage.models import Conversation, ConversationStatus
 
 if TYPE_CHECKING:

@@ -11,13 +11,13 @@ from typing import Any
 import segno
 from sqlalchemy import select
 
-from bot.services import invites
-from bot.services.people import ADMIN_ROLES
+from bot.core.formatting import local_time
+from bot.core.messages import Choice, Outgoing, Photo
+from bot.services.people import invites
+from bot.services.people.people import ADMIN_ROLES
 from handlers import texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.formatting import local_time
-from handlers.io import Choice, Outgoing, Photo
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
 from storage.models import Role, Unit
 

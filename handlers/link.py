@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services import linking, people
+from bot.core.formatting import local_time
+from bot.core.messages import Choice, Outgoing
+from bot.services.people import linking, people
 from handlers import codes, texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.formatting import local_time
-from handlers.io import Choice, Outgoing
 from handlers.link_texts import LINK
 
 

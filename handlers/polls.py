@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.services import broadcasts as broadcast_service
-from bot.services import polls as service
-from bot.services.charts import poll_chart
-from bot.services.errors import UserFacingError
-from bot.services.rollup import percent
+from bot.core.errors import UserFacingError
+from bot.core.messages import Outgoing, Photo
+from bot.core.numbers import typed_id
+from bot.services.reporting.charts import poll_chart
+from bot.services.reporting.rollup import percent
+from broadcasts import approval as broadcast_service
+from broadcasts import polls as service
 from handlers import post
 from handlers.answers import Text
 from handlers.feedback_texts import POLL as t
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.io import Outgoing, Photo
-from handlers.numbers import typed_id
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UnitAnswer
 from storage.models import Role

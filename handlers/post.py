@@ -14,20 +14,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.services import broadcasts as service
-from bot.services.audience import Audience
-from bot.services.errors import UserFacingError
-from bot.services.units import fold
+from bot.core.errors import UserFacingError
+from bot.core.formatting import local_time
+from bot.core.forms import Question
+from bot.core.messages import Choice, Document, Incoming, Outgoing, Photo
+from bot.core.numbers import typed_id
+from bot.services.people.units import fold
+from broadcasts import approval as service
+from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
 from broadcasts.texts import STATUS_NAMES
 from handlers import post_texts as t
 from handlers.answers import InvalidAnswer, OneOf, Text
 from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
-from handlers.formatting import local_time
-from handlers.forms import Question
-from handlers.io import Choice, Document, Incoming, Outgoing, Photo
-from handlers.numbers import typed_id
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
 from storage.models import Identity, Role, RoleAssignment, Unit

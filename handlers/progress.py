@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.services.charts import rollup_chart
-from bot.services.errors import UserFacingError
-from bot.services.export import export_reports
-from bot.services.people import ADMIN_ROLES
-from bot.services.periods import Period, PeriodKind
-from bot.services.rollup import format_rollup, rollup
+from bot.core.errors import UserFacingError
+from bot.core.messages import Choice, Document, Outgoing, Photo
+from bot.services.people.people import ADMIN_ROLES
+from bot.services.reporting.charts import rollup_chart
+from bot.services.reporting.export import export_reports
+from bot.services.reporting.periods import Period, PeriodKind
+from bot.services.reporting.rollup import format_rollup, rollup
 from handlers import report_texts as t
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.io import Choice, Document, Outgoing, Photo
 from storage.models import Unit
 
 

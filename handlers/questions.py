@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.forms import Question
+from bot.core.messages import Choice, Incoming
+from bot.core.numbers import show_number
 from handlers import report_texts as t
 from handlers.answers import InvalidAnswer, Number, Text, match_choice
 from handlers.flow import KeepStep
-from handlers.forms import Question
-from handlers.io import Choice, Incoming
-from handlers.numbers import show_number
 
 KEEP, SKIP, DONE = "keep", "skip", "done"
 _NUMBERS = re.compile(r"^\s*[0-9]+(\s*[,;\s]\s*[0-9]+)*\s*$")

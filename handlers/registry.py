@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.messages import Outgoing
 from handlers import (
     account,
     chats,
@@ -25,7 +26,6 @@ from handlers import (
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
 from handlers.flow import Context, Flow, FlowEngine, HandlerConfig
-from handlers.io import Outgoing
 from storage.models import Role
 
 

@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import reports
-from bot.services.errors import UserFacingError
-from bot.services.periods import Period, PeriodKind
+from bot.core.errors import UserFacingError
+from bot.core.formatting import local_time
+from bot.core.forms import Form, all_forms
+from bot.core.messages import Choice, Outgoing
+from bot.services.reporting import reports
+from bot.services.reporting.periods import Period, PeriodKind
 from handlers import report_texts as t
 from handlers.answers import OneOf
 from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
-from handlers.formatting import local_time
-from handlers.forms import Form, all_forms
-from handlers.io import Choice, Outgoing
 from handlers.questions import QuestionAnswer, show_value, step_name
 from handlers.review import ACCEPT_BUTTON, RETURN_BUTTON
 from storage.models import Report, ReportStatus, Unit

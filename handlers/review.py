@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import reports
-from bot.services.errors import UserFacingError
-from bot.services.periods import Period
+from bot.core.errors import UserFacingError
+from bot.core.messages import Outgoing
+from bot.services.reporting import reports
+from bot.services.reporting.periods import Period
 from handlers import report_texts as t
 from handlers.answers import Text
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.io import Outgoing
 from storage.models import Report
 
 REASON_MAX = 500

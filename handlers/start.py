@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import invites, people
-from bot.services.errors import UserFacingError
+from bot.core.errors import UserFacingError
+from bot.core.messages import Choice, Outgoing
+from bot.services.people import invites, people
 from handlers import codes, texts
 from handlers.answers import OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Step
-from handlers.io import Choice, Outgoing
 from storage.models import Invite, Role, Unit
 
 CONSENT = (Choice("yes", texts.START["agree"]), Choice("no", texts.START["disagree"]))

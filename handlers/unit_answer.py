@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.services import units
+from bot.core.messages import Choice, Incoming
+from bot.services.people import units
 from handlers.answers import InvalidAnswer
-from handlers.io import Choice, Incoming
 from storage.models import Unit
 
 UNIT_PREFIX = "unit:"

@@ -205,7 +205,7 @@ class ProcessedUpdate(Base):
 
 
 class CodeTry(Base):
-    """A wrong invite or link code typed from a platform account (`bot.services.code_tries`).
+    """A wrong invite or link code typed from a platform account (`bot.services.people.code_tries`).
 
     Kept in the database so that a restart does not forgive a guesser; pruned after the hour
     in which it counts.

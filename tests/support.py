@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
 
+from bot.core.messages import Incoming, Outgoing
 from handlers.dispatch import Dispatcher, Response
-from handlers.io import Incoming, Outgoing
 
 UPDATE_IDS = count(1)
 

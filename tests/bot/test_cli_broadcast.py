@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import people, units
+from bot.services.people import people, units
 from broadcasts.texts import ERRORS
 from storage.models import Broadcast, BroadcastStatus, Delivery, Role, Unit
 from tests.bot.test_cli import cli, count

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.bot.test_cli import cli
-from tests.services.test_rollup import seed_reports
+from tests.services.reporting.test_rollup import seed_reports
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ import pytest
 from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.emulator.telegram import TelegramEmulator
-from bot.services import broadcasts, people, units
-from bot.services.units import UnitRow
+from bot.services.people import people, units
+from bot.services.people.units import UnitRow
+from broadcasts import approval as broadcasts
 from broadcasts.limits import Limits, Pacer
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.models import Role

@@ -14,14 +14,15 @@ from telegram.error import NetworkError, TimedOut
 
 from bot.channels.telegram.aiohttp_request import AiohttpRequest
 from bot.channels.telegram.sender import map_error
+from bot.core.messages import Document, Photo
+from bot.core.sending import Transient
 from bot.emulator.telegram import TINY_PNG
-from bot.services import broadcasts, people
+from bot.services.people import people
+from broadcasts import approval as broadcasts
 from broadcasts import store
 from broadcasts.limits import Limits
 from broadcasts.outbox import OutboxConfig
-from broadcasts.sending import Transient
 from broadcasts.text import split_text
-from handlers.io import Document, Photo
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Identity, LinkedChat, Role
 from tests.broadcasts.conftest import AUTHOR, TOKEN, Gate
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.services import people, polls
-from bot.services.audience import Audience
-from bot.services.broadcasts import approve, send_now, submit
-from bot.services.charts import poll_chart, poll_chart_data
+from bot.services.people import people
+from bot.services.reporting.charts import poll_chart, poll_chart_data
+from broadcasts import polls
+from broadcasts.approval import approve, send_now, submit
+from broadcasts.audience import Audience
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import Identity, PollVote, Role

@@ -12,10 +12,10 @@ from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.render import render_text
 from bot.channels.zalo.sender import ZaloSender, map_error
+from bot.core.messages import Choice, Document, Outgoing, Photo
+from bot.core.sending import RecipientGone, Rejected, Throttled, Transient
 from bot.emulator.zalo import TINY_PNG, ZaloEmulator
 from broadcasts.limits import Limits, Pacer
-from broadcasts.sending import RecipientGone, Rejected, Throttled, Transient
-from handlers.io import Choice, Document, Outgoing, Photo
 
 TOKEN = "1234567:zalo-sender-test"
 USER = "u1"

@@ -14,9 +14,9 @@ from aiohttp import web
 
 from bot.channels.zalo.channel import SECRET_HEADER, ZaloChannel
 from bot.channels.zalo.client import ZaloClient
+from bot.core.messages import Choice, Incoming, Outgoing
 from bot.emulator.zalo import ZaloEmulator
 from handlers.dispatch import Response
-from handlers.io import Choice, Incoming, Outgoing
 
 TOKEN = "1234567:zalo-webhook-test"
 SECRET = "a-secret-of-some-length"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services import people, units
+from bot.services.people import people, units
 from handlers.dispatch import Dispatcher
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher

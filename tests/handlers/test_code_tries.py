@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services import invites, units
+from bot.services.people import invites, units
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import AuditEntry, Invite

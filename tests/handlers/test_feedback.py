@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from bot.logs import NOISY, quiet_noisy_loggers
-from bot.services.feedback import SenderLimit
-from broadcasts.issue_alerts import IssueAlerts
+from bot.services.listening.feedback import SenderLimit
+from bot.services.listening.issue_alerts import IssueAlerts
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import Feedback, UrgentIssue

@@ -88,8 +88,8 @@ async def test_a_stranger_is_told_how_linking_works(dispatcher):
 
 
 async def test_notices_go_once_to_the_account_the_person_chose(officer, dispatcher, session_factory):
+    from bot.core.messages import Outgoing
     from handlers.dispatch import _once_per_person
-    from handlers.io import Outgoing
 
     code = await code_of(officer)
     zalo = ChatUser(dispatcher, "zl-300", platform="zalo")

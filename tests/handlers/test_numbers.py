@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.numbers import NumberError, option_number, parse_whole, show_number, typed_id
+from bot.core.numbers import NumberError, option_number, parse_whole, show_number, typed_id
 from handlers.texts import ANSWER_ERRORS
 
 READ = [

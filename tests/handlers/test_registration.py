@@ -172,7 +172,7 @@ async def test_roles_are_enforced(admin, stranger, dispatcher):
 
 
 async def test_admin_cannot_invite_outside_its_subtree(admin, dispatcher, session_factory, clock):
-    from bot.services import people, units
+    from bot.services.people import people, units
 
     async with session_factory() as session, session.begin():
         unit = await units.get_unit_by_code(session, "29641")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.io import Attachment, Incoming
-from handlers.storable import storable
+from bot.core.messages import Attachment, Incoming
+from bot.core.storable import storable
 
 CASES = [
     ("Chào bà con", "Chào bà con"),

@@ -17,7 +17,7 @@ import pytest
 from bot.app import KetNoiApp
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.zalo import ZaloEmulator
-from bot.services import people, units
+from bot.services.people import people, units
 from bot.settings import Settings
 from tests.integration.drivers import ChatPerson, TelegramPerson, ZaloPerson, platform_id
 from tests.support import FakeClock

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.telegram.outbox_bot import build_outbox_sender
-from bot.services import broadcasts, people
+from bot.services.people import people
+from broadcasts import approval as broadcasts
 from broadcasts.limits import Limits, Pacer
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.models import Role

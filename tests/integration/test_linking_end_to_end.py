@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select, update
 
-from bot.services import linking
-from handlers.io import Outgoing
+from bot.core.messages import Outgoing
+from bot.services.people import linking
 from storage.models import Identity, Person
 from tests.integration.conftest import ADMIN_ID
 

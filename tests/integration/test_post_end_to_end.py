@@ -65,8 +65,9 @@ async def test_a_scheduled_broadcast_is_released_once_by_the_scheduler_job(
     from datetime import timedelta
 
     from bot.scheduler import RELEASE_JOB
-    from bot.services import broadcasts, people
-    from bot.services.audience import Audience
+    from bot.services.people import people
+    from broadcasts import approval as broadcasts
+    from broadcasts.audience import Audience
 
     app = await start_app()
     await register(session_factory, clock, platform="telegram", n=APPROVER, name="Lê Thị Hoa", unit_code="86",

@@ -77,7 +77,7 @@ async def test_plain_words_work_like_commands(platform, harness, start_app, seed
 async def test_a_crash_in_a_handler_keeps_the_step_and_apologises(
     platform, harness, start_app, seeded, session_factory, monkeypatch
 ):
-    from bot.services import invites
+    from bot.services.people import invites
 
     await start_app()
     admin = harness.person(ADMIN_ID)

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.clock import utc_now
-from bot.services import broadcasts, people, units
-from bot.services.audience import Audience
+from bot.core.clock import utc_now
+from bot.services.people import people, units
 from bot.settings import Settings
+from broadcasts import approval as broadcasts
+from broadcasts.audience import Audience
 from broadcasts.outbox import OutboxConfig
 from broadcasts.texts import SUMMARY
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Role

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from handlers.io import Outgoing
+from bot.core.messages import Outgoing
 from storage.models import Conversation, ProcessedUpdate
 from tests.integration.conftest import ADMIN_ID, ZALO_SECRET
 

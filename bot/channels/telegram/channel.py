@@ -23,9 +23,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.channels.json_body import BadBody, json_object
 from bot.channels.telegram.convert import to_incoming
 from bot.channels.telegram.sender import TelegramSender
-from broadcasts.sending import SendError
+from bot.core.messages import CommandMenuEntry, Outgoing
+from bot.core.sending import SendError
 from handlers.dispatch import Dispatcher, Response
-from handlers.io import CommandMenuEntry, Outgoing
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)

@@ -7,8 +7,8 @@ import re
 
 from telegram import Chat, ChatMember, Message, MessageEntity, Update
 
-from handlers.io import Attachment, Incoming
-from handlers.storable import without_lone_surrogates
+from bot.core.messages import Attachment, Incoming
+from bot.core.storable import without_lone_surrogates
 
 PLATFORM = "telegram"
 

@@ -13,11 +13,11 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.channels.telegram.sender import TelegramSender, map_error
-from handlers.io import CommandMenuEntry
+from bot.core.messages import CommandMenuEntry
 
 
 async def set_chat_menu(token: str, base_url: str, chat_id: str, menu: Sequence[CommandMenuEntry]) -> None:
-    """Show `menu` in this private chat; raises `broadcasts.sending.SendError` when Telegram refuses
+    """Show `menu` in this private chat; raises `bot.core.sending.SendError` when Telegram refuses
     (e.g. "chat not found": the person has never written to the bot) or cannot be reached."""
     try:
         async with Bot(token, base_url=base_url) as bot:

@@ -19,9 +19,9 @@ from telegram import error as tg_error
 from telegram.constants import ParseMode
 from telegram.warnings import PTBDeprecationWarning
 
-from broadcasts.sending import ChatMigrated, RecipientGone, Rejected, SendError, Throttled, Transient
+from bot.core.messages import Choice, CommandMenuEntry, Outgoing
+from bot.core.sending import ChatMigrated, RecipientGone, Rejected, SendError, Throttled, Transient
 from broadcasts.text import split_html, split_text
-from handlers.io import Choice, CommandMenuEntry, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def map_error(exc: tg_error.TelegramError) -> SendError:
 
 
 class TelegramSender:
-    """Implements `broadcasts.sending.Sender` over a python-telegram-bot `Bot`."""
+    """Implements `bot.core.sending.Sender` over a python-telegram-bot `Bot`."""
 
     platform = "telegram"
 

@@ -34,10 +34,10 @@ from bot.channels.zalo.inbox import Inbox
 from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.sender import ZaloSender
+from bot.core.messages import Incoming, Outgoing
+from bot.core.sending import SendError
 from broadcasts.limits import Pacer
-from broadcasts.sending import SendError
 from handlers.dispatch import Dispatcher, Response
-from handlers.io import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)

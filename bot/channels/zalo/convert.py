@@ -14,7 +14,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from handlers.io import Attachment, Incoming
+from bot.core.messages import Attachment, Incoming
 
 PLATFORM = "zalo"
 TEXT = "message.text.received"

@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.services.units import fold
-from handlers.io import Choice
-from handlers.numbers import option_number
+from bot.core.messages import Choice
+from bot.core.numbers import option_number
+from bot.services.people.units import fold
 
 
 @dataclass(frozen=True)

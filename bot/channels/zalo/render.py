@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.channels.zalo.texts import ZALO
-from handlers.io import Choice, Outgoing
+from bot.core.messages import Choice, Outgoing
 
 TEXT_LIMIT = 2000  # sendMessage and sendPhoto's caption: 1-2000 characters
 

@@ -20,10 +20,10 @@ from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
+from bot.core.messages import CommandMenuEntry, Outgoing
+from bot.core.sending import RecipientGone, Rejected, SendError, Throttled, Transient
 from broadcasts.limits import Pacer
-from broadcasts.sending import RecipientGone, Rejected, SendError, Throttled, Transient
 from broadcasts.text import html_to_text, split_text
-from handlers.io import CommandMenuEntry, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def map_error(exc: ZaloError, throttle_seconds: float = DEFAULT_THROTTLE_SECONDS
 
 
 class ZaloSender:
-    """Implements `broadcasts.sending.Sender` over a `ZaloClient`."""
+    """Implements `bot.core.sending.Sender` over a `ZaloClient`."""
 
     platform = "zalo"
 

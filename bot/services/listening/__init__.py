@@ -1,0 +1,1 @@
+"""Listening: feedback, observations, urgent issues and their re-alerts, sentiment."""

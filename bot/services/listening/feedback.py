@@ -1,0 +1,242 @@
+"""Feedback from members and citizens, officers' observations, and urgent issues.
+
+Privacy first (Decree 13/2023/NĐ-CP): anonymous feedback keeps no person, no platform id and
+nothing else that leads back to its sender; the per-sender rate limit for it lives only in
+memory. Urgent issues are tickets (open → acknowledged → resolved) that alert the province and
+the unit above at once, and again while nobody acknowledges them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import UserFacingError
+from bot.core.forms import FORMS_DIR
+from bot.core.messages import Choice
+from bot.services import audit
+from bot.services.people.invites import CODE_ALPHABET
+from bot.services.people.people import Actor
+from storage.models import Feedback, Identity, Observation, Role, RoleAssignment, Unit, UrgentIssue
+
+CONFIG_FILE = FORMS_DIR / "feedback.yaml"
+OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    categories: tuple[Choice, ...]
+    tones: tuple[Choice, ...]
+    text_max_length: int = 1000
+    max_photos: int = 3
+    per_person_per_hour: int = 5
+    urgent_ack_minutes: int = 120
+
+    def category_label(self, value: str) -> str:
+        return next((c.label for c in self.categories if c.value == value), value)
+
+    def tone_label(self, value: str | None) -> str:
+        return next((c.label for c in self.tones if c.value == value), "—")
+
+
+@cache
+def load_config(path: Path = CONFIG_FILE) -> FeedbackConfig:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    choices = lambda items: tuple(Choice(str(i["value"]), str(i["label"])) for i in items)  # noqa: E731
+    return FeedbackConfig(
+        categories=choices(data["categories"]),
+        tones=choices(data["tones"]),
+        text_max_length=int(data.get("text_max_length", 1000)),
+        max_photos=int(data.get("max_photos", 3)),
+        per_person_per_hour=int(data.get("per_person_per_hour", 5)),
+        urgent_ack_minutes=int(data.get("urgent_ack_minutes", 120)),
+    )
+
+
+@dataclass
+class SenderLimit:
+    """At most `per_hour` items per sender in any hour, counted in memory only.
+
+    Memory, not the database, so that anonymous senders leave no trace; a restart forgets the
+    counts, which errs on the side of letting people speak.
+    """
+
+    per_hour: int
+    clock: object = time.monotonic
+    _seen: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def full(self, sender: str) -> bool:
+        """True when `sender` has used up the hour (without counting this as an attempt)."""
+        now = self.clock()
+        return sum(1 for moment in self._seen.get(sender, ()) if now - moment < 3600) >= self.per_hour
+
+    def allow(self, sender: str) -> bool:
+        now = self.clock()
+        window = self._seen[sender]
+        while window and now - window[0] >= 3600:
+            window.popleft()
+        if len(window) >= self.per_hour:
+            return False
+        window.append(now)
+        return True
+
+
+def new_reference(prefix: str, now: datetime) -> str:
+    """A short reference people can read out on the phone: 'PA-2611-7K3Q'."""
+    return f"{prefix}-{now:%d%m}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+
+
+async def _unique_reference(session: AsyncSession, model, prefix: str, now: datetime) -> str:
+    while True:
+        reference = new_reference(prefix, now)
+        taken = await session.scalar(select(model.id).where(model.reference == reference))
+        if taken is None:
+            return reference
+
+
+async def submit_feedback(
+    session: AsyncSession,
+    *,
+    unit: Unit,
+    category: str,
+    tone: str | None,
+    text: str,
+    photos: list,
+    person_id: int | None,
+    now: datetime,
+) -> Feedback:
+    """Store feedback; `person_id` None means anonymous, and nothing else identifies the sender."""
+    item = Feedback(
+        reference=await _unique_reference(session, Feedback, "PA", now),
+        unit_id=unit.id,
+        category=category,
+        tone=tone,
+        text=text,
+        photos=list(photos),
+        person_id=person_id,
+        created_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def record_observation(
+    session: AsyncSession, actor: Actor, unit: Unit, *, category: str, tone: str, text: str,
+    people_count: int, now: datetime,
+) -> Observation:
+    if not any(a.unit_id == unit.id and a.role in (Role.OFFICER, Role.UNIT_ADMIN) for a in actor.roles):
+        raise UserFacingError("not_officer")
+    item = Observation(
+        unit_id=unit.id, officer_id=actor.person.id, category=category, tone=tone, text=text,
+        people_count=people_count, created_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def raise_issue(
+    session: AsyncSession, actor: Actor, unit: Unit, *, category: str, text: str, now: datetime,
+    feedback_id: int | None = None,
+) -> UrgentIssue:
+    """Open a ticket; officers for their unit, admins above for a unit (or feedback) below them."""
+    allowed = any(
+        (a.role in (Role.OFFICER, Role.UNIT_ADMIN) and a.unit_id == unit.id)
+        or (a.role in (Role.UNIT_ADMIN, Role.PROVINCE_ADMIN) and unit.path.startswith(a.unit.path))
+        for a in actor.roles
+    )
+    if not allowed:
+        raise UserFacingError("not_allowed")
+    issue = UrgentIssue(
+        reference=await _unique_reference(session, UrgentIssue, "KC", now),
+        unit_id=unit.id, raised_by=actor.person.id, feedback_id=feedback_id, category=category,
+        text=text, status=OPEN, created_at=now, alerts=1, last_alert_at=now,
+    )
+    issue.unit = unit
+    session.add(issue)
+    await session.flush()
+    audit.record(session, "issue.raise", now=now, actor_id=actor.person.id, target=f"issue:{issue.id}",
+                 details={"unit": unit.code, "category": category, "feedback": feedback_id})
+    if feedback_id is not None:
+        await session.execute(update(Feedback).where(Feedback.id == feedback_id).values(status="escalated"))
+    return issue
+
+
+def can_handle(actor: Actor, issue: UrgentIssue) -> bool:
+    """Province admins, and admins of any unit above the issue's unit."""
+    return any(
+        a.role == Role.PROVINCE_ADMIN
+        or (a.role == Role.UNIT_ADMIN and issue.unit.path.startswith(a.unit.path) and a.unit_id != issue.unit_id)
+        for a in actor.roles
+    )
+
+
+async def change_status(session: AsyncSession, issue: UrgentIssue, actor: Actor, status: str, now: datetime) -> None:
+    if not can_handle(actor, issue):
+        raise UserFacingError("not_allowed")
+    if status == ACKNOWLEDGED and issue.status == OPEN:
+        issue.status, issue.acknowledged_at, issue.acknowledged_by = ACKNOWLEDGED, now, actor.person.id
+    elif status == RESOLVED and issue.status != RESOLVED:
+        issue.status, issue.resolved_at, issue.resolved_by = RESOLVED, now, actor.person.id
+        if issue.acknowledged_at is None:
+            issue.acknowledged_at, issue.acknowledged_by = now, actor.person.id
+    else:
+        raise UserFacingError("issue_already", status=status)
+    audit.record(session, f"issue.{status}", now=now, actor_id=actor.person.id, target=f"issue:{issue.id}")
+
+
+async def alert_recipients(session: AsyncSession, unit: Unit) -> list[Identity]:
+    """Province admins and the admins of the unit's parent: one identity per person."""
+    codes = unit.path.strip("/").split("/")
+    ancestors = (await session.execute(select(Unit).where(Unit.code.in_(codes[:-1])))).scalars().all()
+    root_ids = [u.id for u in ancestors if u.parent_id is None]
+    parent_ids = [u.id for u in ancestors if u.code == (codes[-2] if len(codes) > 1 else None)]
+    rows = await session.execute(
+        select(Identity, RoleAssignment)
+        .join(RoleAssignment, RoleAssignment.person_id == Identity.person_id)
+        .where(Identity.unreachable_at.is_(None))
+        .where(
+            ((RoleAssignment.role == Role.PROVINCE_ADMIN) & RoleAssignment.unit_id.in_(root_ids))
+            | (RoleAssignment.role.in_((Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)) & RoleAssignment.unit_id.in_(parent_ids))
+        )
+    )
+    chosen: dict[int, Identity] = {}
+    for identity, _ in rows.all():
+        chosen.setdefault(identity.person_id, identity)
+    return list(chosen.values())
+
+
+async def issues_to_realert(session: AsyncSession, now: datetime, after: timedelta) -> list[UrgentIssue]:
+    """Open issues whose last alert is older than `after`; each is claimed for this process."""
+    candidates = (
+        await session.execute(
+            select(UrgentIssue).where(UrgentIssue.status == OPEN, UrgentIssue.last_alert_at <= now - after)
+        )
+    ).scalars().all()
+    claimed = []
+    for issue in candidates:
+        result = await session.execute(
+            update(UrgentIssue)
+            .where(UrgentIssue.id == issue.id, UrgentIssue.last_alert_at == issue.last_alert_at)
+            .values(last_alert_at=now, alerts=UrgentIssue.alerts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            claimed.append(issue)
+    return claimed
+
+
+async def officer_identities(session: AsyncSession, person_id: int | None) -> list[Identity]:
+    if person_id is None:
+        return []
+    return list((await session.execute(select(Identity).where(Identity.person_id == person_id))).scalars())

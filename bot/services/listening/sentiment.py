@@ -1,0 +1,89 @@
+"""Summaries of public sentiment: feedback and officers' observations over a period and subtree."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.reporting.periods import Period
+from storage.models import Feedback, Observation, Unit, UrgentIssue
+
+LATEST = 5
+
+
+@dataclass(frozen=True)
+class Item:
+    created_at: datetime
+    unit_id: int
+    category: str
+    tone: str | None
+    text: str
+    kind: str = "feedback"  # feedback | observation
+
+
+@dataclass
+class Summary:
+    unit_name: str
+    period: Period
+    total: int = 0
+    previous_total: int = 0
+    by_category: Counter = field(default_factory=Counter)
+    previous_by_category: Counter = field(default_factory=Counter)
+    by_tone: Counter = field(default_factory=Counter)
+    by_child: Counter = field(default_factory=Counter)  # child unit name -> items
+    latest: list[tuple[Item, str]] = field(default_factory=list)  # (item, unit name)
+    open_issues: int = 0
+
+
+def period_bounds(period: Period, tz_name: str) -> tuple[datetime, datetime]:
+    """[start, end) of a period in UTC, local days."""
+    tz = ZoneInfo(tz_name)
+    start = date(period.year, period.first_month, 1)
+    after = period.next()
+    end = date(after.year, after.first_month, 1)
+    to_utc = lambda d: datetime.combine(d, time(0), tzinfo=tz).astimezone(UTC)  # noqa: E731
+    return to_utc(start), to_utc(end)
+
+
+async def items_in(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> list[Item]:
+    """Feedback and observations about units in `unit`'s subtree, created in [start, end)."""
+    found: list[Item] = []
+    for model, kind in ((Feedback, "feedback"), (Observation, "observation")):
+        rows = await session.execute(
+            select(model.created_at, model.unit_id, model.category, model.tone, model.text)
+            .join(Unit, Unit.id == model.unit_id)
+            .where(Unit.path.like(f"{unit.path}%"), model.created_at >= start, model.created_at < end)
+        )
+        found += [Item(*row, kind=kind) for row in rows.all()]
+    return sorted(found, key=lambda i: i.created_at, reverse=True)
+
+
+async def summarize(session: AsyncSession, unit: Unit, period: Period, tz_name: str) -> Summary:
+    start, end = period_bounds(period, tz_name)
+    previous_start, _ = period_bounds(period.previous(), tz_name)
+    items = await items_in(session, unit, start, end)
+    previous = await items_in(session, unit, previous_start, start)
+    units = dict((await session.execute(
+        select(Unit.id, Unit.path).where(Unit.path.like(f"{unit.path}%"))
+    )).all())
+    children = dict((await session.execute(select(Unit.path, Unit.name).where(Unit.parent_id == unit.id))).all())
+    summary = Summary(unit.name, period, total=len(items), previous_total=len(previous))
+    summary.by_category = Counter(i.category for i in items)
+    summary.previous_by_category = Counter(i.category for i in previous)
+    summary.by_tone = Counter(i.tone or "unknown" for i in items)
+    for item in items:
+        path = units.get(item.unit_id, "")
+        child = next((name for child_path, name in children.items() if path.startswith(child_path)), unit.name)
+        summary.by_child[child] += 1
+    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({i.unit_id for i in items[:LATEST]})))).all())
+    summary.latest = [(item, names.get(item.unit_id, "")) for item in items[:LATEST]]
+    summary.open_issues = await session.scalar(
+        select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id)
+        .where(Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
+    ) or 0
+    return summary

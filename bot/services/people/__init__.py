@@ -1,0 +1,1 @@
+"""People and units: accounts, roles, invites, linking, housekeeping."""

@@ -1,0 +1,1 @@
+"""Reports: periods and deadlines, filing and review, roll-up, export, charts."""

@@ -1,0 +1,175 @@
+"""Who is in a broadcast's audience, read in pages so that no audience is ever loaded whole.
+
+An audience is people holding some roles anywhere in some unit subtrees (a subtree is one
+`LIKE '/86/29641/%'` on the materialized path), plus, if asked, the groups and channels linked
+to units of those subtrees. A person is written to once however many matching roles they
+hold, and someone with a Telegram and a Zalo account only on the account they prefer: the
+preferred platform if reachable, else the oldest reachable account (the rule of
+`bot.services.people.linking.preferred_identity`, written here as SQL over the joined person).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.people.linking import is_preferred_identity
+from broadcasts import store
+from storage.models import DeliveryStatus, Identity, LinkedChat, Person, RoleAssignment, Unit
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who receives a broadcast: people holding `roles` in the subtrees of `units`, plus (if asked)
+    the groups and channels linked to units of those subtrees."""
+
+    units: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    include_linked_chats: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "units": list(self.units),
+            "roles": list(self.roles),
+            "include_linked_chats": self.include_linked_chats,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Audience:
+        return cls(
+            units=tuple(data.get("units", ())),
+            roles=tuple(data.get("roles", ())),
+            include_linked_chats=bool(data.get("include_linked_chats", False)),
+        )
+
+
+async def insert_deliveries(
+    session: AsyncSession, broadcast_id: int, audience: Audience, *, now: datetime, batch_size: int
+) -> None:
+    """One pending delivery per chat of the audience, inserted page by page (keyset on id)."""
+    paths = await _unit_paths(session, audience.units)
+    if audience.roles and paths:
+        await _insert_pages(
+            session, broadcast_id, _identity_page(audience.roles, paths), "identity_id", now, batch_size
+        )
+    if audience.include_linked_chats and paths:
+        await _insert_pages(
+            session, broadcast_id, _linked_chat_page(paths), "linked_chat_id", now, batch_size
+        )
+
+
+async def _insert_pages(session, broadcast_id, page, key: str, now: datetime, batch_size: int) -> None:
+    last_id = 0
+    while True:
+        rows = (await session.execute(page(last_id, batch_size))).all()
+        if not rows:
+            return
+        await store.insert_ignoring_duplicates(
+            session,
+            [
+                {
+                    "broadcast_id": broadcast_id,
+                    "platform": row.platform,
+                    "chat_id": row.chat_id,
+                    key: row.id,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
+                for row in rows
+            ],
+        )
+        last_id = rows[-1].id
+
+
+def _in_subtrees(paths: Sequence[str]):
+    return or_(*(Unit.path.like(_like_prefix(path), escape="\\") for path in paths))
+
+
+def _audience_member(roles: Sequence[str], paths: Sequence[str]):
+    """The identity's person holds one of `roles` somewhere in the subtrees (correlated EXISTS)."""
+    return exists().where(
+        RoleAssignment.person_id == Identity.person_id,
+        RoleAssignment.role.in_(list(roles)),
+        RoleAssignment.unit_id == Unit.id,
+        _in_subtrees(paths),
+    )
+
+
+def _identity_page(roles: Sequence[str], paths: Sequence[str]):
+    def page(after: int, limit: int):
+        return (
+            select(Identity.id, Identity.platform, Identity.chat_id)
+            .join(Person, Person.id == Identity.person_id)
+            .where(
+                Identity.id > after,
+                Identity.unreachable_at.is_(None),
+                _audience_member(roles, paths),
+                is_preferred_identity(),
+            )
+            .order_by(Identity.id)
+            .limit(limit)
+        )
+
+    return page
+
+
+def _linked_chat_page(paths: Sequence[str]):
+    def page(after: int, limit: int):
+        return (
+            select(LinkedChat.id, LinkedChat.platform, LinkedChat.chat_id)
+            .join(Unit, LinkedChat.unit_id == Unit.id)
+            .where(LinkedChat.id > after, LinkedChat.active.is_(True), _in_subtrees(paths))
+            .order_by(LinkedChat.id)
+            .limit(limit)
+        )
+
+    return page
+
+
+async def _unit_paths(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    if not codes:
+        return []
+    result = await session.scalars(select(Unit.path).where(Unit.code.in_(list(codes))))
+    return sorted(set(result))
+
+
+def _like_prefix(path: str) -> str:
+    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+async def count(session: AsyncSession, audience: Audience) -> int:
+    """How many chats the audience holds now (unreachable people and inactive chats left out)."""
+    paths = await _unit_paths(session, audience.units)
+    if not paths:
+        return 0
+    total = 0
+    if audience.roles:
+        total += (
+            await session.scalar(
+                select(func.count(Identity.id))
+                .join(Person, Person.id == Identity.person_id)
+                .where(
+                    Identity.unreachable_at.is_(None),
+                    _audience_member(audience.roles, paths),
+                    is_preferred_identity(),
+                )
+            )
+            or 0
+        )
+    if audience.include_linked_chats:
+        total += (
+            await session.scalar(
+                select(func.count(LinkedChat.id))
+                .join(Unit, LinkedChat.unit_id == Unit.id)
+                .where(LinkedChat.active.is_(True), _in_subtrees(paths))
+            )
+            or 0
+        )
+    return total

@@ -1,0 +1,155 @@
+"""Quick polls (as U-Report does): a question with 2–6 options sent through the broadcast outbox.
+
+A poll rides on a broadcast, so it is approved and delivered exactly like content; its buttons
+(or numbers, on Zalo) come back as votes: one per person, changeable until the poll closes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import UserFacingError
+from bot.core.messages import Choice
+from bot.services import audit
+from bot.services.people.people import Actor
+from broadcasts import approval as broadcast_service
+from broadcasts.audience import Audience
+from handlers.buttons import button_data
+from storage.claims import insert_if_absent
+from storage.models import Broadcast, BroadcastStatus, Delivery, Identity, Poll, PollVote, Unit
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 6
+OPTION_MAX_LENGTH = 60
+QUESTION_MAX_LENGTH = 300
+VOTE = "pv:vote"  # the action of a vote button: `pv:vote:<poll id>-<option index>`
+LIVE = (BroadcastStatus.SENDING, BroadcastStatus.COMPLETED, BroadcastStatus.STOPPED)
+
+
+def vote_choices(poll_id: int, options: list[str]) -> tuple[Choice, ...]:
+    """The buttons under a poll message (a numbered list on Zalo)."""
+    return tuple(Choice(button_data(VOTE, poll_id, index), option) for index, option in enumerate(options))
+
+
+def clean_options(lines: list[str]) -> list[str]:
+    """2–6 distinct, non-empty options of at most 60 characters."""
+    options = [line.strip(" -•\t") for line in lines if line.strip(" -•\t")]
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options):
+        raise UserFacingError("poll_options", minimum=MIN_OPTIONS, maximum=MAX_OPTIONS)
+    if any(len(option) > OPTION_MAX_LENGTH for option in options):
+        raise UserFacingError("poll_option_long", maximum=OPTION_MAX_LENGTH)
+    return options
+
+
+async def create(
+    session: AsyncSession, actor: Actor, *, question: str, options: list[str], audience: Audience, now: datetime
+) -> Poll:
+    """A poll and its broadcast (a draft, to be submitted for approval like any content)."""
+    question = question.strip()
+    if not question or len(question) > QUESTION_MAX_LENGTH:
+        raise UserFacingError("poll_question", maximum=QUESTION_MAX_LENGTH)
+    options = clean_options(options)
+    broadcast = await broadcast_service.create(session, actor, text=question, audience=audience, now=now)
+    poll = Poll(question=question, options=options, author_id=actor.person.id, broadcast_id=broadcast.id,
+                status="open", created_at=now)
+    session.add(poll)
+    await session.flush()
+    audit.record(session, "poll.create", now=now, actor_id=actor.person.id, target=f"poll:{poll.id}",
+                 details={"broadcast": broadcast.id, "options": len(options)})
+    return poll
+
+
+async def get(session: AsyncSession, poll_id: int) -> Poll:
+    poll = await session.get(Poll, poll_id)
+    if poll is None:
+        raise UserFacingError("poll_gone")
+    return poll
+
+
+async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *, now: datetime) -> Poll:
+    """Record or change this person's vote; only while the poll is out and open."""
+    if actor.person is None:
+        raise UserFacingError("not_registered")
+    poll = await get(session, poll_id)
+    broadcast = await session.get(Broadcast, poll.broadcast_id) if poll.broadcast_id else None
+    if poll.status != "open" or broadcast is None or broadcast.status not in LIVE:
+        raise UserFacingError("poll_closed")
+    if poll.closes_at is not None and now >= poll.closes_at:
+        raise UserFacingError("poll_closed")
+    if not await _in_audience(session, poll.broadcast_id, actor.person.id):
+        raise UserFacingError("poll_not_for_you")
+    if not 0 <= option < len(poll.options):
+        raise UserFacingError("unknown_option")
+    unit_id = next((a.unit_id for a in actor.roles), None)
+    fresh = await insert_if_absent(
+        session, PollVote, poll_id=poll.id, person_id=actor.person.id, unit_id=unit_id, option=option, voted_at=now
+    )
+    if not fresh:
+        existing = (
+            await session.execute(
+                select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == actor.person.id)
+            )
+        ).scalar_one()
+        existing.option, existing.voted_at = option, now
+    return poll
+
+
+async def _in_audience(session: AsyncSession, broadcast_id: int, person_id: int) -> bool:
+    """Whether the poll's broadcast has a delivery row for any account of this person.
+
+    Button data is guessable, so a vote counts only from someone the poll was released to. The
+    delivery rows are that audience, frozen at release; their status is not consulted, because
+    it lags what the person saw (a message in flight is still `pending`, and a send that timed
+    out may have arrived although it is recorded `failed`).
+    """
+    delivered = select(Delivery.id).join(Identity, Identity.id == Delivery.identity_id).where(
+        Delivery.broadcast_id == broadcast_id, Identity.person_id == person_id
+    )
+    return await session.scalar(delivered.limit(1)) is not None
+
+
+async def close(session: AsyncSession, actor: Actor, poll_id: int, *, now: datetime) -> Poll:
+    broadcast_service.require_province_admin(actor)
+    poll = await get(session, poll_id)
+    poll.status, poll.closes_at = "closed", now
+    audit.record(session, "poll.close", now=now, actor_id=actor.person.id, target=f"poll:{poll.id}")
+    return poll
+
+
+@dataclass
+class Results:
+    poll: Poll
+    counts: list[int]
+    by_unit: dict[str, Counter] = field(default_factory=dict)  # unit name -> option index -> votes
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+async def results(session: AsyncSession, poll_id: int) -> Results:
+    """Votes per option, and per unit of the voters."""
+    poll = await get(session, poll_id)
+    rows = (
+        await session.execute(
+            select(PollVote.option, Unit.name).outerjoin(Unit, Unit.id == PollVote.unit_id)
+            .where(PollVote.poll_id == poll.id)
+        )
+    ).all()
+    counts = [0] * len(poll.options)
+    by_unit: dict[str, Counter] = {}
+    for option, unit_name in rows:
+        counts[option] += 1
+        by_unit.setdefault(unit_name or "—", Counter())[option] += 1
+    return Results(poll, counts, by_unit)
+
+
+async def polls_for_broadcasts(session: AsyncSession, broadcast_ids: set[int]) -> dict[int, Poll]:
+    rows = await session.execute(select(Poll).where(Poll.broadcast_id.in_(broadcast_ids)))
+    return {poll.broadcast_id: poll for poll in rows.scalars()}
+
+

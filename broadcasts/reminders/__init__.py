@@ -1,0 +1,1 @@
+"""Reminders: what is due and claimed (decide) and how it goes out (send)."""

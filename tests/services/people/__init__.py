@@ -1,0 +1,1 @@
+"""Tests of people, units, linking and housekeeping."""

@@ -1,0 +1,1 @@
+"""Tests of reports, roll-up, export and charts."""
