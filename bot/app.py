@@ -40,6 +40,7 @@ from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
 from broadcasts.summary import BroadcastSummary
 from handlers.dispatch import Dispatcher, Response
+from handlers.feedback import issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_catalogue, build_dispatcher
 from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
@@ -95,7 +96,7 @@ class KetNoiApp:
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
         self.issue_alerts = IssueAlerts(
             self.session_factory, self.notify, self.clock,
-            timedelta(minutes=load_feedback_config().urgent_ack_minutes),
+            timedelta(minutes=load_feedback_config().urgent_ack_minutes), render=issue_realert,
         )
         self.scheduler.every(ISSUES_JOB, s.reminder_tick_minutes, self.issue_alerts.tick)
         web_app = build_web_app()

@@ -185,6 +185,14 @@ def issue_alert(identity: Identity, issue: UrgentIssue, text: str) -> Outgoing:
     return Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform)
 
 
+def issue_realert(identity: Identity, issue: UrgentIssue) -> Outgoing:
+    """An issue nobody acknowledged in time, alerted again (the listening feature decides when)."""
+    text = t.URGENT["realert"].format(
+        count=issue.alerts + 1, reference=issue.reference, unit=issue.unit.name, text=issue.text
+    )
+    return issue_alert(identity, issue, text)
+
+
 URGENT = Flow(
     name="urgent",
     steps=(

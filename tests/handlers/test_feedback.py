@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select, text
 from bot.logs import NOISY, quiet_noisy_loggers
 from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.issue_alerts import IssueAlerts
+from handlers.feedback import issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import Feedback, UrgentIssue
@@ -110,7 +111,7 @@ async def test_urgent_issue_alerts_exactly_the_right_admins_and_again_until_ackn
     async def notify(message):
         sent.append(message)
 
-    alerts = IssueAlerts(session_factory, notify, clock, timedelta(minutes=120))
+    alerts = IssueAlerts(session_factory, notify, clock, timedelta(minutes=120), render=issue_realert)
     clock.advance(minutes=119)
     assert await alerts.tick() == 0
     clock.advance(minutes=2)

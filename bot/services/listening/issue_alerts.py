@@ -1,4 +1,9 @@
-"""Raising unacknowledged urgent issues again (a scheduled job calls `tick`)."""
+"""Raising unacknowledged urgent issues again (a scheduled job calls `tick`).
+
+The feature decides who is alerted about which issue; how the alert reads (its wording and
+buttons) belongs to the conversations floor, so the composition root hands in `render`
+(`handlers.feedback.issue_realert`).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outgoing
 from bot.services.listening import feedback as service
-from handlers import feedback_texts as t
-from handlers.feedback import issue_alert
+from storage.models import Identity, UrgentIssue
 
 log = logging.getLogger(__name__)
+RenderRealert = Callable[[Identity, UrgentIssue], Outgoing]  # one alert to one admin's account
 
 
 class IssueAlerts:
@@ -25,8 +30,10 @@ class IssueAlerts:
         notify: Callable[[Outgoing], Awaitable[None]],
         clock: Callable[[], datetime],
         ack_within: timedelta,
+        render: RenderRealert,
     ) -> None:
         self.session_factory = session_factory
+        self.render = render
         self.notify = notify
         self.clock = clock
         self.ack_within = ack_within
@@ -36,10 +43,7 @@ class IssueAlerts:
         messages: list[Outgoing] = []
         async with self.session_factory() as session, session.begin():
             for issue in await service.issues_to_realert(session, now, self.ack_within):
-                text = t.URGENT["realert"].format(
-                    count=issue.alerts + 1, reference=issue.reference, unit=issue.unit.name, text=issue.text
-                )
-                messages += [issue_alert(i, issue, text) for i in await service.alert_recipients(session, issue.unit)]
+                messages += [self.render(i, issue) for i in await service.alert_recipients(session, issue.unit)]
         for message in messages:
             try:
                 await self.notify(message)
