@@ -35,6 +35,8 @@ from storage.models import (
     LinkedChat,
     Role,
     Unit,
+    rows_changed,
+    table,
 )
 
 MAX_TEXT = 20_000  # long texts are split by the channel adapter; this only stops absurd input
@@ -111,7 +113,7 @@ async def create(
         raise UserFacingError("broadcast_too_long", length=len(text), maximum=MAX_TEXT)
     await _check_audience(session, actor, audience)
     broadcast = Broadcast(
-        author_id=actor.person.id,
+        author_id=actor.person_id,
         text=text,
         html=html,
         topic=BroadcastTopic(topic),
@@ -128,7 +130,7 @@ async def create(
         session,
         "broadcast.create",
         now=now,
-        actor_id=actor.person.id,
+        actor_id=actor.person_id,
         target=f"broadcast:{broadcast.id}",
         details={"audience": audience.to_json(), "topic": broadcast.topic, "media": broadcast.media_kind},
     )
@@ -172,7 +174,7 @@ async def submit(session: AsyncSession, actor: Actor, broadcast_id: int, *, now:
     _touch(broadcast, S.PENDING_APPROVAL, now)
     broadcast.submitted_at = now
     audit.record(
-        session, "broadcast.submit", now=now, actor_id=actor.person.id, target=f"broadcast:{broadcast.id}"
+        session, "broadcast.submit", now=now, actor_id=actor.person_id, target=f"broadcast:{broadcast.id}"
     )
     return broadcast
 
@@ -189,17 +191,17 @@ async def approve(
     require_province_admin(actor)
     broadcast = await get(session, broadcast_id, for_update=True)
     _require_status(broadcast, (S.PENDING_APPROVAL,), "approve")
-    if broadcast.author_id == actor.person.id and not allow_self_approval:
+    if broadcast.author_id == actor.person_id and not allow_self_approval:
         raise UserFacingError("broadcast_self_approval")
     _touch(broadcast, S.APPROVED, now)
-    broadcast.approved_by, broadcast.approved_at = actor.person.id, now
+    broadcast.approved_by, broadcast.approved_at = actor.person_id, now
     audit.record(
         session,
         "broadcast.approve",
         now=now,
-        actor_id=actor.person.id,
+        actor_id=actor.person_id,
         target=f"broadcast:{broadcast.id}",
-        details={"self_approval": broadcast.author_id == actor.person.id},
+        details={"self_approval": broadcast.author_id == actor.person_id},
     )
     return broadcast
 
@@ -219,7 +221,7 @@ async def reject(
         session,
         "broadcast.reject",
         now=now,
-        actor_id=actor.person.id,
+        actor_id=actor.person_id,
         target=f"broadcast:{broadcast.id}",
         details={"reason": reason},
     )
@@ -244,7 +246,7 @@ async def schedule(
         session,
         "broadcast.schedule",
         now=now,
-        actor_id=actor.person.id,
+        actor_id=actor.person_id,
         target=f"broadcast:{broadcast.id}",
         details={"send_at": send_at.isoformat()},
     )
@@ -255,7 +257,7 @@ async def send_now(session: AsyncSession, actor: Actor, broadcast_id: int, *, no
     """Release an approved (or scheduled) broadcast at once. Commit, then wake the outbox."""
     require_province_admin(actor)
     broadcast = await get(session, broadcast_id, for_update=True)
-    await expand(session, broadcast, now=now, actor_id=actor.person.id)
+    await expand(session, broadcast, now=now, actor_id=actor.person_id)
     return broadcast
 
 
@@ -336,7 +338,7 @@ async def cancel(session: AsyncSession, actor: Actor, broadcast_id: int, *, now:
     _touch(broadcast, S.CANCELLED, now)
     broadcast.finished_at = now
     audit.record(
-        session, "broadcast.cancel", now=now, actor_id=actor.person.id, target=f"broadcast:{broadcast.id}"
+        session, "broadcast.cancel", now=now, actor_id=actor.person_id, target=f"broadcast:{broadcast.id}"
     )
     return broadcast
 
@@ -350,7 +352,7 @@ async def stop(session: AsyncSession, actor: Actor, broadcast_id: int, *, now: d
     broadcast = await get(session, broadcast_id, for_update=True)
     _require_status(broadcast, (S.SENDING,), "stop")
     result = await session.execute(
-        update(Delivery.__table__)
+        update(table(Delivery))
         .where(Delivery.broadcast_id == broadcast.id, Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CANCELLED, claimed_until=None, claimed_by=None)
     )
@@ -360,9 +362,9 @@ async def stop(session: AsyncSession, actor: Actor, broadcast_id: int, *, now: d
         session,
         "broadcast.stop",
         now=now,
-        actor_id=actor.person.id,
+        actor_id=actor.person_id,
         target=f"broadcast:{broadcast.id}",
-        details={"cancelled": result.rowcount},
+        details={"cancelled": rows_changed(result)},
     )
     return await status_counts(session, broadcast.id)
 
@@ -442,7 +444,7 @@ async def link_chat(
         session,
         "chat.link",
         now=now,
-        actor_id=actor.person.id if actor.person else None,
+        actor_id=actor.person_id if actor.person else None,
         target=f"chat:{chat.id}",
         details={"unit": unit.code},
     )

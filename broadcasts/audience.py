@@ -10,17 +10,19 @@ preferred platform if reachable, else the oldest reachable account (the rule of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people.linking import is_preferred_identity
 from broadcasts import store
 from storage.models import DeliveryStatus, Identity, LinkedChat, Person, RoleAssignment, Unit
+
+Page = Callable[[int, int], "Select[Any]"]  # (after id, limit) -> one page of recipients, by id
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ async def insert_deliveries(
         )
 
 
-async def _insert_pages(session, broadcast_id, page, key: str, now: datetime, batch_size: int) -> None:
+async def _insert_pages(session: AsyncSession, broadcast_id: int, page: Page, key: str, now: datetime, batch_size: int) -> None:
     last_id = 0
     while True:
         rows = (await session.execute(page(last_id, batch_size))).all()
@@ -87,11 +89,11 @@ async def _insert_pages(session, broadcast_id, page, key: str, now: datetime, ba
         last_id = rows[-1].id
 
 
-def _in_subtrees(paths: Sequence[str]):
+def _in_subtrees(paths: Sequence[str]) -> ColumnElement[bool]:
     return or_(*(Unit.path.like(_like_prefix(path), escape="\\") for path in paths))
 
 
-def _audience_member(roles: Sequence[str], paths: Sequence[str]):
+def _audience_member(roles: Sequence[str], paths: Sequence[str]) -> Exists:
     """The identity's person holds one of `roles` somewhere in the subtrees (correlated EXISTS)."""
     return exists().where(
         RoleAssignment.person_id == Identity.person_id,
@@ -101,8 +103,8 @@ def _audience_member(roles: Sequence[str], paths: Sequence[str]):
     )
 
 
-def _identity_page(roles: Sequence[str], paths: Sequence[str]):
-    def page(after: int, limit: int):
+def _identity_page(roles: Sequence[str], paths: Sequence[str]) -> Page:
+    def page(after: int, limit: int) -> Select[Any]:
         return (
             select(Identity.id, Identity.platform, Identity.chat_id)
             .join(Person, Person.id == Identity.person_id)
@@ -119,8 +121,8 @@ def _identity_page(roles: Sequence[str], paths: Sequence[str]):
     return page
 
 
-def _linked_chat_page(paths: Sequence[str]):
-    def page(after: int, limit: int):
+def _linked_chat_page(paths: Sequence[str]) -> Page:
+    def page(after: int, limit: int) -> Select[Any]:
         return (
             select(LinkedChat.id, LinkedChat.platform, LinkedChat.chat_id)
             .join(Unit, LinkedChat.unit_id == Unit.id)

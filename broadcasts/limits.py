@@ -145,10 +145,11 @@ class Pacer:
                 for window in windows:
                     window.in_flight += 1
                 return windows
-            if None in free:
+            known = [at for at in free if at is not None]
+            if len(known) < len(free):
                 await self._ended.wait()  # a request in flight must end first
             else:
-                await self._sleep(max(free) - now)
+                await self._sleep(max(known) - now)
 
     def _release(self, windows: tuple[_Window, ...]) -> None:
         if not windows:

@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +39,8 @@ from broadcasts.polls import polls_for_broadcasts, vote_choices
 from broadcasts.store import Claimed, Kind, Outcome
 from broadcasts.summary import BroadcastSummary, audit_completed, build_summary, mark_told, untold
 from storage.models import Broadcast
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -252,7 +256,7 @@ class OutboxWorker:
                 future.cancel()
         self._kick.clear()
 
-    async def _with_session(self, work):
+    async def _with_session(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async with self._sessions() as session, session.begin():
             return await work(session)
 
@@ -456,7 +460,7 @@ class OutboxWorker:
     async def _summarise(self, broadcast_ids: list[int]) -> None:
         for broadcast_id in broadcast_ids:
             self._messages.pop(broadcast_id, None)
-            summary = await self._with_session(lambda s, b=broadcast_id: build_summary(s, b))
+            summary = await self._with_session(partial(build_summary, broadcast_id=broadcast_id))
             if self._collect:
                 self._summaries.append(summary)
             await self._tell_author(summary)
@@ -466,10 +470,10 @@ class OutboxWorker:
         if self._on_finished is None:
             return
         now = self._clock()
-        ids = await self._with_session(lambda s: untold(s, now))
+        ids = await self._with_session(partial(untold, now=now))
         for broadcast_id in ids:
             self._messages.pop(broadcast_id, None)
-            summary = await self._with_session(lambda s, b=broadcast_id: build_summary(s, b))
+            summary = await self._with_session(partial(build_summary, broadcast_id=broadcast_id))
             await self._tell_author(summary)
 
     async def _tell_author(self, summary: BroadcastSummary) -> None:

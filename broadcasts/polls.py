@@ -54,11 +54,11 @@ async def create(
         raise UserFacingError("poll_question", maximum=QUESTION_MAX_LENGTH)
     options = clean_options(options)
     broadcast = await broadcast_service.create(session, actor, text=question, audience=audience, now=now)
-    poll = Poll(question=question, options=options, author_id=actor.person.id, broadcast_id=broadcast.id,
+    poll = Poll(question=question, options=options, author_id=actor.person_id, broadcast_id=broadcast.id,
                 status="open", created_at=now)
     session.add(poll)
     await session.flush()
-    audit.record(session, "poll.create", now=now, actor_id=actor.person.id, target=f"poll:{poll.id}",
+    audit.record(session, "poll.create", now=now, actor_id=actor.person_id, target=f"poll:{poll.id}",
                  details={"broadcast": broadcast.id, "options": len(options)})
     return poll
 
@@ -86,12 +86,12 @@ async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *
         raise UserFacingError("unknown_option")
     unit_id = next((a.unit_id for a in actor.roles), None)
     fresh = await insert_if_absent(
-        session, PollVote, poll_id=poll.id, person_id=actor.person.id, unit_id=unit_id, option=option, voted_at=now
+        session, PollVote, poll_id=poll.id, person_id=actor.person_id, unit_id=unit_id, option=option, voted_at=now
     )
     if not fresh:
         existing = (
             await session.execute(
-                select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == actor.person.id)
+                select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == actor.person_id)
             )
         ).scalar_one()
         existing.option, existing.voted_at = option, now
@@ -116,7 +116,7 @@ async def close(session: AsyncSession, actor: Actor, poll_id: int, *, now: datet
     broadcast_service.require_province_admin(actor)
     poll = await get(session, poll_id)
     poll.status, poll.closes_at = "closed", now
-    audit.record(session, "poll.close", now=now, actor_id=actor.person.id, target=f"poll:{poll.id}")
+    audit.record(session, "poll.close", now=now, actor_id=actor.person_id, target=f"poll:{poll.id}")
     return poll
 
 
@@ -150,6 +150,6 @@ async def results(session: AsyncSession, poll_id: int) -> Results:
 
 async def polls_for_broadcasts(session: AsyncSession, broadcast_ids: set[int]) -> dict[int, Poll]:
     rows = await session.execute(select(Poll).where(Poll.broadcast_id.in_(broadcast_ids)))
-    return {poll.broadcast_id: poll for poll in rows.scalars()}
+    return {poll.broadcast_id: poll for poll in rows.scalars() if poll.broadcast_id is not None}
 
 

@@ -17,10 +17,10 @@ from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Identity, LinkedChat
+from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Identity, LinkedChat, table
 
-deliveries = Delivery.__table__
-broadcasts = Broadcast.__table__
+deliveries = table(Delivery)
+broadcasts = table(Broadcast)
 DETAIL_MAX = 200
 
 
@@ -309,13 +309,13 @@ async def _mark_gone(session: AsyncSession, outcomes: Sequence[Outcome], now: da
     chat_ids = sorted({o.delivery.linked_chat_id for o in outcomes if o.delivery.linked_chat_id is not None})
     if identity_ids:
         await session.execute(
-            update(Identity.__table__)
+            update(table(Identity))
             .where(Identity.id.in_(identity_ids), Identity.unreachable_at.is_(None))
             .values(unreachable_at=now)
         )
     if chat_ids:
         await session.execute(
-            update(LinkedChat.__table__)
+            update(table(LinkedChat))
             .where(LinkedChat.id.in_(chat_ids), LinkedChat.active.is_(True))
             .values(active=False, removed_at=now)
         )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broadcasts import store
 from broadcasts.store import StatusCounts
 from broadcasts.texts import summary_lines
-from storage.models import AuditEntry, Broadcast, BroadcastStatus, Identity
+from storage.models import AuditEntry, Broadcast, BroadcastStatus, Identity, table
 
 UNTOLD_HORIZON = timedelta(days=1)  # older untold broadcasts (finished with no one to tell) stay untold
 
@@ -30,7 +30,7 @@ class BroadcastSummary:
 
 async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSummary:
     """Figures and the author's chats for one broadcast (also for /trangthai)."""
-    broadcast = await session.get(Broadcast, broadcast_id)
+    broadcast = await session.get_one(Broadcast, broadcast_id)
     counts = await store.status_counts(session, broadcast_id)
     chats: tuple[tuple[str, str], ...] = ()
     if broadcast.author_id is not None:
@@ -79,5 +79,5 @@ def audit_completed(session: AsyncSession, broadcast_ids: list[int], now: dateti
 
 async def mark_told(session: AsyncSession, broadcast_id: int, now: datetime) -> None:
     await session.execute(
-        update(Broadcast.__table__).where(Broadcast.id == broadcast_id).values(summary_sent_at=now)
+        update(table(Broadcast)).where(Broadcast.id == broadcast_id).values(summary_sent_at=now)
     )

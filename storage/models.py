@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -19,10 +19,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -535,3 +537,13 @@ class PollVote(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     option: Mapped[int] = mapped_column()
     voted_at: Mapped[datetime]
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table, typed: `update(table(M))` changes rows without the ORM's session sync."""
+    return cast(Table, model.__table__)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (the count lives on the cursor result)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -18,8 +18,8 @@ from bot.core.formatting import local_time
 from bot.core.messages import Choice, Outgoing
 from bot.services.listening.sentiment import items_in
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Level, Period, Schedule
-from bot.services.reporting.rollup import ReportState, percent, rollup
+from bot.services.reporting.periods import Level, OpenPeriod, Period, Schedule
+from bot.services.reporting.rollup import ReportState, RollUp, percent, rollup
 from broadcasts.reminder_texts import REMINDER
 from broadcasts.reminders.decide import DIGEST, ESCALATE, REMIND, Due, ReminderPolicy, claim, find_due
 from handlers.buttons import command_button
@@ -69,7 +69,9 @@ class Reminders:
         if not items:
             return []
         wanted = {i.unit_id for i in items} | {m for i in items for m in i.missing}
-        names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted)))).all())
+        names: dict[int, str] = dict(
+            (await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted)))).tuples().all()
+        )
         officers = await _people_with(session, {i.unit_id for i in items if i.kind == REMIND}, reports.FILERS)
         out: list[Outgoing] = []
         for item in items:
@@ -78,20 +80,20 @@ class Reminders:
                 button = (Choice(command_button(f"{REPORT_COMMAND} {item.period_key}"), REMINDER["button"]),)
                 out += [_to(i, text, button) for i in officers.get(item.unit_id, ())]
             elif item.kind == ESCALATE:
-                unit = await session.get(Unit, item.unit_id)
+                unit = await session.get_one(Unit, item.unit_id)
                 text = self._escalate_text(item, unit.name, [names[m] for m in item.missing])
                 out += [_to(i, text) for i in await reports.admins_for(session, unit)]
             elif item.kind == DIGEST:
-                unit = await session.get(Unit, item.unit_id)
+                unit = await session.get_one(Unit, item.unit_id)
                 text = await self._digest_text(session, item, unit, now)
                 admins = await _people_with(session, {unit.id}, (Role.PROVINCE_ADMIN,))
                 out += [_to(i, text) for i in admins.get(unit.id, ())]
         return out
 
     def _remind_text(self, item: Due, unit_name: str, now: datetime) -> str:
-        deadline = item.open_period.deadline
+        deadline = _open_period(item).deadline
         common = {
-            "period": item.open_period.period.label,
+            "period": _open_period(item).period.label,
             "unit": unit_name,
             "deadline": local_time(deadline, self.policy.tz_name),
         }
@@ -108,8 +110,8 @@ class Reminders:
             shown.append(REMINDER["more"].format(count=len(missing) - NAMES_SHOWN))
         return REMINDER["escalate"].format(
             unit=unit_name,
-            period=item.open_period.period.label,
-            deadline=local_time(item.open_period.deadline, self.policy.tz_name),
+            period=_open_period(item).period.label,
+            deadline=local_time(_open_period(item).deadline, self.policy.tz_name),
             names="\n".join(shown),
         )
 
@@ -144,7 +146,7 @@ class Reminders:
                 REMINDER["digest_issues"].format(count=open_issues or 0)]
 
 
-def _tally_line(period: Period, result) -> str:
+def _tally_line(period: Period, result: RollUp) -> str:
     return REMINDER["digest_line"].format(
         period=period.label,
         reported=result.submitted,
@@ -154,6 +156,13 @@ def _tally_line(period: Period, result) -> str:
         late=result.counts[ReportState.LATE],
         missing=result.not_submitted + result.counts[ReportState.RETURNED],
     )
+
+
+def _open_period(item: Due) -> OpenPeriod:
+    """Reminders and escalations always concern an open period (only digests have none)."""
+    if item.open_period is None:
+        raise ValueError(f"{item.kind} without an open period")
+    return item.open_period
 
 
 def _unique(periods: Iterable[Period]) -> list[Period]:

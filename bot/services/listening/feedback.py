@@ -11,10 +11,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select, update
@@ -26,7 +28,16 @@ from bot.core.messages import Choice
 from bot.services import audit
 from bot.services.people.invites import CODE_ALPHABET
 from bot.services.people.people import Actor
-from storage.models import Feedback, Identity, Observation, Role, RoleAssignment, Unit, UrgentIssue
+from storage.models import (
+    Feedback,
+    Identity,
+    Observation,
+    Role,
+    RoleAssignment,
+    Unit,
+    UrgentIssue,
+    rows_changed,
+)
 
 CONFIG_FILE = FORMS_DIR / "feedback.yaml"
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -48,13 +59,16 @@ class FeedbackConfig:
         return next((c.label for c in self.tones if c.value == value), "—")
 
 
+def _choices(items: list[dict[str, Any]]) -> tuple[Choice, ...]:
+    return tuple(Choice(str(i["value"]), str(i["label"])) for i in items)
+
+
 @cache
 def load_config(path: Path = CONFIG_FILE) -> FeedbackConfig:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    choices = lambda items: tuple(Choice(str(i["value"]), str(i["label"])) for i in items)  # noqa: E731
     return FeedbackConfig(
-        categories=choices(data["categories"]),
-        tones=choices(data["tones"]),
+        categories=_choices(data["categories"]),
+        tones=_choices(data["tones"]),
         text_max_length=int(data.get("text_max_length", 1000)),
         max_photos=int(data.get("max_photos", 3)),
         per_person_per_hour=int(data.get("per_person_per_hour", 5)),
@@ -71,7 +85,7 @@ class SenderLimit:
     """
 
     per_hour: int
-    clock: object = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _seen: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def full(self, sender: str) -> bool:
@@ -95,7 +109,7 @@ def new_reference(prefix: str, now: datetime) -> str:
     return f"{prefix}-{now:%d%m}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
 
 
-async def _unique_reference(session: AsyncSession, model, prefix: str, now: datetime) -> str:
+async def _unique_reference(session: AsyncSession, model: type[Feedback | UrgentIssue], prefix: str, now: datetime) -> str:
     while True:
         reference = new_reference(prefix, now)
         taken = await session.scalar(select(model.id).where(model.reference == reference))
@@ -137,7 +151,7 @@ async def record_observation(
     if not any(a.unit_id == unit.id and a.role in (Role.OFFICER, Role.UNIT_ADMIN) for a in actor.roles):
         raise UserFacingError("not_officer")
     item = Observation(
-        unit_id=unit.id, officer_id=actor.person.id, category=category, tone=tone, text=text,
+        unit_id=unit.id, officer_id=actor.person_id, category=category, tone=tone, text=text,
         people_count=people_count, created_at=now,
     )
     session.add(item)
@@ -159,13 +173,13 @@ async def raise_issue(
         raise UserFacingError("not_allowed")
     issue = UrgentIssue(
         reference=await _unique_reference(session, UrgentIssue, "KC", now),
-        unit_id=unit.id, raised_by=actor.person.id, feedback_id=feedback_id, category=category,
+        unit_id=unit.id, raised_by=actor.person_id, feedback_id=feedback_id, category=category,
         text=text, status=OPEN, created_at=now, alerts=1, last_alert_at=now,
     )
     issue.unit = unit
     session.add(issue)
     await session.flush()
-    audit.record(session, "issue.raise", now=now, actor_id=actor.person.id, target=f"issue:{issue.id}",
+    audit.record(session, "issue.raise", now=now, actor_id=actor.person_id, target=f"issue:{issue.id}",
                  details={"unit": unit.code, "category": category, "feedback": feedback_id})
     if feedback_id is not None:
         await session.execute(update(Feedback).where(Feedback.id == feedback_id).values(status="escalated"))
@@ -185,14 +199,14 @@ async def change_status(session: AsyncSession, issue: UrgentIssue, actor: Actor,
     if not can_handle(actor, issue):
         raise UserFacingError("not_allowed")
     if status == ACKNOWLEDGED and issue.status == OPEN:
-        issue.status, issue.acknowledged_at, issue.acknowledged_by = ACKNOWLEDGED, now, actor.person.id
+        issue.status, issue.acknowledged_at, issue.acknowledged_by = ACKNOWLEDGED, now, actor.person_id
     elif status == RESOLVED and issue.status != RESOLVED:
-        issue.status, issue.resolved_at, issue.resolved_by = RESOLVED, now, actor.person.id
+        issue.status, issue.resolved_at, issue.resolved_by = RESOLVED, now, actor.person_id
         if issue.acknowledged_at is None:
-            issue.acknowledged_at, issue.acknowledged_by = now, actor.person.id
+            issue.acknowledged_at, issue.acknowledged_by = now, actor.person_id
     else:
         raise UserFacingError("issue_already", status=status)
-    audit.record(session, f"issue.{status}", now=now, actor_id=actor.person.id, target=f"issue:{issue.id}")
+    audit.record(session, f"issue.{status}", now=now, actor_id=actor.person_id, target=f"issue:{issue.id}")
 
 
 async def alert_recipients(session: AsyncSession, unit: Unit) -> list[Identity]:
@@ -231,7 +245,7 @@ async def issues_to_realert(session: AsyncSession, now: datetime, after: timedel
             .values(last_alert_at=now, alerts=UrgentIssue.alerts + 1)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rows_changed(result) == 1:
             claimed.append(issue)
     return claimed
 

@@ -59,7 +59,7 @@ async def items_in(session: AsyncSession, unit: Unit, start: datetime, end: date
             .join(Unit, Unit.id == model.unit_id)
             .where(Unit.path.like(f"{unit.path}%"), model.created_at >= start, model.created_at < end)
         )
-        found += [Item(*row, kind=kind) for row in rows.all()]
+        found += [Item(r.created_at, r.unit_id, r.category, r.tone, r.text, kind=kind) for r in rows.all()]
     return sorted(found, key=lambda i: i.created_at, reverse=True)
 
 
@@ -68,10 +68,10 @@ async def summarize(session: AsyncSession, unit: Unit, period: Period, tz_name: 
     previous_start, _ = period_bounds(period.previous(), tz_name)
     items = await items_in(session, unit, start, end)
     previous = await items_in(session, unit, previous_start, start)
-    units = dict((await session.execute(
+    units: dict[int, str] = dict((await session.execute(
         select(Unit.id, Unit.path).where(Unit.path.like(f"{unit.path}%"))
-    )).all())
-    children = dict((await session.execute(select(Unit.path, Unit.name).where(Unit.parent_id == unit.id))).all())
+    )).tuples().all())
+    children: dict[str, str] = dict((await session.execute(select(Unit.path, Unit.name).where(Unit.parent_id == unit.id))).tuples().all())
     summary = Summary(unit.name, period, total=len(items), previous_total=len(previous))
     summary.by_category = Counter(i.category for i in items)
     summary.previous_by_category = Counter(i.category for i in previous)
@@ -80,7 +80,10 @@ async def summarize(session: AsyncSession, unit: Unit, period: Period, tz_name: 
         path = units.get(item.unit_id, "")
         child = next((name for child_path, name in children.items() if path.startswith(child_path)), unit.name)
         summary.by_child[child] += 1
-    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({i.unit_id for i in items[:LATEST]})))).all())
+    latest_units = {i.unit_id for i in items[:LATEST]}
+    names: dict[int, str] = dict(
+        (await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(latest_units)))).tuples().all()
+    )
     summary.latest = [(item, names.get(item.unit_id, "")) for item in items[:LATEST]]
     summary.open_issues = await session.scalar(
         select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id)

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people import code_tries
-from storage.models import Conversation, ConversationStatus, ProcessedUpdate
+from storage.models import Conversation, ConversationStatus, ProcessedUpdate, rows_changed
 
 UPDATE_IDS_KEPT = timedelta(days=7)
 FINISHED_CONVERSATIONS_KEPT = timedelta(days=30)
@@ -38,4 +38,4 @@ async def prune(session: AsyncSession, now: datetime) -> Pruned:
         )
     )
     tries = await code_tries.prune(session, now)
-    return Pruned(updates.rowcount, conversations.rowcount, tries)
+    return Pruned(rows_changed(updates), rows_changed(conversations), tries)

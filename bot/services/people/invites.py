@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from bot.core.errors import UserFacingError
 from bot.services import audit
 from bot.services.people.people import Actor
-from storage.models import Invite, Role, Unit
+from storage.models import Invite, Role, Unit, rows_changed
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 10
@@ -131,7 +131,7 @@ async def redeem(session: AsyncSession, invite: Invite, person_id: int, now: dat
         .where(Invite.id == invite.id, Invite.used_at.is_(None), Invite.expires_at > now)
         .values(used_at=now, used_by=person_id)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise UserFacingError("invite_used")
     audit.record(
         session,

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from bot.core.errors import UserFacingError
 from bot.services import audit
 from bot.services.people.invites import hash_code, new_code
-from storage.models import Identity, LinkCode, Person
+from storage.models import Identity, LinkCode, Person, rows_changed
 
 LINK_TTL = timedelta(minutes=30)
 
@@ -74,7 +74,7 @@ async def redeem(
         .where(LinkCode.id == link.id, LinkCode.used_at.is_(None), LinkCode.expires_at > now)
         .values(used_at=now)
     )
-    if used.rowcount != 1:
+    if rows_changed(used) != 1:
         raise UserFacingError("link_used")
     if person.preferred_platform is None and person.identities:
         # Nothing changes for the person until they choose: messages keep going where they went.
@@ -129,7 +129,7 @@ async def preferred_chat(
     return (best.platform, best.chat_id) if best is not None else (platform, chat_id)
 
 
-def is_preferred_identity():
+def is_preferred_identity() -> ColumnElement[bool]:
     """SQL: this reachable `Identity` is the one its person is written to (see `preferred_identity`).
 
     For queries over `Identity` with `Person` joined (a broadcast's audience): no other reachable

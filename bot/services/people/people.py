@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services import audit
-from storage.models import Conversation, Identity, Person, Role, RoleAssignment, Unit
+from storage.models import Conversation, Identity, Person, Role, RoleAssignment, Unit, rows_changed
 
 ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
 
@@ -35,6 +35,13 @@ class Actor:
     @property
     def role_names(self) -> frozenset[str]:
         return frozenset(r.role for r in self.roles)
+
+    @property
+    def person_id(self) -> int:
+        """The acting person's id, for code that already checked the actor is registered."""
+        if self.person is None:
+            raise LookupError("an unregistered actor has no person id")
+        return self.person.id
 
     def has_role(self, *roles: str) -> bool:
         return any(r.role in roles for r in self.roles)
@@ -148,7 +155,7 @@ async def mark_unreachable(session: AsyncSession, platform: str, external_id: st
         .where(Identity.platform == platform, Identity.external_id == external_id)
         .values(unreachable_at=now)
     )
-    return result.rowcount > 0
+    return rows_changed(result) > 0
 
 
 async def mark_reachable(session: AsyncSession, identity: Identity) -> None:

@@ -91,7 +91,7 @@ def _draw_bars(axes: Axes, data: list[tuple[str, dict[ReportState, int]]]) -> No
     axes.set_ylim(len(data) - 0.5, -0.5)  # first child on top
     axes.set_xlim(0, max(max(starts), 1) * 1.02)
     axes.set_xlabel(TEXTS["axis"])
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # MaxNLocator
     axes.grid(axis="x", alpha=0.3)
     axes.set_axisbelow(True)
     handles = [Patch(facecolor=colour, label=label) for _, label, colour in LEGEND]

@@ -26,7 +26,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from bot.core.forms import Form, Question, current_form, form_for
@@ -204,7 +204,7 @@ class _XlsxSink:
         bold = Font(bold=True)
         self.sheet.append([self._styled(value, bold) if value is not None else None for value in row])
 
-    def add_sheet(self, title: str, headers: list[str], widths: list[float], rows: list[list[Any]]) -> None:
+    def add_sheet(self, title: str, headers: list[str], widths: Sequence[float], rows: list[list[Any]]) -> None:
         """A further sheet (e.g. public sentiment), written after the reports."""
         self.sheet = self.book.create_sheet(title)
         for index, width in enumerate(widths, start=1):
@@ -272,7 +272,10 @@ async def sentiment_rows(session: AsyncSession, unit: Unit, period: Period, tz_n
     """Feedback and observations of the period in the subtree (no sender, ever)."""
     start, end = period_bounds(period, tz_name)
     items = await items_in(session, unit, start, end)
-    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({i.unit_id for i in items})))).all())
+    item_units = {i.unit_id for i in items}
+    names: dict[int, str] = dict(
+        (await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(item_units)))).tuples().all()
+    )
     config = load_feedback_config()
     tz = ZoneInfo(tz_name)
     return [
@@ -340,7 +343,7 @@ def _rows_query(session: AsyncSession, unit: Unit, period: Period) -> Select:
     )
 
 
-def _path_order(session: AsyncSession) -> ColumnElement[str]:
+def _path_order(session: AsyncSession) -> ColumnElement[str] | InstrumentedAttribute[str]:
     """Byte order of paths, so a parent comes right before its subtree on both backends.
 
     PostgreSQL's linguistic collations skip the '/' separators when comparing; "C" does not.
