@@ -21,8 +21,9 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
+from bot.core.channel import Channel, Deliver
 from bot.core.clock import Clock, utc_now
-from bot.core.messages import Outgoing
+from bot.core.messages import Incoming, Outgoing, Response
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
 from bot.services.listening.feedback import load_config as load_feedback_config
@@ -39,7 +40,7 @@ from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
 from broadcasts.summary import BroadcastSummary
-from handlers.dispatch import Dispatcher, Response
+from handlers.dispatch import Dispatcher
 from handlers.feedback import issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_catalogue, build_dispatcher
@@ -104,13 +105,12 @@ class KetNoiApp:
             self.telegram = TelegramChannel(
                 token=s.telegram_bot_token.get_secret_value(),
                 base_url=s.telegram_api_base_url,
-                dispatcher=self.dispatcher,
                 webhook_url=s.telegram_webhook_url,
                 webhook_secret=s.telegram_webhook_secret.get_secret_value()
                 if s.telegram_webhook_secret
                 else None,
                 default_menu=catalogue.menu(Actor(person=None)),
-                notify=self.notify,
+                handle=self.converse,
             )
             if s.telegram_webhook_url:
                 path = urlsplit(s.telegram_webhook_url).path or TELEGRAM_WEBHOOK_PATH
@@ -118,13 +118,12 @@ class KetNoiApp:
         if s.zalo_bot_token is not None:
             self.zalo = ZaloChannel(
                 client=ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base_url),
-                dispatcher=self.dispatcher,
+                handle=self.converse,
                 state_dir=s.zalo_state_dir,
                 webhook_url=s.zalo_webhook_url,
                 webhook_secret=s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else None,
                 media=self.media,
                 public_base_url=s.public_base_url,
-                notify=self.notify,
             )
             web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
             if s.zalo_webhook_url:
@@ -204,6 +203,8 @@ class KetNoiApp:
         await upgrade(self.engine)
         await self.web.start()
         if self.telegram is not None:
+            username = await self.telegram.connect()  # before any update: links and /start need it
+            self.dispatcher.config = replace(self.dispatcher.config, bot_username=username)
             await self.telegram.start()
         else:
             log.warning("no TELEGRAM_BOT_TOKEN: Telegram is off")
@@ -233,9 +234,21 @@ class KetNoiApp:
         uninstall_redaction()
 
     @property
-    def channels(self) -> dict[str, TelegramChannel | ZaloChannel]:
+    def channels(self) -> dict[str, Channel]:
         """The running channels by platform."""
-        return {c.platform: c for c in (self.telegram, self.zalo) if c is not None}
+        running: list[Channel] = [c for c in (self.telegram, self.zalo) if c is not None]
+        return {c.platform: c for c in running}
+
+    async def converse(self, incoming: Incoming, deliver: Deliver) -> None:
+        """Every channel's events come here: answer, deliver the replies, then route the notices.
+
+        Notices (to people other than the sender) are routed here, once, after the sender's
+        replies went out, whichever channel the event came from.
+        """
+        response = await self.dispatcher.handle(incoming)
+        await deliver(incoming.chat_id, replace(response, notices=[]))
+        for notice in response.notices:
+            await self.notify(notice)
 
     async def notify(self, message: Outgoing) -> None:
         """Send a message to someone other than the sender of the current event.

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.errors import KeptWrite, UserFacingError
-from bot.core.messages import CommandMenuEntry, Incoming, Outgoing
+from bot.core.messages import Incoming, Outgoing, Response
 from bot.services.people import invites, linking, people
 from broadcasts import approval as broadcast_chats
 from handlers import buttons, texts
@@ -31,15 +31,6 @@ from storage.models import ProcessedUpdate
 log = logging.getLogger(__name__)
 # A button's action: (ctx, engine, *ids), the ids read from its data by `buttons.parse`.
 Action = Callable[..., Awaitable[list[Outgoing]]]
-
-
-@dataclass
-class Response:
-    """What to do after an event: replies to its chat, notices to others, a new command menu."""
-
-    replies: list[Outgoing] = field(default_factory=list)
-    notices: list[Outgoing] = field(default_factory=list)
-    menu: tuple[CommandMenuEntry, ...] | None = None
 
 
 async def claim_update(session: AsyncSession, platform: str, update_id: str, now: datetime) -> bool:

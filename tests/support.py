@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
 
-from bot.core.messages import Incoming, Outgoing
-from handlers.dispatch import Dispatcher, Response
+from bot.core.messages import Incoming, Outgoing, Response
+from handlers.dispatch import Dispatcher
 
 UPDATE_IDS = count(1)
 

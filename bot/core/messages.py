@@ -117,3 +117,12 @@ class CommandMenuEntry:
 
     command: str
     description: str
+
+
+@dataclass
+class Response:
+    """What to do after an event: replies to its chat, notices to others, a new command menu."""
+
+    replies: list[Outgoing] = field(default_factory=list)
+    notices: list[Outgoing] = field(default_factory=list)
+    menu: tuple[CommandMenuEntry, ...] | None = None

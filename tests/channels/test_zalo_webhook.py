@@ -14,9 +14,9 @@ from aiohttp import web
 
 from bot.channels.zalo.channel import SECRET_HEADER, ZaloChannel
 from bot.channels.zalo.client import ZaloClient
-from bot.core.messages import Choice, Incoming, Outgoing
+from bot.core.channel import Deliver
+from bot.core.messages import Choice, Incoming, Outgoing, Response
 from bot.emulator.zalo import ZaloEmulator
-from handlers.dispatch import Response
 
 TOKEN = "1234567:zalo-webhook-test"
 SECRET = "a-secret-of-some-length"
@@ -29,10 +29,11 @@ class RecordingDispatcher:
 
     seen: list[Incoming] = field(default_factory=list)
 
-    async def handle(self, incoming: Incoming) -> Response:
+    async def handle(self, incoming: Incoming, deliver: Deliver) -> None:
+        """The channel's `Handle`: what the root's `converse` does, without notices."""
         self.seen.append(incoming)
         choices = (Choice("yes", "Đồng ý"), Choice("no", "Không đồng ý")) if len(self.seen) == 1 else ()
-        return Response([Outgoing(f"Đã nhận {len(self.seen)}", choices=choices)])
+        await deliver(incoming.chat_id, Response([Outgoing(f"Đã nhận {len(self.seen)}", choices=choices)]))
 
 
 def text_event(text: str, message_id: str) -> dict:
@@ -53,7 +54,7 @@ async def emu() -> AsyncIterator[ZaloEmulator]:
 async def served(emu, tmp_path):
     """A started channel in webhook mode, its route served; yields (channel, dispatcher, url)."""
     dispatcher = RecordingDispatcher()
-    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), dispatcher=dispatcher, state_dir=tmp_path,
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle, state_dir=tmp_path,
                           webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET)
     app = web.Application()
     app.router.add_post("/zalo/webhook", channel.handle_webhook)
@@ -160,7 +161,7 @@ async def test_a_typed_number_or_label_arrives_as_the_chosen_option(served):
 
 async def test_events_left_in_the_inbox_are_handled_at_the_next_start(emu, tmp_path):
     dispatcher = RecordingDispatcher()
-    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), dispatcher=dispatcher, state_dir=tmp_path)
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle, state_dir=tmp_path)
     channel.inbox.put(text_event("/toi", "m9"))  # accepted by a process that then died
     await channel.start()
     try:

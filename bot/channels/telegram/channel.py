@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -23,9 +21,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.channels.json_body import BadBody, json_object
 from bot.channels.telegram.convert import to_incoming
 from bot.channels.telegram.sender import TelegramSender
-from bot.core.messages import CommandMenuEntry, Outgoing
+from bot.core.channel import Handle
+from bot.core.messages import CommandMenuEntry, Response
 from bot.core.sending import SendError
-from handlers.dispatch import Dispatcher, Response
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -41,17 +39,15 @@ class TelegramChannel:
         *,
         token: str,
         base_url: str,
-        dispatcher: Dispatcher,
+        handle: Handle,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         default_menu: tuple[CommandMenuEntry, ...] = (),
-        notify: Callable[[Outgoing], Awaitable[None]] | None = None,
     ) -> None:
-        self.dispatcher = dispatcher
+        self.handle = handle
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.default_menu = default_menu
-        self.notify = notify
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -70,11 +66,15 @@ class TelegramChannel:
     def bot_username(self) -> str:
         return self.application.bot.username
 
+    async def connect(self) -> str:
+        """getMe, before any update is taken; returns the bot's username (the root configures with it)."""
+        await self.application.initialize()  # idempotent
+        return self.bot_username
+
     async def start(self) -> None:
-        """Connect (getMe), show the default menu, then poll or register the webhook."""
+        """Connect, show the default menu, then poll or register the webhook."""
         app = self.application
-        await app.initialize()
-        self.dispatcher.config = replace(self.dispatcher.config, bot_username=app.bot.username)
+        await self.connect()
         await app.start()
         try:
             await self.sender.set_commands(None, self.default_menu)
@@ -133,11 +133,10 @@ class TelegramChannel:
         incoming = to_incoming(update, self.bot_username)
         if incoming is None:
             return
-        response = await self.dispatcher.handle(incoming)
-        await self.deliver(incoming.chat_id, response)
+        await self.handle(incoming, self.deliver)
 
     async def deliver(self, chat_id: str, response: Response) -> None:
-        """Send the replies in order, then the menu; notices go through the app's router."""
+        """Send the replies in order, then the menu (notices are the root's to route)."""
         for reply in response.replies:
             try:
                 await self.sender.send(chat_id, reply)
@@ -149,9 +148,6 @@ class TelegramChannel:
                 await self.sender.set_commands(chat_id, response.menu)
             except SendError as exc:
                 log.warning("telegram: menu for chat %s not set: %s", chat_id, exc)
-        for notice in response.notices:
-            if self.notify is not None:
-                await self.notify(notice)
 
     async def _acknowledge_press(self, update: Update) -> None:
         """Stop the button's spinner and take the buttons away, so an old prompt can't be pressed."""

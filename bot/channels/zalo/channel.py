@@ -34,10 +34,10 @@ from bot.channels.zalo.inbox import Inbox
 from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.sender import ZaloSender
-from bot.core.messages import Incoming, Outgoing
+from bot.core.channel import Handle
+from bot.core.messages import Incoming, Response
 from bot.core.sending import SendError
 from broadcasts.limits import Pacer
-from handlers.dispatch import Dispatcher, Response
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -61,22 +61,20 @@ class ZaloChannel:
         self,
         *,
         client: ZaloClient,
-        dispatcher: Dispatcher,
+        handle: Handle,
         state_dir: Path,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         media: MediaStore | None = None,
         public_base_url: str | None = None,
-        notify: Callable[[Outgoing], Awaitable[None]] | None = None,
         poll_timeout: int = 30,
         lanes: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.client = client
-        self.dispatcher = dispatcher
+        self.handle = handle
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
-        self.notify = notify
         self.poll_timeout = poll_timeout
         self.inbox = Inbox(state_dir / "inbox")
         self.offers = Offers(state_dir / "offers")
@@ -211,8 +209,7 @@ class ZaloChannel:
         incoming = to_incoming(event)
         if incoming is None:
             return
-        response = await self.dispatcher.handle(self._chosen(incoming))
-        await self.deliver(incoming.chat_id, response)
+        await self.handle(self._chosen(incoming), self.deliver)
 
     def _chosen(self, incoming: Incoming) -> Incoming:
         """A typed number or option text becomes the option's value, as a button press would."""
@@ -224,13 +221,10 @@ class ZaloChannel:
     # ------------------------------------------------------------------ outbound
 
     async def deliver(self, chat_id: str, response: Response) -> None:
-        """Send the replies in order; notices go through the app's router. Zalo has no menu."""
+        """Send the replies in order (notices are the root's to route). Zalo has no menu."""
         for reply in response.replies:
             try:
                 await self.sender.send(chat_id, reply)
             except SendError as exc:
                 log.warning("zalo: reply to chat %s failed: %s", chat_id, exc)
                 break
-        for notice in response.notices:
-            if self.notify is not None:
-                await self.notify(notice)

@@ -1,0 +1,50 @@
+"""Both chat channels are one `Channel` to the root, and neither routes notices itself."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.core.channel import Channel
+from bot.core.messages import Incoming, Outgoing, Response
+
+TOKEN = "123:abc"
+
+
+async def _ignore(incoming: Incoming, deliver) -> None:
+    return None
+
+
+def _channels(tmp_path) -> list[object]:
+    return [
+        TelegramChannel(token=TOKEN, base_url="http://127.0.0.1:9/bot", handle=_ignore),
+        ZaloChannel(client=ZaloClient(TOKEN, "http://127.0.0.1:9"), handle=_ignore, state_dir=tmp_path),
+    ]
+
+
+def test_both_channels_implement_the_channel_protocol(tmp_path):
+    assert all(isinstance(channel, Channel) for channel in _channels(tmp_path))
+
+
+@pytest.mark.parametrize("channel_type", [TelegramChannel, ZaloChannel])
+def test_a_channel_takes_the_roots_handle_not_the_dispatcher_or_a_notify_callback(channel_type):
+    parameters = inspect.signature(channel_type.__init__).parameters
+    assert "handle" in parameters and not {"dispatcher", "notify"} & set(parameters)
+
+
+async def test_deliver_sends_no_notice(tmp_path):
+    """Notices are the root's to route: a channel given a response with notices only sends nothing."""
+    zalo = _channels(tmp_path)[1]
+    sent: list[tuple[str, Outgoing]] = []
+
+    async def record(chat_id: str, message: Outgoing) -> str:
+        sent.append((chat_id, message))
+        return "1"
+
+    zalo.sender.send = record
+    await zalo.deliver("chat", Response(replies=[Outgoing("trả lời")], notices=[Outgoing("thông báo", chat_id="x")]))
+    assert [m.text for _, m in sent] == ["trả lời"]
