@@ -13,13 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.messages import Choice
 from bot.services import audit
 from bot.services.people.people import Actor
 from broadcasts import approval as broadcast_service
 from broadcasts.audience import Audience
-from handlers.buttons import button_data
 from storage.claims import insert_if_absent
 from storage.models import Broadcast, BroadcastStatus, Delivery, Identity, Poll, PollVote, Unit
 

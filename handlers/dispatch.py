@@ -17,11 +17,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import buttons
 from bot.core.errors import KeptWrite, UserFacingError
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.services.people import invites, linking, people
 from broadcasts import approval as broadcast_chats
-from handlers import buttons, texts
+from handlers import texts
 from handlers.catalogue import Catalogue, Command
 from handlers.flow import Context, FlowEngine, HandlerConfig
 from handlers.start import join_with_code

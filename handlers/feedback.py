@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Question
@@ -23,7 +24,6 @@ from bot.services.reporting.periods import Period, PeriodKind
 from bot.services.reporting.reports import admins_for
 from handlers import feedback_texts as t
 from handlers.answers import Number, OneOf, Text
-from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.questions import SKIP, QuestionAnswer
 from handlers.texts import ERRORS

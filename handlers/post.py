@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Question
@@ -26,7 +27,6 @@ from broadcasts.summary import build_summary
 from broadcasts.texts import STATUS_NAMES
 from handlers import post_texts as t
 from handlers.answers import InvalidAnswer, OneOf, Text
-from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer

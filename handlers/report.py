@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Form, all_forms
@@ -20,7 +21,6 @@ from bot.services.reporting import reports
 from bot.services.reporting.periods import Period, PeriodKind
 from handlers import report_texts as t
 from handlers.answers import OneOf
-from handlers.buttons import button_data
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer, show_value, step_name
 from handlers.review import ACCEPT_BUTTON, RETURN_BUTTON

@@ -1,7 +1,7 @@
 """Reviewing reports up the tree: the admin above accepts a submission or returns it with a reason.
 
 The buttons arrive on the reviewer's notice as actions (`rv:ok:<id>`, `rv:back:<id>`, read by
-`handlers.buttons`), which work whatever the reviewer is doing at that moment.
+`bot.core.buttons`), which work whatever the reviewer is doing at that moment.
 """
 
 from __future__ import annotations

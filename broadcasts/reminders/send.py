@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.buttons import command_button
 from bot.core.formatting import local_time
 from bot.core.messages import Choice, Outgoing
 from bot.services.listening.sentiment import items_in
@@ -22,7 +23,6 @@ from bot.services.reporting.periods import Level, OpenPeriod, Period, Schedule
 from bot.services.reporting.rollup import ReportState, RollUp, percent, rollup
 from broadcasts.reminder_texts import REMINDER
 from broadcasts.reminders.decide import DIGEST, ESCALATE, REMIND, Due, ReminderPolicy, claim, find_due
-from handlers.buttons import command_button
 from storage.models import Identity, Role, RoleAssignment, Unit, UrgentIssue
 
 log = logging.getLogger(__name__)

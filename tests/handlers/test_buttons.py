@@ -11,8 +11,8 @@ import logging
 
 import pytest
 
+from bot.core.buttons import MAX_ID, StaleButton, button_data, parse
 from handlers import texts
-from handlers.buttons import MAX_ID, StaleButton, button_data, parse
 
 STALE = texts.ERRORS["stale_button"]
 INTERNAL = texts.ERRORS["internal"]
