@@ -80,7 +80,7 @@ async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *
         raise UserFacingError("poll_closed")
     if poll.closes_at is not None and now >= poll.closes_at:
         raise UserFacingError("poll_closed")
-    if not await _in_audience(session, poll.broadcast_id, actor.person.id):
+    if not await _in_audience(session, broadcast.id, actor.person.id):
         raise UserFacingError("poll_not_for_you")
     if not 0 <= option < len(poll.options):
         raise UserFacingError("unknown_option")

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from storage.models import CodeTry
+from storage.models import CodeTry, rows_changed
 
 WINDOW = timedelta(hours=1)
 # Refusals that mean "no such code": what a guess gets. A used or expired code was a real one.
@@ -71,5 +71,4 @@ async def record_wrong_try(
 
 async def prune(session: AsyncSession, now: datetime) -> int:
     """Forget tries that no longer count towards any lock-out."""
-    result = await session.execute(delete(CodeTry).where(CodeTry.at <= now - WINDOW))
-    return result.rowcount
+    return rows_changed(await session.execute(delete(CodeTry).where(CodeTry.at <= now - WINDOW)))
