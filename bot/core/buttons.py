@@ -21,11 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core.errors import UserFacingError
+from bot.core.numbers import MAX_KEY
 
 COMMAND_BUTTON = "cmd:run"
 ID_SEPARATOR = "-"
-# Every id a button carries is an INTEGER primary key: PostgreSQL's INTEGER stops here.
-MAX_ID = 2**31 - 1
+# Every id a button carries is an INTEGER primary key (see `numbers.MAX_KEY`).
+MAX_ID = MAX_KEY
 _PREFIX = re.compile(r"[a-z]+:[a-z]+")
 _ID = re.compile(r"0|[1-9][0-9]{0,9}")  # ASCII only: int() would also read "١٢" or "１２"
 _COMMAND = re.compile(r"[a-z]+")

@@ -27,6 +27,7 @@ _GROUPED = re.compile(rf"[0-9]{{1,3}}(?:(?P<sep>[.{_SPACES}])[0-9]{{3}})(?:(?P=s
 _FRACTION = re.compile(rf"[0-9]+(?:[.{_SPACES}][0-9]{{3}})*,[0-9]+")
 _ENGLISH = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+\.[0-9]+")
 MAX_DIGITS = 15
+MAX_KEY = 2**31 - 1  # the largest id an INTEGER primary key holds (PostgreSQL refuses to compare a larger one)
 
 
 class NumberError(ValueError):
@@ -61,12 +62,16 @@ def parse_whole(text: str) -> int:
 
 
 def typed_id(text: str) -> int | None:
-    """A number a person typed to name something (a poll, a broadcast), or None if it is not one."""
+    """A number a person typed to name something (a poll, a broadcast), or None if it is not one.
+
+    A number larger than any key names nothing; it must not reach SQL, where PostgreSQL would fail
+    the whole event instead of finding no row.
+    """
     try:
         value = parse_whole(text)
     except NumberError:
         return None
-    return value if value > 0 else None
+    return value if 0 < value <= MAX_KEY else None
 
 
 def option_number(text: str) -> int | None:

@@ -112,3 +112,13 @@ async def test_an_id_typed_with_odd_digits_gets_an_answer_not_an_apology(admin):
     assert "Không tìm thấy khảo sát này" in admin.text
     await admin.send("/trangthai ²")
     assert "Không tìm thấy tin số ²" in admin.text
+
+
+async def test_an_id_larger_than_any_key_gets_an_answer_not_an_apology(admin):
+    """PostgreSQL refuses to compare an INTEGER key with 99999999999: such an id must not reach SQL."""
+    for command in ("/ketqua", "/dongthamdo"):
+        await admin.send(f"{command} 99999999999")
+        assert "Không tìm thấy khảo sát này" in admin.text
+    for command in ("/trangthai", "/dungtin", "/huytin"):
+        await admin.send(f"{command} 99999999999")
+        assert "Không tìm thấy tin số 99999999999" in admin.text
