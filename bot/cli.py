@@ -1,4 +1,4 @@
-"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,broadcast,settings}`.
+"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,broadcast,settings,diagrams}`.
 
 Operators' words are English (this is a developer/operator tool); what it prints for people
 to hand out (invite codes and links) is exactly what the bot itself shows.
@@ -87,7 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("id", type=int)
 
     sub.add_parser("settings", help="list the settings with their defaults")
+    sub.add_parser("diagrams", help="write each guided flow's state diagram, handlers/<flow>.mmd")
     return parser
+
+
+def write_diagrams() -> int:
+    """Regenerate the flows' diagrams from their definitions (no settings, no database)."""
+    from handlers.diagrams import write_all
+    from handlers.registry import build_flows
+
+    for path in write_all(build_flows()):
+        print(path)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, default, help_text in settings_table():
             print(f"{name}\t{default}\t{help_text}")
         return 0
+    if args.command == "diagrams":
+        return write_diagrams()
     try:
         settings = load_settings(**_demo_overrides(args)) if args.command == "demo" else load_settings()
     except SettingsError as exc:

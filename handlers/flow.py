@@ -8,7 +8,8 @@ transaction, so a restart or a crash never loses an answer that was acknowledged
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from storage.models import Conversation, ConversationStatus
 
 if TYPE_CHECKING:
     from handlers.catalogue import Catalogue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,17 @@ class Flow:
     finish: Finish
     on_answer: OnAnswer | None = None  # may save the answer elsewhere and choose the next step
     ephemeral: bool = False  # the conversation row is deleted when the flow ends
+    # Where `on_answer` may send each listed step next (None: the end), declared as data because
+    # the choice itself is code: the state diagram draws these, and the engine logs a warning when
+    # a step goes anywhere else. A step not listed goes on to the next step that applies.
+    jumps: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = {step.name for step in self.steps}
+        for source, targets in self.jumps.items():
+            unknown = ({source} | {t for t in targets if t is not None}) - names
+            if unknown:
+                raise ValueError(f"flow {self.name}: jumps name no such step {sorted(unknown)}")
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -122,6 +136,14 @@ class Flow:
             if step.when is None or step.when(answers):
                 return step
         return None
+
+
+def _check_declared(flow: Flow, step: str, following: Step | None, *, routed: bool) -> None:
+    """Warn when a step went where `Flow.jumps` does not say it may: its diagram would be wrong."""
+    target = following.name if following else None
+    declared = target in flow.jumps[step] if step in flow.jumps else not routed
+    if not declared:
+        log.warning("flow %s: step %s went to %s, which Flow.jumps does not declare", flow.name, step, target)
 
 
 class FlowEngine:
@@ -214,6 +236,7 @@ class FlowEngine:
             following = flow.step(route.step) if route.step else None
         else:
             following = flow.next_step(answers, step.name)
+        _check_declared(flow, step.name, following, routed=route is not None)
         if following is None:
             await self._close(ctx, conv, ConversationStatus.COMPLETED)
             await ctx.session.flush()

@@ -182,6 +182,7 @@ POST = Flow(
     ),
     finish=_finish,
     on_answer=_on_answer,
+    jumps={"q:roles": ("confirm",), "confirm": ("text", None)},
 )
 
 

@@ -183,7 +183,23 @@ def build_report_flow(form: Form) -> Flow:
         ),
         finish=_finish,
         on_answer=on_answer,
+        jumps=_report_jumps(list(keys)),
     )
+
+
+def _report_jumps(questions: list[str]) -> dict[str, tuple[str | None, ...]]:
+    """Where `on_answer` sends each step: a period opens at its first question, at the offer of
+    last month's answers, or (a report already begun) at its first missing answer or the summary;
+    each question leads to the next, or back to the summary when it was an edit; the summary
+    submits (or asks first what is missing), saves for later, or offers the questions to edit."""
+    following = [*questions[1:], "summary"]
+    return {
+        "period": (questions[0], "last_month", *questions[1:], "summary"),
+        "last_month": (questions[0],),
+        **{q: (after,) if after == "summary" else (after, "summary") for q, after in zip(questions, following, strict=True)},
+        "summary": ("edit", *questions, None),
+        "edit": tuple(questions),
+    }
 
 
 async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:

@@ -6,9 +6,10 @@ PostgreSQL: the schema, truncated per test), so every test starts from an empty,
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,3 +85,27 @@ def now() -> datetime:
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 TRA_VINH_CSV = Path(__file__).parent / "data" / "tra-vinh-2022.csv"
+
+
+class _Undeclared(logging.Handler):
+    """Collects the flow engine's warnings about jumps a flow does not declare."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Flow.jumps does not declare" in record.getMessage():
+            self.seen.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def jumps_are_declared() -> Iterator[None]:
+    """Every test that walks a flow also checks that its diagram (drawn from `Flow.jumps`) shows
+    the way it went: a jump nobody declared fails the test that took it."""
+    handler = _Undeclared()
+    logger = logging.getLogger("handlers.flow")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    assert not handler.seen, "; ".join(handler.seen)

@@ -66,3 +66,40 @@ class ChatUser:
     @property
     def text(self) -> str:
         return "\n---\n".join(r.text for r in self.last.replies)
+
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button pressed while filling a form (anything else is typed)."""
+
+    label: str
+
+
+# The default form's answers as an officer gives them in the chat, one tuple per question.
+MONTH_ANSWERS: tuple[tuple[str | Press, ...], ...] = (
+    ("12",),  # 1. sessions
+    ("350",),  # 2. people reached
+    (Press("Trọng tâm: Kết luận 21-KL/TW, xây dựng, chỉnh đốn Đảng"), Press("Xong")),  # 3. topics
+    ("1, 4",),  # 4. channels
+    ("7",), ("1",), ("0",),  # 5.-7. figures
+    ("Nhân dân phấn khởi, đồng tình với chủ trương.",),  # 8. the public mood
+    (Press("Bỏ qua"),), (Press("Bỏ qua"),),  # 9. proposals, 10. photos
+)
+
+
+async def open_report(officer: ChatUser, period_index: int = 1) -> None:
+    """/baocao, then the period at this place in the offered list (1: the current month)."""
+    await officer.send("/baocao")
+    await officer.choose(officer.last.replies[0].choices[period_index].label)
+
+
+async def fill_report(officer: ChatUser, *, sessions: str = "12", questions: int = len(MONTH_ANSWERS)) -> None:
+    """Answer the default form's first `questions` questions through the chat (all of them: up to
+    the summary, nothing submitted), so no test repeats the form's answers."""
+    for number, actions in enumerate(MONTH_ANSWERS[:questions], start=1):
+        for action in (sessions,) if number == 1 else actions:
+            if isinstance(action, Press):
+                await officer.choose(action.label)
+            else:
+                await officer.send(action)

@@ -16,7 +16,7 @@ from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import Feedback, UrgentIssue
 from tests.handlers.conftest import register_person
-from tests.support import ChatUser
+from tests.support import ChatUser, fill_report
 
 STRANGER = "987654321"
 
@@ -192,8 +192,7 @@ async def test_observations_pre_fill_the_mood_question_of_the_monthly_report(off
     await officer.send("Bà con quan tâm việc cấp sổ đỏ.")
     await officer.send("30")
     await officer.send("/baocao")
-    for answer in ("3", "40", "1", "2", "1", "0", "0"):
-        await officer.send(answer)
+    await fill_report(officer, questions=7)
     assert "Câu 8/10" in officer.text and "Hiện tại: Bà con quan tâm việc cấp sổ đỏ." in officer.text
     await officer.choose("Giữ nguyên: Bà con quan tâm việc cấp sổ đỏ.")
     assert "Câu 9/10" in officer.text

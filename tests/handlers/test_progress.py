@@ -6,14 +6,14 @@ import io
 
 import openpyxl
 
-from tests.handlers.test_reports import NOV_10, fill_month
+from tests.handlers.test_reports import NOV_10
+from tests.support import fill_report, open_report
 
 
 async def file_november(officer, clock) -> None:
     clock.now = NOV_10
-    await officer.send("/baocao")
-    await officer.choose(officer.last.replies[0].choices[1].label)
-    await fill_month(officer, sessions="12")
+    await open_report(officer)
+    await fill_report(officer, sessions="12")
     await officer.choose("Gửi báo cáo")
 
 

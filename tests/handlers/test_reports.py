@@ -8,24 +8,9 @@ from sqlalchemy import select
 
 from storage.models import AuditEntry, Report
 from tests.handlers.conftest import register_person
-from tests.support import ChatUser
+from tests.support import ChatUser, fill_report, open_report
 
 NOV_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam, before the 18 November deadline
-
-
-async def fill_month(officer: ChatUser, sessions: str = "12") -> None:
-    """Answer every question of the default form, from the first question to the summary."""
-    await officer.send(sessions)
-    await officer.send("350")
-    await officer.choose("Trọng tâm: Kết luận 21-KL/TW, xây dựng, chỉnh đốn Đảng")
-    await officer.choose("Xong")
-    await officer.send("1, 4")
-    await officer.send("7")
-    await officer.send("1")
-    await officer.send("0")
-    await officer.send("Nhân dân phấn khởi, đồng tình với chủ trương.")
-    await officer.choose("Bỏ qua")
-    await officer.choose("Bỏ qua")
 
 
 async def the_report(session_factory) -> Report:
@@ -41,7 +26,7 @@ async def test_officer_files_a_monthly_report_on_time(officer, admin, clock, ses
     assert labels[0].startswith("Tháng 10/2026") and labels[1].startswith("Tháng 11/2026")
     await officer.choose(labels[1])
     assert "Câu 1/10" in officer.text
-    await fill_month(officer)
+    await fill_report(officer)
     summary = officer.text
     assert "1. Số buổi tuyên truyền: 12" in summary
     assert "3. Nội dung đã tuyên truyền: Trọng tâm: Kết luận 21-KL/TW" in summary
@@ -63,7 +48,7 @@ async def test_officer_files_a_monthly_report_on_time(officer, admin, clock, ses
 async def test_report_after_the_deadline_is_flagged_late(officer, clock, session_factory):
     await officer.send("/baocao")  # 26 November: only November is open, and it is past its deadline
     assert "Câu 1/10" in officer.text
-    await fill_month(officer)
+    await fill_report(officer)
     assert "Đã quá hạn nộp" in officer.text
     await officer.choose("Gửi báo cáo")
     assert "nộp muộn so với hạn 23:59 ngày 18/11/2026" in officer.text
@@ -131,9 +116,8 @@ async def test_two_officers_share_one_report(officer, session_factory, clock, di
 
 async def test_returned_report_is_fixed_and_the_reviewer_sees_the_change(officer, admin, clock, session_factory):
     clock.now = NOV_10
-    await officer.send("/baocao")
-    await officer.choose(officer.last.replies[0].choices[1].label)
-    await fill_month(officer, sessions="12")
+    await open_report(officer)
+    await fill_report(officer, sessions="12")
     await officer.choose("Gửi báo cáo")
     notice = officer.last.notices[0]
 
@@ -169,9 +153,8 @@ async def test_returned_report_is_fixed_and_the_reviewer_sees_the_change(officer
 
 async def test_a_colleague_cannot_review_and_nobody_reviews_twice(officer, admin, clock, session_factory, dispatcher):
     clock.now = NOV_10
-    await officer.send("/baocao")
-    await officer.choose(officer.last.replies[0].choices[1].label)
-    await fill_month(officer)
+    await open_report(officer)
+    await fill_report(officer)
     await officer.choose("Gửi báo cáo")
     accept = officer.last.notices[0].choices[0].value
     await officer.send(choice=accept)
@@ -188,7 +171,7 @@ async def test_quarter_starts_from_the_sum_of_its_months(officer, clock, session
         await officer.choose(next(c.label for c in officer.last.replies[0].choices if c.label.startswith(f"Tháng {month}/")))
         if "số liệu của Tháng" in officer.text:
             await officer.choose("Nhập mới")
-        await fill_month(officer, sessions=sessions)
+        await fill_report(officer, sessions=sessions)
         await officer.choose("Gửi báo cáo")
         assert "Đã gửi báo cáo" in officer.text
 
@@ -207,7 +190,7 @@ async def test_a_month_can_start_from_last_month(officer, clock, session_factory
     clock.now = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
     await officer.send("/baocao")
     await officer.choose(next(c.label for c in officer.last.replies[0].choices if c.label.startswith("Tháng 10/")))
-    await fill_month(officer, sessions="9")
+    await fill_report(officer, sessions="9")
     await officer.choose("Gửi báo cáo")
     clock.now = NOV_10
     await officer.send("/baocao")

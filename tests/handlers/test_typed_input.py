@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from storage.models import Feedback, Observation, Report, Unit
-from tests.support import ChatUser
+from tests.support import ChatUser, open_report
 
 NOV_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # November is open for filing
 # Invisible characters a copy-paste can bring, and half an emoji: what no database here can hold.
@@ -20,8 +20,7 @@ BROKEN_EMOJI = "Bà con vui mừng \ud83d"
 
 async def start_november(officer: ChatUser, clock) -> None:
     clock.now = NOV_10
-    await officer.send("/baocao")
-    await officer.choose(officer.last.replies[0].choices[1].label)
+    await open_report(officer)
     assert "Câu 1/10" in officer.text
 
 
