@@ -19,6 +19,7 @@ from bot.core.errors import UserFacingError
 from bot.core.messages import Document, Photo
 from bot.services import audit
 from bot.services.people.people import Actor
+from bot.services.people.reachable import Reachable, reachable
 from bot.services.people.units import get_unit_by_code, is_in_subtree
 from broadcasts import audience as audience_queries
 from broadcasts import store
@@ -226,6 +227,13 @@ async def reject(
         details={"reason": reason},
     )
     return broadcast
+
+
+async def other_approvers(session: AsyncSession, actor: Actor) -> list[Reachable]:
+    """The province admins who may approve the actor's content (everyone but the actor), each once."""
+    provinces = [u.id for u in actor.units_with(Role.PROVINCE_ADMIN)]
+    author = actor.person.id if actor.person is not None else None
+    return await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=provinces, except_person=author)
 
 
 # --------------------------------------------------------------------------- releasing
@@ -459,6 +467,17 @@ async def migrate_chat(
     if chat is not None:
         audit.record(session, "chat.migrate", now=now, actor_id=None, target=f"chat:{chat.id}")
     return chat
+
+
+async def chats_to_link(session: AsyncSession, platform: str) -> list[tuple[LinkedChat, str | None]]:
+    """The active groups and channels the bot sits in on `platform`, each with its unit's name if linked."""
+    rows = await session.execute(
+        select(LinkedChat, Unit.name)
+        .outerjoin(Unit, Unit.id == LinkedChat.unit_id)
+        .where(LinkedChat.platform == platform, LinkedChat.active.is_(True))
+        .order_by(LinkedChat.id)
+    )
+    return [(chat, name) for chat, name in rows.tuples()]
 
 
 async def _find_chat(session: AsyncSession, platform: str, chat_id: str) -> LinkedChat | None:

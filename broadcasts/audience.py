@@ -5,7 +5,8 @@ An audience is people holding some roles anywhere in some unit subtrees (a subtr
 to units of those subtrees. A person is written to once however many matching roles they
 hold, and someone with a Telegram and a Zalo account only on the account they prefer: the
 preferred platform if reachable, else the oldest reachable account (the rule of
-`bot.services.people.linking.preferred_identity`, written here as SQL over the joined person).
+`bot.services.people.linking.preferred_identity`). The pages are built from the SQL pieces of
+`bot.services.people.reachable`, the same rule every notice and reminder uses.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.people.linking import is_preferred_identity
+from bot.services.people.reachable import holds_role, written_to
 from broadcasts import store
 from storage.models import DeliveryStatus, Identity, LinkedChat, Person, RoleAssignment, Unit
 
@@ -95,12 +96,7 @@ def _in_subtrees(paths: Sequence[str]) -> ColumnElement[bool]:
 
 def _audience_member(roles: Sequence[str], paths: Sequence[str]) -> Exists:
     """The identity's person holds one of `roles` somewhere in the subtrees (correlated EXISTS)."""
-    return exists().where(
-        RoleAssignment.person_id == Identity.person_id,
-        RoleAssignment.role.in_(list(roles)),
-        RoleAssignment.unit_id == Unit.id,
-        _in_subtrees(paths),
-    )
+    return holds_role(roles, RoleAssignment.unit_id == Unit.id, _in_subtrees(paths))
 
 
 def _identity_page(roles: Sequence[str], paths: Sequence[str]) -> Page:
@@ -110,9 +106,8 @@ def _identity_page(roles: Sequence[str], paths: Sequence[str]) -> Page:
             .join(Person, Person.id == Identity.person_id)
             .where(
                 Identity.id > after,
-                Identity.unreachable_at.is_(None),
                 _audience_member(roles, paths),
-                is_preferred_identity(),
+                written_to(),
             )
             .order_by(Identity.id)
             .limit(limit)
@@ -158,9 +153,8 @@ async def count(session: AsyncSession, audience: Audience) -> int:
                 select(func.count(Identity.id))
                 .join(Person, Person.id == Identity.person_id)
                 .where(
-                    Identity.unreachable_at.is_(None),
                     _audience_member(audience.roles, paths),
-                    is_preferred_identity(),
+                    written_to(),
                 )
             )
             or 0

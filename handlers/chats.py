@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.errors import UserFacingError
 from bot.core.messages import Choice, Outgoing
 from bot.services.people.people import ADMIN_ROLES
+from bot.services.people.units import unit_by_code
 from broadcasts import approval as service
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.unit_answer import UnitAnswer
-from storage.models import LinkedChat, Unit
+from storage.models import Unit
 
 TEXTS = {
     "ask_chat": "Chọn nhóm hoặc kênh cần liên kết với đơn vị:",
@@ -42,7 +41,7 @@ async def _admin_units(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
 
 
 async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    unit = (await ctx.session.execute(select(Unit).where(Unit.code == answers["unit"]))).scalar_one()
+    unit = await unit_by_code(ctx.session, answers["unit"])
     chat_id = answers["chat"].removeprefix("chat:")
     await service.link_chat(ctx.session, ctx.actor, platform=ctx.incoming.platform, chat_id=chat_id, unit=unit,
                             now=ctx.now)
@@ -62,14 +61,7 @@ LINK_CHAT = Flow(
 async def link_chat_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     if not ctx.actor.units_with(*ADMIN_ROLES):
         raise UserFacingError("not_admin")
-    rows = (
-        await ctx.session.execute(
-            select(LinkedChat, Unit.name)
-            .outerjoin(Unit, Unit.id == LinkedChat.unit_id)
-            .where(LinkedChat.platform == ctx.incoming.platform, LinkedChat.active.is_(True))
-            .order_by(LinkedChat.id)
-        )
-    ).all()
+    rows = await service.chats_to_link(ctx.session, ctx.incoming.platform)
     if not rows:
         return [Outgoing(TEXTS["none"])]
     titles = [[c.chat_id, c.title or TEXTS["untitled"].format(chat_id=c.chat_id)] for c, _ in rows]

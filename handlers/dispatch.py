@@ -6,6 +6,9 @@ Vietnamese; anything else is logged with its traceback and the person gets a sho
 Either way the person's conversation stays where it was. Button data that no current button
 sends (`buttons.StaleButton`) is such a refusal too, logged as a warning: it is hostile or old
 input, not a bug.
+
+Opening the session and claiming the update id are the engine's own work, so this module (with
+`flow.py`) may use SQLAlchemy; every other handler calls a feature for what is stored.
 """
 
 from __future__ import annotations

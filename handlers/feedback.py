@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
@@ -18,7 +16,9 @@ from bot.core.messages import Choice, Outgoing
 from bot.services import audit
 from bot.services.listening import feedback as service
 from bot.services.listening.sentiment import summarize
+from bot.services.people import units
 from bot.services.people.people import ADMIN_ROLES
+from bot.services.people.reachable import Reachable, account_of
 from bot.services.reporting import reports
 from bot.services.reporting.periods import Period, PeriodKind
 from bot.services.reporting.reports import admins_for
@@ -28,7 +28,7 @@ from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.questions import SKIP, QuestionAnswer
 from handlers.texts import ERRORS
 from handlers.unit_answer import UnitAnswer
-from storage.models import Feedback, Identity, Unit, UrgentIssue
+from storage.models import Feedback, Unit, UrgentIssue
 
 CONFIG = service.load_config()
 NAMED, ANONYMOUS, NO = "named", "anonymous", "no"
@@ -55,7 +55,7 @@ def _mode_prompt(ctx: Context, answers: dict[str, Any]) -> str:
 
 
 async def _roots(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
-    return list((await ctx.session.execute(select(Unit).where(Unit.parent_id.is_(None)))).scalars())
+    return await units.roots(ctx.session)
 
 
 def _sending(answers: dict[str, Any]) -> bool:
@@ -68,7 +68,7 @@ async def _finish_feedback(ctx: Context, answers: dict[str, Any]) -> list[Outgoi
     if not ctx.config.feedback_limit.allow(sender_key(ctx)):
         return [Outgoing(_rate_message())]
     code = answers.get("_unit") or answers["place"]
-    unit = (await ctx.session.execute(select(Unit).where(Unit.code == code))).scalar_one()
+    unit = await units.unit_by_code(ctx.session, code)
     anonymous = answers["mode"] == ANONYMOUS
     tone = answers.get("tone")
     item = await service.submit_feedback(
@@ -124,7 +124,7 @@ async def feedback_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 # --------------------------------------------------------------------------- officers' observations
 
 async def _finish_observation(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    unit = (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    unit = await units.unit_by_id(ctx.session, answers["_unit_id"])
     await service.record_observation(
         ctx.session, ctx.actor, unit, category=answers["category"], tone=answers["tone"],
         text=answers["text"], people_count=answers["count"], now=ctx.now,
@@ -161,7 +161,7 @@ async def observe_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 async def _finish_urgent(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     if answers.get("confirm") != "send":
         return [Outgoing(t.FEEDBACK["declined"])]
-    unit = (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    unit = await units.unit_by_id(ctx.session, answers["_unit_id"])
     issue = await service.raise_issue(
         ctx.session, ctx.actor, unit, category=answers["category"], text=answers["text"], now=ctx.now,
         feedback_id=answers.get("_feedback_id"),
@@ -176,21 +176,21 @@ async def _finish_urgent(ctx: Context, answers: dict[str, Any]) -> list[Outgoing
     return [Outgoing(t.URGENT["raised"].format(reference=issue.reference))]
 
 
-def issue_alert(identity: Identity, issue: UrgentIssue, text: str) -> Outgoing:
+def issue_alert(admin: Reachable, issue: UrgentIssue, text: str) -> Outgoing:
     choices = (
         Choice(button_data(ACK, issue.id), t.URGENT["ack"]),
         Choice(button_data(REPLY_BUTTON, issue.id), t.URGENT["reply"]),
         Choice(button_data(RESOLVE, issue.id), t.URGENT["resolve"]),
     )
-    return Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform)
+    return Outgoing(text, choices=choices, chat_id=admin.chat_id, platform=admin.platform)
 
 
-def issue_realert(identity: Identity, issue: UrgentIssue) -> Outgoing:
+def issue_realert(admin: Reachable, issue: UrgentIssue) -> Outgoing:
     """An issue nobody acknowledged in time, alerted again (the listening feature decides when)."""
     text = t.URGENT["realert"].format(
         count=issue.alerts + 1, reference=issue.reference, unit=issue.unit.name, text=issue.text
     )
-    return issue_alert(identity, issue, text)
+    return issue_alert(admin, issue, text)
 
 
 URGENT = Flow(
@@ -212,7 +212,7 @@ async def urgent_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 
 async def urgent_from_feedback(ctx: Context, engine: FlowEngine, feedback_id: int) -> list[Outgoing]:
     """An admin turns a piece of feedback into an urgent issue (its text and place carried over)."""
-    item = (await ctx.session.execute(select(Feedback).where(Feedback.id == feedback_id))).scalar_one_or_none()
+    item = await service.feedback_by_id(ctx.session, feedback_id)
     if item is None or not ctx.actor.units_with(*ADMIN_ROLES):
         raise UserFacingError("not_allowed")
     answers = {"_unit_id": item.unit_id, "_feedback_id": item.id, "category": item.category,
@@ -221,7 +221,7 @@ async def urgent_from_feedback(ctx: Context, engine: FlowEngine, feedback_id: in
 
 
 async def _issue(ctx: Context, issue_id: int) -> UrgentIssue:
-    issue = (await ctx.session.execute(select(UrgentIssue).where(UrgentIssue.id == issue_id))).scalar_one_or_none()
+    issue = await service.issue_by_id(ctx.session, issue_id)
     if issue is None or not service.can_handle(ctx.actor, issue):
         raise UserFacingError("not_allowed")
     return issue
@@ -232,8 +232,9 @@ def _who(ctx: Context) -> str:
 
 
 async def _tell_raiser(ctx: Context, issue: UrgentIssue, text: str) -> None:
-    for identity in await service.officer_identities(ctx.session, issue.raised_by):
-        ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
+    raiser = await account_of(ctx.session, issue.raised_by)
+    if raiser is not None:
+        ctx.notices.append(Outgoing(text, chat_id=raiser.chat_id, platform=raiser.platform))
 
 
 def _what_is_left(issue: UrgentIssue) -> tuple[Choice, ...]:

@@ -3,6 +3,10 @@
 A `Conversation` row holds the flow, the current step *by name*, the answers as JSON and the
 path taken (for "back"). Each answer and the step change are written in the caller's single
 transaction, so a restart or a crash never loses an answer that was acknowledged.
+
+These rows are the conversations floor's own state, so the engine reads and writes them here;
+every other handler module calls a feature for what is stored (the `sql-in-features` import
+contract in pyproject.toml holds that line).
 """
 
 from __future__ import annotations

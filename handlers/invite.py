@@ -9,12 +9,12 @@ import io
 from typing import Any
 
 import segno
-from sqlalchemy import select
 
 from bot.core.formatting import local_time
 from bot.core.messages import Choice, Outgoing, Photo
 from bot.services.people import invites
 from bot.services.people.people import ADMIN_ROLES
+from bot.services.people.units import unit_by_code
 from handlers import texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
@@ -43,7 +43,7 @@ def _unit_choices(answers: dict[str, Any]) -> list[Choice]:
 async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     role = answers["role"]
     code = answers.get("unit") or answers["_units"][0][0]
-    unit = (await ctx.session.execute(select(Unit).where(Unit.code == code))).scalar_one()
+    unit = await unit_by_code(ctx.session, code)
     if role == Role.PROVINCE_ADMIN:
         unit = await _root_of(ctx, unit)
     (invite_code,) = await invites.create_invites(
@@ -69,7 +69,7 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
 
 async def _root_of(ctx: Context, unit: Unit) -> Unit:
     root_code = unit.path.strip("/").split("/")[0]
-    return (await ctx.session.execute(select(Unit).where(Unit.code == root_code))).scalar_one()
+    return await unit_by_code(ctx.session, root_code)
 
 
 INVITE = Flow(

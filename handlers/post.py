@@ -12,15 +12,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Question
 from bot.core.messages import Choice, Document, Incoming, Outgoing, Photo
 from bot.core.numbers import typed_id
-from bot.services.people.units import fold
+from bot.services.people.reachable import Reachable, account_of
+from bot.services.people.units import fold, unit_by_code
 from broadcasts import approval as service
 from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
@@ -30,7 +29,7 @@ from handlers.answers import InvalidAnswer, OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
-from storage.models import Identity, Role, RoleAssignment, Unit
+from storage.models import Role, Unit
 
 MAX_TEXT = 4000
 CHATS = "chats"
@@ -62,7 +61,7 @@ def describe_roles(roles: list[str]) -> str:
 
 
 async def _unit_name(ctx: Context, code: str) -> str:
-    return (await ctx.session.execute(select(Unit.name).where(Unit.code == code))).scalar_one()
+    return (await unit_by_code(ctx.session, code)).name
 
 
 async def _preview(ctx: Context, answers: dict[str, Any]) -> str:
@@ -154,19 +153,8 @@ async def ask_approvers(ctx: Context, broadcast_id: int, answers: dict[str, Any]
         ctx.notices.append(Outgoing(notice, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
 
 
-async def _other_approvers(ctx: Context) -> list[Identity]:
-    """Province admins other than the author, one reachable identity each."""
-    roots = [u.id for u in ctx.actor.units_with(Role.PROVINCE_ADMIN)]
-    rows = await ctx.session.execute(
-        select(Identity)
-        .join(RoleAssignment, RoleAssignment.person_id == Identity.person_id)
-        .where(RoleAssignment.role == Role.PROVINCE_ADMIN, RoleAssignment.unit_id.in_(roots),
-               Identity.person_id != ctx.actor.person.id, Identity.unreachable_at.is_(None))
-    )
-    chosen: dict[int, Identity] = {}
-    for identity in rows.scalars():
-        chosen.setdefault(identity.person_id, identity)
-    return list(chosen.values())
+async def _other_approvers(ctx: Context) -> list[Reachable]:
+    return await service.other_approvers(ctx.session, ctx.actor)
 
 
 POST = Flow(
@@ -195,12 +183,9 @@ async def post_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 # --------------------------------------------------------------------------- approval buttons
 
 async def _author_notice(ctx: Context, broadcast, text: str) -> None:
-    rows = await ctx.session.execute(
-        select(Identity).where(Identity.person_id == broadcast.author_id, Identity.unreachable_at.is_(None))
-    )
-    for identity in rows.scalars():
-        ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
-        break
+    author = await account_of(ctx.session, broadcast.author_id)
+    if author is not None:
+        ctx.notices.append(Outgoing(text, chat_id=author.chat_id, platform=author.platform))
 
 
 async def approve_now_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:

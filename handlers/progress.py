@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.core.errors import UserFacingError
 from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.services.people.people import ADMIN_ROLES
+from bot.services.people.units import unit_by_id
 from bot.services.reporting.charts import rollup_chart
 from bot.services.reporting.export import export_reports
 from bot.services.reporting.periods import Period, PeriodKind
@@ -49,7 +48,7 @@ def _period_choices(answers: dict[str, Any]) -> list[Choice]:
 
 
 async def _unit(ctx: Context, answers: dict[str, Any]) -> Unit:
-    return (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    return await unit_by_id(ctx.session, answers["_unit_id"])
 
 
 async def show_progress(ctx: Context, unit: Unit, period: Period) -> list[Outgoing]:

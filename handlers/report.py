@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.buttons import button_data
 from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Form, all_forms
 from bot.core.messages import Choice, Outgoing
+from bot.services.people.units import unit_by_id
 from bot.services.reporting import reports
 from bot.services.reporting.periods import Period, PeriodKind
 from handlers import report_texts as t
@@ -24,14 +23,13 @@ from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer, show_value, step_name
 from handlers.review import ACCEPT_BUTTON, RETURN_BUTTON
-from storage.models import Report, ReportStatus, Unit
+from storage.models import Report, ReportStatus
 
 SUBMIT, EDIT, LATER = "submit", "edit", "later"
 
 
 async def load_report(ctx: Context, answers: dict[str, Any]) -> Report:
-    report = (await ctx.session.execute(select(Report).where(Report.id == answers["report_id"]))).scalar_one()
-    return report
+    return await reports.get_report(ctx.session, answers["report_id"])
 
 
 def summary_lines(form: Form, values: dict[str, Any]) -> list[str]:
@@ -94,7 +92,7 @@ def _first_missing(form: Form, values: dict[str, Any]) -> str:
 
 async def enter_period(ctx: Context, answers: dict[str, Any], period_key: str) -> Goto:
     """Open (or create) the unit's report for the period and decide where to start."""
-    unit = (await ctx.session.execute(select(Unit).where(Unit.id == answers["_unit_id"]))).scalar_one()
+    unit = await unit_by_id(ctx.session, answers["_unit_id"])
     period = Period.parse(period_key)
     report = await reports.get_or_create(ctx.session, unit, period, ctx.config.schedule, ctx.now)
     reports.require_editable(report, ctx.now)

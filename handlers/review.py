@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.errors import UserFacingError
 from bot.core.messages import Outgoing
 from bot.services.reporting import reports
@@ -23,7 +21,7 @@ REASON_MAX = 500
 
 
 async def _report(ctx: Context, report_id: int) -> Report:
-    report = (await ctx.session.execute(select(Report).where(Report.id == report_id))).scalar_one_or_none()
+    report = await reports.find_report(ctx.session, report_id)
     if report is None:
         raise UserFacingError("report_gone")
     if not reports.can_review(ctx.actor, report.unit):

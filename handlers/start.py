@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.errors import UserFacingError
 from bot.core.messages import Choice, Outgoing
-from bot.services.people import invites, people
+from bot.services.people import invites, people, units
 from handlers import codes, texts
 from handlers.answers import OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Step
@@ -36,9 +34,7 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
         return [Outgoing(texts.START["declined"])]
     inc = ctx.incoming
     if answers.get("invite_id"):
-        invite = (
-            await ctx.session.execute(select(Invite).where(Invite.id == answers["invite_id"]))
-        ).scalar_one_or_none()
+        invite = await invites.invite_by_id(ctx.session, answers["invite_id"])
         problem = _invite_problem(invite, ctx)
         if problem:
             return [Outgoing(texts.ERRORS[problem])]
@@ -72,9 +68,7 @@ def _invite_problem(invite: Invite | None, ctx: Context) -> str | None:
 
 
 async def _root_unit(ctx: Context) -> Unit:
-    root = (
-        await ctx.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
-    ).scalar_one_or_none()
+    root = await units.first_root(ctx.session)
     if root is None:
         raise UserFacingError("no_units")
     return root

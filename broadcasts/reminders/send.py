@@ -7,7 +7,6 @@ ledger (one transaction per batch), then send the messages of the items this pro
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -18,12 +17,13 @@ from bot.core.buttons import command_button
 from bot.core.formatting import local_time
 from bot.core.messages import Choice, Outgoing
 from bot.services.listening.sentiment import items_in
+from bot.services.people.reachable import Reachable, by_unit, reachable
 from bot.services.reporting import reports
 from bot.services.reporting.periods import Level, OpenPeriod, Period, Schedule
 from bot.services.reporting.rollup import ReportState, RollUp, percent, rollup
 from broadcasts.reminder_texts import REMINDER
 from broadcasts.reminders.decide import DIGEST, ESCALATE, REMIND, Due, ReminderPolicy, claim, find_due
-from storage.models import Identity, Role, RoleAssignment, Unit, UrgentIssue
+from storage.models import Role, Unit, UrgentIssue
 
 log = logging.getLogger(__name__)
 NAMES_SHOWN = 30
@@ -72,7 +72,9 @@ class Reminders:
         names: dict[int, str] = dict(
             (await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted)))).tuples().all()
         )
-        officers = await _people_with(session, {i.unit_id for i in items if i.kind == REMIND}, reports.FILERS)
+        officers = by_unit(
+            await reachable(session, roles=reports.FILERS, unit_ids={i.unit_id for i in items if i.kind == REMIND})
+        )
         out: list[Outgoing] = []
         for item in items:
             if item.kind == REMIND:
@@ -86,8 +88,8 @@ class Reminders:
             elif item.kind == DIGEST:
                 unit = await session.get_one(Unit, item.unit_id)
                 text = await self._digest_text(session, item, unit, now)
-                admins = await _people_with(session, {unit.id}, (Role.PROVINCE_ADMIN,))
-                out += [_to(i, text) for i in admins.get(unit.id, ())]
+                admins = await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[unit.id])
+                out += [_to(i, text) for i in admins]
         return out
 
     def _remind_text(self, item: Due, unit_name: str, now: datetime) -> str:
@@ -169,26 +171,5 @@ def _unique(periods: Iterable[Period]) -> list[Period]:
     return list(dict.fromkeys(periods))
 
 
-def _to(identity: Identity, text: str, choices: tuple[Choice, ...] = ()) -> Outgoing:
-    return Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform)
-
-
-async def _people_with(
-    session: AsyncSession, unit_ids: set[int], roles: Iterable[str]
-) -> dict[int, list[Identity]]:
-    """Reachable identities holding one of `roles` at each unit, one per person, in one query."""
-    if not unit_ids:
-        return {}
-    rows = await session.execute(
-        select(RoleAssignment.unit_id, Identity)
-        .join(Identity, Identity.person_id == RoleAssignment.person_id)
-        .where(
-            RoleAssignment.unit_id.in_(unit_ids),
-            RoleAssignment.role.in_(tuple(roles)),
-            Identity.unreachable_at.is_(None),
-        )
-    )
-    found: dict[int, dict[int, Identity]] = defaultdict(dict)
-    for unit_id, identity in rows.all():
-        found[unit_id].setdefault(identity.person_id, identity)
-    return {unit_id: list(people.values()) for unit_id, people in found.items()}
+def _to(person: Reachable, text: str, choices: tuple[Choice, ...] = ()) -> Outgoing:
+    return Outgoing(text, choices=choices, chat_id=person.chat_id, platform=person.platform)

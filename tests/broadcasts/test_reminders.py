@@ -15,6 +15,7 @@ from bot.services.reporting.periods import Period, PeriodKind, Schedule
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
 from storage.db import make_engine, make_session_factory
+from storage.models import Identity
 from tests.support import FakeClock
 
 OFFICER_A, OFFICER_B, ADMIN = "31", "32", "10"
@@ -155,3 +156,23 @@ async def test_holidays_and_weekends_are_skipped_when_configured(province, sessi
     clock.now = vn(17, 9)
     await reminders.tick()
     assert len(inbox.to(OFFICER_B, "Tháng 11/2026")) == 1  # only the latest stage, not a backlog
+
+
+async def test_someone_with_two_accounts_is_reminded_once_on_the_one_they_chose(province, session_factory):
+    """Officer B also linked Zalo and chose it: each reminder reaches B once, on Zalo."""
+    async with session_factory() as session, session.begin():
+        officer = await people.find_identity(session, "telegram", OFFICER_B)
+        officer.person.identities.append(
+            Identity(platform="zalo", external_id="zalo-32", chat_id="zalo-32", created_at=vn(1, 8)))
+        officer.person.preferred_platform = "zalo"
+    clock = FakeClock(vn(1, 0))
+    inbox = Inbox()
+    reminders = make_reminders(session_factory, inbox, clock)
+    while clock.now < vn(30, 23):
+        await reminders.tick()
+        clock.advance(hours=3)
+
+    assert inbox.to(OFFICER_B) == []
+    on_zalo = [m for m in inbox.messages if m.chat_id == "zalo-32" and "Tháng 11/2026" in m.text]
+    assert [m.platform for m in on_zalo] == ["zalo"] * 4
+    assert "còn 3 ngày" in on_zalo[0].text and "đã quá hạn" in on_zalo[3].text

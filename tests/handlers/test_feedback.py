@@ -14,7 +14,7 @@ from bot.services.listening.issue_alerts import IssueAlerts
 from handlers.feedback import issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
-from storage.models import Feedback, UrgentIssue
+from storage.models import Feedback, Identity, Person, UrgentIssue
 from tests.handlers.conftest import register_person
 from tests.support import ChatUser, fill_report
 
@@ -210,3 +210,29 @@ async def test_the_excel_export_has_a_sentiment_sheet(officer, admin, dispatcher
     rows = list(book["Dư luận"].iter_rows(values_only=True))
     assert rows[0] == ("Thời gian", "Đơn vị", "Nguồn", "Lĩnh vực", "Thái độ", "Nội dung")
     assert rows[1][1:] == ("Xã Cái Nhum", "Ý kiến gửi về", "Môi trường", "—", "Nước sinh hoạt bị đục")
+
+
+async def test_an_admin_with_two_accounts_is_re_alerted_once_on_the_one_they_chose(
+    officer, admin, session_factory, clock
+):
+    async with session_factory() as session, session.begin():
+        identity = (await session.execute(select(Identity).where(Identity.chat_id == "100"))).scalar_one()
+        person = await session.get_one(Person, identity.person_id)
+        session.add(Identity(person_id=person.id, platform="zalo", external_id="z100", chat_id="z100",
+                             created_at=clock()))
+        person.preferred_platform = "zalo"
+    await officer.send("/khancap")
+    await officer.choose("Thiên tai, dịch bệnh")
+    await officer.send("Lốc xoáy làm tốc mái 12 nhà ở ấp 3, chưa có thương vong.")
+    await officer.choose("Gửi ngay")
+    assert [(n.platform, n.chat_id) for n in officer.last.notices] == [("zalo", "z100")]
+
+    sent = []
+
+    async def notify(message):
+        sent.append(message)
+
+    alerts = IssueAlerts(session_factory, notify, clock, timedelta(minutes=120), render=issue_realert)
+    clock.advance(minutes=121)
+    assert await alerts.tick() == 1
+    assert (sent[0].platform, sent[0].chat_id) == ("zalo", "z100") and "NHẮC LẠI (lần 2)" in sent[0].text

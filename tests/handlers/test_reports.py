@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from storage.models import AuditEntry, Report
+from storage.models import AuditEntry, Identity, Person, Report
 from tests.handlers.conftest import register_person
 from tests.support import ChatUser, fill_report, open_report
 
@@ -198,3 +198,23 @@ async def test_a_month_can_start_from_last_month(officer, clock, session_factory
     assert "lấy số liệu của Tháng 10/2026" in officer.text
     await officer.choose("Dùng số liệu tháng trước")
     assert "Đã điền sẵn số liệu của Tháng 10/2026" in officer.text and "Hiện tại: 9" in officer.text
+
+
+async def test_an_admin_with_two_accounts_hears_of_a_submission_once_where_they_chose(
+    officer, admin, clock, session_factory
+):
+    async with session_factory() as session, session.begin():
+        identity = (await session.execute(select(Identity).where(Identity.chat_id == "100"))).scalar_one()
+        person = await session.get_one(Person, identity.person_id)
+        session.add(Identity(person_id=person.id, platform="zalo", external_id="z100", chat_id="z100",
+                             created_at=clock()))
+        person.preferred_platform = "zalo"
+    clock.now = NOV_10
+    await officer.send("/baocao")
+    await officer.choose(officer.last.replies[0].choices[1].label)
+    await fill_month(officer)
+    await officer.choose("Gửi báo cáo")
+
+    (notice,) = officer.last.notices
+    assert (notice.platform, notice.chat_id) == ("zalo", "z100")
+    assert "Xã Cái Nhum đã gửi báo cáo Tháng 11/2026" in notice.text

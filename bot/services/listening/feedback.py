@@ -28,12 +28,11 @@ from bot.core.messages import Choice
 from bot.services import audit
 from bot.services.people.invites import CODE_ALPHABET
 from bot.services.people.people import Actor
+from bot.services.people.reachable import Reachable, once_each, reachable
 from storage.models import (
     Feedback,
-    Identity,
     Observation,
     Role,
-    RoleAssignment,
     Unit,
     UrgentIssue,
     rows_changed,
@@ -209,25 +208,16 @@ async def change_status(session: AsyncSession, issue: UrgentIssue, actor: Actor,
     audit.record(session, f"issue.{status}", now=now, actor_id=actor.person_id, target=f"issue:{issue.id}")
 
 
-async def alert_recipients(session: AsyncSession, unit: Unit) -> list[Identity]:
-    """Province admins and the admins of the unit's parent: one identity per person."""
+async def alert_recipients(session: AsyncSession, unit: Unit) -> list[Reachable]:
+    """Province admins and the admins of the unit's parent: each person once, on their chosen account."""
     codes = unit.path.strip("/").split("/")
     ancestors = (await session.execute(select(Unit).where(Unit.code.in_(codes[:-1])))).scalars().all()
     root_ids = [u.id for u in ancestors if u.parent_id is None]
     parent_ids = [u.id for u in ancestors if u.code == (codes[-2] if len(codes) > 1 else None)]
-    rows = await session.execute(
-        select(Identity, RoleAssignment)
-        .join(RoleAssignment, RoleAssignment.person_id == Identity.person_id)
-        .where(Identity.unreachable_at.is_(None))
-        .where(
-            ((RoleAssignment.role == Role.PROVINCE_ADMIN) & RoleAssignment.unit_id.in_(root_ids))
-            | (RoleAssignment.role.in_((Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)) & RoleAssignment.unit_id.in_(parent_ids))
-        )
+    return once_each(
+        await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=root_ids),
+        await reachable(session, roles=(Role.UNIT_ADMIN, Role.PROVINCE_ADMIN), unit_ids=parent_ids),
     )
-    chosen: dict[int, Identity] = {}
-    for identity, _ in rows.all():
-        chosen.setdefault(identity.person_id, identity)
-    return list(chosen.values())
 
 
 async def issues_to_realert(session: AsyncSession, now: datetime, after: timedelta) -> list[UrgentIssue]:
@@ -250,7 +240,11 @@ async def issues_to_realert(session: AsyncSession, now: datetime, after: timedel
     return claimed
 
 
-async def officer_identities(session: AsyncSession, person_id: int | None) -> list[Identity]:
-    if person_id is None:
-        return []
-    return list((await session.execute(select(Identity).where(Identity.person_id == person_id))).scalars())
+async def feedback_by_id(session: AsyncSession, feedback_id: int) -> Feedback | None:
+    """The feedback an admin's button names, or None if it is gone (forgotten on request)."""
+    return (await session.execute(select(Feedback).where(Feedback.id == feedback_id))).scalar_one_or_none()
+
+
+async def issue_by_id(session: AsyncSession, issue_id: int) -> UrgentIssue | None:
+    """The urgent issue an alert's button names, or None."""
+    return (await session.execute(select(UrgentIssue).where(UrgentIssue.id == issue_id))).scalar_one_or_none()

@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outgoing
 from bot.services.listening import feedback as service
-from storage.models import Identity, UrgentIssue
+from bot.services.people.reachable import Reachable
+from storage.models import UrgentIssue
 
 log = logging.getLogger(__name__)
-RenderRealert = Callable[[Identity, UrgentIssue], Outgoing]  # one alert to one admin's account
+RenderRealert = Callable[[Reachable, UrgentIssue], Outgoing]  # one alert to one admin's account
 
 
 class IssueAlerts:

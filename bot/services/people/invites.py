@@ -124,6 +124,11 @@ async def find_valid_invite(session: AsyncSession, code: str, now: datetime) -> 
     return invite
 
 
+async def invite_by_id(session: AsyncSession, invite_id: int) -> Invite | None:
+    """The invite a registration carried between steps, read again at the end (it may be used by now)."""
+    return (await session.execute(select(Invite).where(Invite.id == invite_id))).scalar_one_or_none()
+
+
 async def redeem(session: AsyncSession, invite: Invite, person_id: int, now: datetime) -> None:
     """Mark the invite used, atomically: of two people racing for one code, one wins."""
     result = await session.execute(

@@ -343,6 +343,28 @@ async def get_unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(Unit.code == code.strip()))
 
 
+async def unit_by_code(session: AsyncSession, code: str) -> Unit:
+    """The unit a conversation offered by code; it exists (a missing one is a bug, not a refusal)."""
+    return (await session.execute(select(Unit).where(Unit.code == code))).scalar_one()
+
+
+async def unit_by_id(session: AsyncSession, unit_id: int) -> Unit:
+    """The unit a conversation carried by id between steps; it exists."""
+    return (await session.execute(select(Unit).where(Unit.id == unit_id))).scalar_one()
+
+
+async def roots(session: AsyncSession) -> list[Unit]:
+    """The top units (provinces): where feedback from someone without a unit is sent."""
+    return list((await session.execute(select(Unit).where(Unit.parent_id.is_(None)))).scalars())
+
+
+async def first_root(session: AsyncSession) -> Unit | None:
+    """The oldest top unit: the province a deployment serves when only one is loaded."""
+    return (
+        await session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
+    ).scalar_one_or_none()
+
+
 async def subtree_ids(session: AsyncSession, unit: Unit) -> list[int]:
     """Ids of `unit` and everything under it, in path order: one indexed LIKE query."""
     result = await session.scalars(

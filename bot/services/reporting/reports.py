@@ -18,8 +18,9 @@ from bot.core.forms import Form, current_form, form_for
 from bot.services import audit
 from bot.services.listening.sentiment import period_bounds
 from bot.services.people.people import Actor
+from bot.services.people.reachable import Reachable, reachable
 from bot.services.reporting.periods import Level, Period, PeriodKind, Schedule
-from storage.models import Identity, Observation, Report, ReportStatus, Role, RoleAssignment, Unit
+from storage.models import Observation, Report, ReportStatus, Role, Unit
 
 FILERS = (Role.OFFICER, Role.UNIT_ADMIN)
 REVIEWERS = (Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)
@@ -64,6 +65,16 @@ async def find(session: AsyncSession, unit: Unit, period: Period) -> Report | No
             )
         )
     ).scalar_one_or_none()
+
+
+async def get_report(session: AsyncSession, report_id: int) -> Report:
+    """The report a filing conversation carries by id; it exists."""
+    return (await session.execute(select(Report).where(Report.id == report_id))).scalar_one()
+
+
+async def find_report(session: AsyncSession, report_id: int) -> Report | None:
+    """The report a review button names, or None if it is gone."""
+    return (await session.execute(select(Report).where(Report.id == report_id))).scalar_one_or_none()
 
 
 async def get_or_create(
@@ -248,43 +259,28 @@ async def review(
     )
 
 
-async def _identities_with(session: AsyncSession, unit_ids: list[int], roles: tuple[str, ...]) -> list[Identity]:
-    rows = await session.execute(
-        select(Identity, RoleAssignment.unit_id)
-        .join(RoleAssignment, RoleAssignment.person_id == Identity.person_id)
-        .where(RoleAssignment.unit_id.in_(unit_ids), RoleAssignment.role.in_(roles), Identity.unreachable_at.is_(None))
-    )
-    return [identity for identity, _ in rows.all()]
-
-
-async def reviewers_of(session: AsyncSession, unit: Unit) -> list[Identity]:
+async def reviewers_of(session: AsyncSession, unit: Unit) -> list[Reachable]:
     """The admins of the nearest ancestor that has any; they hear of each submission."""
     ancestor_codes = unit.path.strip("/").split("/")[:-1]
     return await _nearest_admins(session, ancestor_codes)
 
 
-async def admins_for(session: AsyncSession, unit: Unit) -> list[Identity]:
+async def admins_for(session: AsyncSession, unit: Unit) -> list[Reachable]:
     """The admins of `unit` itself, or of its nearest ancestor that has any."""
     return await _nearest_admins(session, unit.path.strip("/").split("/"))
 
 
-async def _nearest_admins(session: AsyncSession, codes: list[str]) -> list[Identity]:
+async def _nearest_admins(session: AsyncSession, codes: list[str]) -> list[Reachable]:
     for code in reversed(codes):
         ancestor = (await session.execute(select(Unit).where(Unit.code == code))).scalar_one_or_none()
         if ancestor is None:
             continue
-        found = await _identities_with(session, [ancestor.id], REVIEWERS)
+        found = await reachable(session, roles=REVIEWERS, unit_ids=[ancestor.id])
         if found:
-            return _one_per_person(found)
+            return found
     return []
 
 
-async def officers_of(session: AsyncSession, unit: Unit) -> list[Identity]:
-    return _one_per_person(await _identities_with(session, [unit.id], FILERS))
-
-
-def _one_per_person(identities: list[Identity]) -> list[Identity]:
-    seen: dict[int, Identity] = {}
-    for identity in identities:
-        seen.setdefault(identity.person_id, identity)
-    return list(seen.values())
+async def officers_of(session: AsyncSession, unit: Unit) -> list[Reachable]:
+    """The unit's officers and admins (who file its reports), each once: they hear of a review."""
+    return await reachable(session, roles=FILERS, unit_ids=[unit.id])
