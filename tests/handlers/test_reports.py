@@ -210,9 +210,8 @@ async def test_an_admin_with_two_accounts_hears_of_a_submission_once_where_they_
                              created_at=clock()))
         person.preferred_platform = "zalo"
     clock.now = NOV_10
-    await officer.send("/baocao")
-    await officer.choose(officer.last.replies[0].choices[1].label)
-    await fill_month(officer)
+    await open_report(officer)
+    await fill_report(officer)
     await officer.choose("Gửi báo cáo")
 
     (notice,) = officer.last.notices
