@@ -44,6 +44,7 @@ from handlers.dispatch import Dispatcher
 from handlers.feedback import issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_catalogue, build_dispatcher
+from handlers.reminders import ReminderWording
 from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 
@@ -91,7 +92,7 @@ class KetNoiApp:
         self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
         self.reminders = Reminders(
             self.session_factory, self.notify, self.clock, config.schedule,
-            ReminderPolicy.load(tz_name=s.tz_name),
+            ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name),
         )
         self.scheduler = Scheduler(s.tz_name)
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
