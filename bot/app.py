@@ -40,6 +40,7 @@ from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
 from broadcasts.summary import BroadcastSummary
+from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
 from handlers.feedback import issue_realert
 from handlers.flow import HandlerConfig
@@ -166,7 +167,7 @@ class KetNoiApp:
 
     async def _tell_author(self, summary: BroadcastSummary) -> None:
         for platform, chat_id in summary.author_chats[:1]:  # notify() picks their preferred platform
-            await self.notify(Outgoing(summary.text, platform=platform, chat_id=chat_id))
+            await self.notify(Outgoing(summary_text(summary), platform=platform, chat_id=chat_id))
 
     async def _fetch_file(self, platform: str, file_id: str) -> bytes:
         return await self.channels[platform].fetch_file(file_id)
