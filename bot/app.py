@@ -26,6 +26,7 @@ from bot.core.clock import Clock, utc_now
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.issue_alerts import IssueAlerts
 from bot.services.people import linking
@@ -42,7 +43,7 @@ from broadcasts.reminders.send import Reminders
 from broadcasts.summary import BroadcastSummary
 from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
-from handlers.feedback import issue_realert
+from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_catalogue, build_dispatcher
 from handlers.reminders import ReminderWording
@@ -77,7 +78,8 @@ class KetNoiApp:
         install_redaction(s.secrets())  # before anything can log a URL with the token in it
         self.engine = make_engine(s.database_url)
         self.session_factory = make_session_factory(self.engine)
-        catalogue = build_catalogue()
+        feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour))
+        catalogue = build_catalogue(feedback_deps)
         config = HandlerConfig(
             conversation_ttl=timedelta(hours=s.conversation_ttl_hours),
             invite_ttl=timedelta(days=s.invite_ttl_days),
@@ -90,7 +92,7 @@ class KetNoiApp:
             fetch_file=self._fetch_file,
             outbox_stopped=self._outbox_stopped,
         )
-        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
+        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock, feedback_deps)
         self.reminders = Reminders(
             self.session_factory, self.notify, self.clock, config.schedule,
             ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name),
