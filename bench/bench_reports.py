@@ -44,7 +44,8 @@ from bot.services.people.units import UnitRow, get_unit_by_code, import_units, r
 from bot.services.reporting.charts import rollup_chart  # noqa: E402
 from bot.services.reporting.export import export_reports  # noqa: E402
 from bot.services.reporting.periods import Period, Schedule  # noqa: E402
-from bot.services.reporting.rollup import ReportState, format_rollup, rollup, state_of  # noqa: E402
+from bot.services.reporting.rollup import ReportState, rollup, state_of  # noqa: E402
+from handlers.rollup_text import format_rollup  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Report, ReportStatus, Unit  # noqa: E402

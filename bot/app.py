@@ -26,6 +26,7 @@ from bot.core.clock import Clock, utc_now
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.issue_alerts import IssueAlerts
 from bot.services.people import linking
@@ -40,10 +41,12 @@ from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
 from broadcasts.summary import BroadcastSummary
+from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
-from handlers.feedback import issue_realert
+from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_catalogue, build_dispatcher
+from handlers.reminders import ReminderWording
 from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 
@@ -75,7 +78,8 @@ class KetNoiApp:
         install_redaction(s.secrets())  # before anything can log a URL with the token in it
         self.engine = make_engine(s.database_url)
         self.session_factory = make_session_factory(self.engine)
-        catalogue = build_catalogue()
+        feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour))
+        catalogue = build_catalogue(feedback_deps)
         config = HandlerConfig(
             conversation_ttl=timedelta(hours=s.conversation_ttl_hours),
             invite_ttl=timedelta(days=s.invite_ttl_days),
@@ -88,10 +92,10 @@ class KetNoiApp:
             fetch_file=self._fetch_file,
             outbox_stopped=self._outbox_stopped,
         )
-        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock)
+        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock, feedback_deps)
         self.reminders = Reminders(
             self.session_factory, self.notify, self.clock, config.schedule,
-            ReminderPolicy.load(tz_name=s.tz_name),
+            ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name),
         )
         self.scheduler = Scheduler(s.tz_name)
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
@@ -165,7 +169,7 @@ class KetNoiApp:
 
     async def _tell_author(self, summary: BroadcastSummary) -> None:
         for platform, chat_id in summary.author_chats[:1]:  # notify() picks their preferred platform
-            await self.notify(Outgoing(summary.text, platform=platform, chat_id=chat_id))
+            await self.notify(Outgoing(summary_text(summary), platform=platform, chat_id=chat_id))
 
     async def _fetch_file(self, platform: str, file_id: str) -> bytes:
         return await self.channels[platform].fetch_file(file_id)

@@ -28,6 +28,7 @@ from broadcasts import approval as broadcast_service
 from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
 from handlers import texts
+from handlers.broadcast_texts import summary_text
 from handlers.registry import build_catalogue
 from storage.db import make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
@@ -203,7 +204,7 @@ async def export_reports(settings: Settings, args: argparse.Namespace) -> int:
 
 def refusal_text(refusal: UserFacingError) -> str:
     """A service's refusal in the chat's Vietnamese words, on one line."""
-    return " ".join(texts.ERRORS[refusal.key].format(**refusal.params).split())
+    return " ".join(texts.refusal_text(refusal).split())
 
 
 # --------------------------------------------------------------------------- broadcasts
@@ -285,7 +286,7 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "status":
         async with _session(settings) as session:
             await broadcast_service.get(session, args.id)
-            print((await build_summary(session, args.id)).text)
+            print(summary_text(await build_summary(session, args.id)))
         return 0
     who = parse_actor(args.actor)
     if args.action == "create":

@@ -26,7 +26,6 @@ from broadcasts import store
 from broadcasts.audience import Audience
 from broadcasts.store import StatusCounts as StatusCounts
 from broadcasts.store import status_counts as status_counts  # re-exported: /trangthai, CLI
-from broadcasts.texts import ACTIONS, STATUS_NAMES
 from storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -66,8 +65,8 @@ def _require_status(broadcast: Broadcast, allowed: Sequence[str], action: str) -
         raise UserFacingError(
             "broadcast_wrong_status",
             id=broadcast.id,
-            status=STATUS_NAMES.get(broadcast.status, broadcast.status),
-            action=ACTIONS[action],
+            status=broadcast.status,  # keys: the catalogue words them (handlers.broadcast_texts)
+            action=action,
         )
 
 

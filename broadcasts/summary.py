@@ -1,4 +1,7 @@
-"""What the author is told when a broadcast ends, and the audit line that marks the end."""
+"""The figures the author is told when a broadcast ends, and the audit line that marks the end.
+
+The feature gathers the figures; the wording is `handlers.broadcast_texts.summary_text`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcasts import store
 from broadcasts.store import StatusCounts
-from broadcasts.texts import summary_lines
 from storage.models import AuditEntry, Broadcast, BroadcastStatus, Identity, table
 
 UNTOLD_HORIZON = timedelta(days=1)  # older untold broadcasts (finished with no one to tell) stay untold
@@ -18,14 +20,13 @@ UNTOLD_HORIZON = timedelta(days=1)  # older untold broadcasts (finished with no 
 
 @dataclass(frozen=True)
 class BroadcastSummary:
-    """What the author is told when a broadcast finishes (or is stopped): figures and a ready text."""
+    """What the author is told when a broadcast finishes (or is stopped): the figures, not the words."""
 
     broadcast_id: int
     status: str
     author_id: int | None
     author_chats: tuple[tuple[str, str], ...]  # (platform, chat_id) of the author's reachable identities
     counts: StatusCounts
-    text: str
 
 
 async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSummary:
@@ -40,17 +41,7 @@ async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSu
             .order_by(Identity.id)
         )
         chats = tuple((platform, chat_id) for platform, chat_id in result)
-    text = summary_lines(
-        broadcast_id=broadcast_id,
-        status=broadcast.status,
-        total=counts.total,
-        sent=counts.sent,
-        pending=counts.pending,
-        failed=counts.failed,
-        unreachable=counts.unreachable,
-        cancelled=counts.cancelled,
-    )
-    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts, text)
+    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts)
 
 
 async def untold(session: AsyncSession, now: datetime) -> list[int]:

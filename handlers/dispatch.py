@@ -85,7 +85,7 @@ class Dispatcher:
                         inc.platform, inc.update_id, stale.data[:80], stale.reason)
             return Response(await self._after_failure(inc, now, texts.ERRORS[stale.key]))
         except UserFacingError as refusal:
-            message = texts.ERRORS[refusal.key].format(**refusal.params)
+            message = texts.refusal_text(refusal)
             return Response(await self._after_failure(inc, now, message, refusal.kept))
         except Exception:
             log.exception("failed to handle %s update %s", inc.platform, inc.update_id)

@@ -6,6 +6,8 @@ that leaves no trace of the sender (the conversation itself is deleted when it e
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core.buttons import button_data
@@ -38,6 +40,21 @@ PHOTOS = Question(key="photos", type="photos", prompt="", label="", optional=Tru
 TONE_CHOICES = (*CONFIG.tones, Choice(SKIP, "Bỏ qua"))
 
 
+@dataclass(frozen=True)
+class FeedbackDeps:
+    """What the root hands the feedback handlers: one per-sender limit for the whole process.
+
+    The limit is the listening feature's rule, not a setting of the flow engine, so it does not
+    ride in `HandlerConfig`; the registry builds the feedback flow and command around it.
+    """
+
+    limit: service.SenderLimit
+
+    @classmethod
+    def from_config(cls) -> FeedbackDeps:
+        return cls(service.SenderLimit(CONFIG.per_person_per_hour))
+
+
 def sender_key(ctx: Context) -> str:
     return f"{ctx.incoming.platform}:{ctx.incoming.user_id}"
 
@@ -62,10 +79,10 @@ def _sending(answers: dict[str, Any]) -> bool:
     return answers.get("mode") in (NAMED, ANONYMOUS)
 
 
-async def _finish_feedback(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+async def _finish_feedback(ctx: Context, answers: dict[str, Any], limit: service.SenderLimit) -> list[Outgoing]:
     if not _sending(answers):
         return [Outgoing(t.FEEDBACK["declined"])]
-    if not ctx.config.feedback_limit.allow(sender_key(ctx)):
+    if not limit.allow(sender_key(ctx)):
         return [Outgoing(_rate_message())]
     code = answers.get("_unit") or answers["place"]
     unit = await units.unit_by_code(ctx.session, code)
@@ -96,29 +113,44 @@ async def _tell_admins(ctx: Context, item: Feedback, unit: Unit, anonymous: bool
         ctx.notices.append(Outgoing(text, choices=button, chat_id=identity.chat_id, platform=identity.platform))
 
 
-FEEDBACK = Flow(
-    name="feedback",
-    steps=(
-        Step("mode", _mode_prompt, OneOf(_mode_choices)),
-        Step("category", t.FEEDBACK["ask_category"], OneOf(CONFIG.categories), when=_sending),
-        Step("place", t.FEEDBACK["ask_place"], UnitAnswer(_roots), when=lambda a: _sending(a) and not a.get("_unit")),
-        Step("text", t.FEEDBACK["ask_text"].format(maximum=CONFIG.text_max_length),
-             Text(maximum=CONFIG.text_max_length, minimum=3), when=_sending),
-        Step("q:photos", t.FEEDBACK["ask_photo"].format(maximum=CONFIG.max_photos), QuestionAnswer(PHOTOS),
-             when=_sending),
-        Step("tone", t.FEEDBACK["ask_tone"], OneOf(TONE_CHOICES), when=_sending),
-    ),
-    finish=_finish_feedback,
-    ephemeral=True,
-)
+FEEDBACK_FLOW = "feedback"
 
 
-async def feedback_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
-    if ctx.config.feedback_limit.full(sender_key(ctx)):
-        return [Outgoing(_rate_message())]
-    home = [a.unit for a in ctx.actor.roles if a.unit.parent_id is not None]
-    answers = {"_registered": ctx.actor.registered, "_unit": home[0].code if home else None}
-    return await engine.start(ctx, FEEDBACK.name, answers)
+def feedback_flow(deps: FeedbackDeps) -> Flow:
+    """The /phananh flow; its last step counts against the sender's hourly limit."""
+
+    async def finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+        return await _finish_feedback(ctx, answers, deps.limit)
+
+    return Flow(
+        name=FEEDBACK_FLOW,
+        steps=(
+            Step("mode", _mode_prompt, OneOf(_mode_choices)),
+            Step("category", t.FEEDBACK["ask_category"], OneOf(CONFIG.categories), when=_sending),
+            Step("place", t.FEEDBACK["ask_place"], UnitAnswer(_roots),
+                 when=lambda a: _sending(a) and not a.get("_unit")),
+            Step("text", t.FEEDBACK["ask_text"].format(maximum=CONFIG.text_max_length),
+                 Text(maximum=CONFIG.text_max_length, minimum=3), when=_sending),
+            Step("q:photos", t.FEEDBACK["ask_photo"].format(maximum=CONFIG.max_photos), QuestionAnswer(PHOTOS),
+                 when=_sending),
+            Step("tone", t.FEEDBACK["ask_tone"], OneOf(TONE_CHOICES), when=_sending),
+        ),
+        finish=finish,
+        ephemeral=True,
+    )
+
+
+def feedback_command(deps: FeedbackDeps) -> Callable[[Context, FlowEngine], Awaitable[list[Outgoing]]]:
+    """/phananh: refused up front when the sender has used up the hour."""
+
+    async def command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+        if deps.limit.full(sender_key(ctx)):
+            return [Outgoing(_rate_message())]
+        home = [a.unit for a in ctx.actor.roles if a.unit.parent_id is not None]
+        answers = {"_registered": ctx.actor.registered, "_unit": home[0].code if home else None}
+        return await engine.start(ctx, FEEDBACK_FLOW, answers)
+
+    return command
 
 
 # --------------------------------------------------------------------------- officers' observations

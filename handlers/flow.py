@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Choice, CommandMenuEntry, Incoming, Outgoing
-from bot.services.listening.feedback import SenderLimit, load_config
 from bot.services.people.people import Actor
 from bot.services.reporting.periods import Schedule
 from handlers import texts
@@ -46,7 +45,6 @@ class HandlerConfig:
     tz_name: str = "Asia/Ho_Chi_Minh"
     max_text_length: int = 4000
     schedule: Schedule = field(default_factory=Schedule.load)
-    feedback_limit: SenderLimit = field(default_factory=lambda: SenderLimit(load_config().per_person_per_hour))
     platforms: tuple[str, ...] = ("telegram", "zalo")  # the platforms this service runs
     allow_self_approval: bool = False  # a single-admin province may approve its own content
     wake_outbox: Callable[[], None] | None = None  # after a broadcast is released

@@ -23,9 +23,9 @@ from bot.services.people.units import fold, unit_by_code
 from broadcasts import approval as service
 from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
-from broadcasts.texts import STATUS_NAMES
 from handlers import post_texts as t
 from handlers.answers import InvalidAnswer, OneOf, Text
+from handlers.broadcast_texts import STATUS_NAMES, summary_text
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
@@ -287,7 +287,7 @@ async def status_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
         ]
         return [Outgoing("\n".join(lines))]
     await service.get(ctx.session, broadcast_id)
-    return [Outgoing((await build_summary(ctx.session, broadcast_id)).text)]
+    return [Outgoing(summary_text(await build_summary(ctx.session, broadcast_id)))]
 
 
 async def stop_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:

@@ -19,10 +19,11 @@ from bot.services.people.units import unit_by_id
 from bot.services.reporting.charts import rollup_chart
 from bot.services.reporting.export import export_reports
 from bot.services.reporting.periods import Period, PeriodKind
-from bot.services.reporting.rollup import format_rollup, rollup
+from bot.services.reporting.rollup import rollup
 from handlers import report_texts as t
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.rollup_text import format_rollup
 from storage.models import Unit
 
 

@@ -49,7 +49,9 @@ FILERS = frozenset({Role.OFFICER, Role.UNIT_ADMIN})
 PROVINCE = frozenset({Role.PROVINCE_ADMIN})
 
 
-def build_catalogue() -> Catalogue:
+def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catalogue:
+    """Every command; the feedback command counts against `feedback_deps`' limit (the root's)."""
+    feedback_deps = feedback_deps or feedback.FeedbackDeps.from_config()
     return Catalogue(
         [
             Command("start", "batdau", EVERYONE, start.start_command, D["start"], manages_flow=True,
@@ -57,7 +59,7 @@ def build_catalogue() -> Catalogue:
             Command("help", "trogiup", EVERYONE, account.help_command, D["help"], phrases=("trợ giúp", "hướng dẫn")),
             Command("report", "baocao", FILERS, report.report_command, D["report"], manages_flow=True,
                     phrases=("báo cáo", "làm báo cáo", "nộp báo cáo")),
-            Command("feedback", "phananh", EVERYONE, feedback.feedback_command, D["feedback"], manages_flow=True,
+            Command("feedback", "phananh", EVERYONE, feedback.feedback_command(feedback_deps), D["feedback"], manages_flow=True,
                     phrases=("phản ánh", "góp ý")),
             Command("observe", "ghinhan", FILERS, feedback.observe_command, D["observe"], manages_flow=True),
             Command("urgent", "khancap", FILERS, feedback.urgent_command, D["urgent"], manages_flow=True),
@@ -92,17 +94,26 @@ def build_catalogue() -> Catalogue:
     )
 
 
-def build_flows() -> list[Flow]:
+def build_flows(feedback_deps: feedback.FeedbackDeps | None = None) -> list[Flow]:
+    feedback_deps = feedback_deps or feedback.FeedbackDeps.from_config()
     return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
             link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL, chats.LINK_CHAT,
-            feedback.FEEDBACK, feedback.OBSERVE, feedback.URGENT, feedback.REPLY,
+            feedback.feedback_flow(feedback_deps), feedback.OBSERVE, feedback.URGENT, feedback.REPLY,
             *report.report_flows()]
 
 
 def build_dispatcher(
-    session_factory: async_sessionmaker[AsyncSession], config: HandlerConfig, clock: Callable[[], datetime]
+    session_factory: async_sessionmaker[AsyncSession],
+    config: HandlerConfig,
+    clock: Callable[[], datetime],
+    feedback_deps: feedback.FeedbackDeps | None = None,
 ) -> Dispatcher:
-    """Everything the chat knows, wired together (used by the app and by tests alike)."""
+    """Everything the chat knows, wired together (used by the app and by tests alike).
+
+    The feedback command and flow share one limiter: the root's, or a fresh one from the config.
+    """
+    feedback_deps = feedback_deps or feedback.FeedbackDeps.from_config()
     return Dispatcher(
-        session_factory, FlowEngine(build_flows()), build_catalogue(), config, clock, actions={**review.ACTIONS, **feedback.ACTIONS, **post.ACTIONS, **polls.ACTIONS}
+        session_factory, FlowEngine(build_flows(feedback_deps)), build_catalogue(feedback_deps), config, clock,
+        actions={**review.ACTIONS, **feedback.ACTIONS, **post.ACTIONS, **polls.ACTIONS},
     )

@@ -78,3 +78,35 @@ DEADLINES = {
     },
     "overdue": " (đã quá hạn)",
 }
+
+# The /tiendo message (handlers.rollup_text).
+ROLLUP = {
+    "title": "📊 Tiến độ báo cáo {period} – {unit}",
+    "none_expected": "Không có đơn vị trực thuộc nào phải nộp báo cáo.",
+    "submitted": (
+        "Đã nộp: {submitted}/{expected} ({rate}) — đúng hạn {on_time}, muộn {late}; "
+        "bị trả lại {returned}; chưa nộp {not_sent}"
+    ),
+    "drafts": " (trong đó {drafts} đang soạn)",
+    "on_time_rate": "Tỷ lệ nộp đúng hạn: {rate}",
+    "totals": "Kết quả cộng dồn từ {count} báo cáo đã nộp:",
+    "no_totals": "Chưa có báo cáo nào được nộp.",
+    "total_line": "• {label}: {value}",
+    "old_form": "{label} (mẫu {version})",
+    "by_child": "Theo đơn vị trực thuộc:",
+    "child_rate": "• {name}: đã nộp {submitted}/{expected} ({rate}), đúng hạn {on_time}",
+    "attention": "Đơn vị chưa nộp, bị trả lại hoặc nộp muộn:",
+    "attention_line": "• {name} – {state}",
+    "late_at": "nộp muộn lúc {time}",
+    "more": "… và {count} đơn vị khác",
+    "all_on_time": "Tất cả các đơn vị đã nộp đúng hạn.",
+}
+
+# Where a unit stands for a period (bot.services.reporting.rollup.ReportState values).
+STATE_NAMES = {
+    "on_time": "đúng hạn",
+    "late": "nộp muộn",
+    "returned": "bị trả lại",
+    "draft": "đang soạn",
+    "missing": "chưa nộp",
+}

@@ -6,7 +6,11 @@ filled with `str.format`.
 
 from __future__ import annotations
 
-from broadcasts.texts import ERRORS as BROADCAST_ERRORS
+from collections.abc import Mapping
+
+from bot.core.errors import UserFacingError
+from handlers.broadcast_texts import ACTIONS, STATUS_NAMES
+from handlers.broadcast_texts import ERRORS as BROADCAST_ERRORS
 
 ROLE_NAMES = {
     "province_admin": "Quản trị viên cấp tỉnh",
@@ -187,4 +191,19 @@ COMMANDS = {
 }
 
 
-ERRORS.update(BROADCAST_ERRORS)  # the broadcast service's refusals, worded in broadcasts/texts.py
+ERRORS.update(BROADCAST_ERRORS)  # the broadcast service's refusals, worded in handlers/broadcast_texts.py
+
+# Refusal fields a feature passes as keys (a status, an action), worded here per refusal.
+REFUSAL_WORDS: dict[str, dict[str, Mapping[str, str]]] = {
+    "broadcast_wrong_status": {"status": STATUS_NAMES, "action": ACTIONS},
+}
+
+
+def refusal_text(refusal: UserFacingError) -> str:
+    """A feature's refusal in words: its sentence, filled with its fields (keys worded first)."""
+    words = REFUSAL_WORDS.get(refusal.key, {})
+    params = {
+        name: words[name].get(value, value) if name in words and isinstance(value, str) else value
+        for name, value in refusal.params.items()
+    }
+    return ERRORS[refusal.key].format(**params)

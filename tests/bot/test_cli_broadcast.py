@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services.people import people, units
-from broadcasts.texts import ERRORS
+from handlers.broadcast_texts import ERRORS
 from storage.models import Broadcast, BroadcastStatus, Delivery, Role, Unit
 from tests.bot.test_cli import cli, count
 

@@ -23,6 +23,7 @@ from broadcasts import store
 from broadcasts.limits import Limits
 from broadcasts.outbox import OutboxConfig
 from broadcasts.text import split_text
+from handlers.broadcast_texts import summary_text
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Identity, LinkedChat, Role
 from tests.broadcasts.conftest import AUTHOR, TOKEN, Gate
 
@@ -116,7 +117,7 @@ async def test_transient_errors_past_the_attempt_limit_fail_with_their_reason(
     assert (rows["1001"].status, rows["1001"].last_error, rows["1001"].attempts) == ("failed", "transient", 3)
     assert (rows["1002"].status, rows["1002"].last_error) == ("failed", "rejected")
     assert summary.counts.failed == {"transient": 1, "rejected": 1}
-    assert "Không gửi được: 2" in summary.text
+    assert "Không gửi được: 2" in summary_text(summary)
 
 
 async def test_a_migrated_group_gets_the_message_at_its_new_id(community, make_worker, emu, session_factory):
@@ -315,7 +316,7 @@ async def test_a_running_worker_is_woken_and_tells_the_author(community, make_wo
     assert all(len(emu.messages(member)) == 1 for member in MEMBERS)
     [summary] = told
     assert summary.broadcast_id == broadcast_id and summary.author_chats == (("telegram", str(AUTHOR)),)
-    assert summary.counts.sent == 50 and "Đã gửi: 50" in summary.text
+    assert summary.counts.sent == 50 and "Đã gửi: 50" in summary_text(summary)
     async with session_factory() as session:
         assert (await session.get(Broadcast, broadcast_id)).summary_sent_at is not None
 

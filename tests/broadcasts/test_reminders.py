@@ -14,6 +14,7 @@ from bot.services.reporting import reports
 from bot.services.reporting.periods import Period, PeriodKind, Schedule
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
+from handlers.reminders import ReminderWording
 from storage.db import make_engine, make_session_factory
 from storage.models import Identity
 from tests.support import FakeClock
@@ -62,7 +63,8 @@ class Inbox:
 
 
 def make_reminders(session_factory, inbox, clock, policy=None) -> Reminders:
-    return Reminders(session_factory, inbox, clock, MONTHLY, policy or ReminderPolicy())
+    policy = policy or ReminderPolicy()
+    return Reminders(session_factory, inbox, clock, MONTHLY, policy, render=ReminderWording(policy.tz_name))
 
 
 async def submit_november(session_factory, unit_code: str, now: datetime) -> None:

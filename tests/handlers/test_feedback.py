@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 from bot.logs import NOISY, quiet_noisy_loggers
 from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.issue_alerts import IssueAlerts
-from handlers.feedback import issue_realert
+from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import Feedback, Identity, Person, UrgentIssue
@@ -136,7 +136,7 @@ async def test_urgent_issue_alerts_exactly_the_right_admins_and_again_until_ackn
 
 async def test_feedback_is_limited_per_person_per_hour(session_factory, clock, admin):
     limit = SenderLimit(5, clock=lambda: clock.now.timestamp())
-    dispatcher = build_dispatcher(session_factory, HandlerConfig(feedback_limit=limit), clock)
+    dispatcher = build_dispatcher(session_factory, HandlerConfig(), clock, FeedbackDeps(limit))
     person = ChatUser(dispatcher, "555")
     for n in range(5):
         await send_feedback(person, mode="Gửi ẩn danh", text_=f"Ý kiến số {n}")

@@ -102,6 +102,8 @@ async def test_scheduled_then_cancelled(admin, second_admin, session_factory, cl
     assert "Tin số 1 (đã hẹn giờ)" in admin.text
     await admin.send("/huytin 1")
     assert "Đã hủy tin số 1" in admin.text
+    await admin.send("/huytin 1")  # the feature refuses with keys; the catalogue words them
+    assert admin.text == "Tin số 1 đang ở trạng thái “đã hủy”, không thể hủy."
 
 
 async def test_self_approval_when_the_province_allows_it(admin, session_factory, clock):

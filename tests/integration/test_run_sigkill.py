@@ -25,7 +25,7 @@ from bot.settings import Settings
 from broadcasts import approval as broadcasts
 from broadcasts.audience import Audience
 from broadcasts.outbox import OutboxConfig
-from broadcasts.texts import SUMMARY
+from handlers.broadcast_texts import SUMMARY
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Role
 from tests.broadcasts.conftest import Gate
 from tests.integration.conftest import TOKEN, free_port

@@ -1,5 +1,7 @@
 """One period's reports rolled up over a subtree: the province's at-a-glance view (`/tiendo`).
 
+The roll-up is figures; how `/tiendo` words them is `handlers.rollup_text`.
+
 The measures are DHIS2's: the *reporting rate* is the share of expected reports that have been
 sent up, the *on-time rate* the share sent up by the deadline. Every unit strictly below the
 viewed unit is expected to report (a district files its own report besides its communes').
@@ -18,40 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.forms import Form, all_forms, current_form, form_for
+from bot.core.forms import form_for
 from bot.services.people.units import fold
 from bot.services.reporting.periods import Period
 from bot.services.reporting.reports import COUNTED
 from storage.models import Report, ReportStatus, Unit
-
-LIST_LIMIT = 30  # names listed in the chat text; the rest are counted ("… và N đơn vị khác")
-
-TEXTS = {
-    "title": "📊 Tiến độ báo cáo {period} – {unit}",
-    "none_expected": "Không có đơn vị trực thuộc nào phải nộp báo cáo.",
-    "submitted": (
-        "Đã nộp: {submitted}/{expected} ({rate}) — đúng hạn {on_time}, muộn {late}; "
-        "bị trả lại {returned}; chưa nộp {not_sent}"
-    ),
-    "drafts": " (trong đó {drafts} đang soạn)",
-    "on_time_rate": "Tỷ lệ nộp đúng hạn: {rate}",
-    "totals": "Kết quả cộng dồn từ {count} báo cáo đã nộp:",
-    "no_totals": "Chưa có báo cáo nào được nộp.",
-    "total_line": "• {label}: {value}",
-    "old_form": "{label} (mẫu {version})",
-    "by_child": "Theo đơn vị trực thuộc:",
-    "child_rate": "• {name}: đã nộp {submitted}/{expected} ({rate}), đúng hạn {on_time}",
-    "attention": "Đơn vị chưa nộp, bị trả lại hoặc nộp muộn:",
-    "attention_line": "• {name} – {state}",
-    "late_at": "nộp muộn lúc {time}",
-    "more": "… và {count} đơn vị khác",
-    "all_on_time": "Tất cả các đơn vị đã nộp đúng hạn.",
-}
 
 
 class ReportState(StrEnum):
@@ -64,13 +41,6 @@ class ReportState(StrEnum):
     MISSING = "missing"  # no report at all
 
 
-STATE_NAMES = {
-    ReportState.ON_TIME: "đúng hạn",
-    ReportState.LATE: "nộp muộn",
-    ReportState.RETURNED: "bị trả lại",
-    ReportState.DRAFT: "đang soạn",
-    ReportState.MISSING: "chưa nộp",
-}
 # Order of the "needs attention" list: the most urgent first.
 ATTENTION = (ReportState.MISSING, ReportState.DRAFT, ReportState.RETURNED, ReportState.LATE)
 
@@ -275,106 +245,6 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Accent-insensitive order with numbers read as numbers ("Phường 2" before "Phường 10")."""
     parts = _DIGITS.split(fold(name))
     return tuple((1, int(part)) if part.isdigit() else (0, part) for part in parts if part)
-
-
-# --------------------------------------------------------------------------- chat text
-
-
-def format_rollup(r: RollUp, tz_name: str, limit: int = LIST_LIMIT) -> str:
-    """The `/tiendo` message: rates, totals, each sub-area's rate, and who needs a reminder."""
-    blocks = [TEXTS["title"].format(period=r.period.label, unit=r.unit_name)]
-    if r.expected == 0:
-        blocks[0] += "\n" + TEXTS["none_expected"]
-        return blocks[0]
-    blocks[0] += "\n" + _summary_lines(r)
-    blocks.append(_totals_block(r))
-    with_subtree = [child for child in r.children if child.subtree is not None]
-    if with_subtree:
-        lines = [_child_rate_line(child) for child in with_subtree]
-        blocks.append("\n".join([TEXTS["by_child"], *_capped(lines, limit)]))
-    blocks.append(_attention_block(r.children, tz_name, limit))
-    if r.counts[ReportState.ON_TIME] == r.expected:
-        blocks.append(TEXTS["all_on_time"])
-    return "\n\n".join(block for block in blocks if block)
-
-
-def _summary_lines(r: RollUp) -> str:
-    line = TEXTS["submitted"].format(
-        submitted=number(r.submitted), expected=number(r.expected), rate=percent(r.reporting_rate),
-        on_time=number(r.counts[ReportState.ON_TIME]), late=number(r.counts[ReportState.LATE]),
-        returned=number(r.counts[ReportState.RETURNED]), not_sent=number(r.not_submitted),
-    )
-    if r.counts[ReportState.DRAFT]:
-        line += TEXTS["drafts"].format(drafts=number(r.counts[ReportState.DRAFT]))
-    return line + "\n" + TEXTS["on_time_rate"].format(rate=percent(r.on_time_rate))
-
-
-def _totals_block(r: RollUp) -> str:
-    if not r.submitted:
-        return TEXTS["no_totals"]
-    lines = [TEXTS["totals"].format(count=number(r.submitted))]
-    lines += [
-        TEXTS["total_line"].format(label=label, value=number(r.totals.get(key, 0)))
-        for key, label in total_labels(r.totals, current_form())
-    ]
-    return "\n".join(lines)
-
-
-def total_labels(totals: dict[str, int], form: Form) -> list[tuple[str, str]]:
-    """(key, label) of every total: the current form's numbers in its order, then older forms' extras."""
-    labelled = [(key, form.question(key).label) for key in form.summable_keys]
-    known = set(form.summable_keys)
-    for key in sorted(set(totals) - known):
-        labelled.append((key, _old_label(key)))
-    return labelled
-
-
-def _old_label(key: str) -> str:
-    """The label of a question that only an older form version has, marked with that version."""
-    newest_first = sorted(all_forms().values(), key=lambda form: _version_key(form.version), reverse=True)
-    for form in newest_first:
-        for question in form.questions:
-            if question.key == key:
-                return TEXTS["old_form"].format(label=question.label, version=form.version)
-    return key
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
-
-
-def _child_rate_line(child: ChildRow) -> str:
-    tally = child.subtree or Tally()
-    return TEXTS["child_rate"].format(
-        name=child.name, submitted=number(tally.submitted), expected=number(tally.expected),
-        rate=percent(tally.reporting_rate), on_time=number(tally.counts[ReportState.ON_TIME]),
-    )
-
-
-def _attention_block(children: list[ChildRow], tz_name: str, limit: int) -> str:
-    flagged = sorted(
-        (child for child in children if child.state in ATTENTION),
-        key=lambda child: ATTENTION.index(child.state),  # stable: name order within a state
-    )
-    if not flagged:
-        return ""
-    lines = [
-        TEXTS["attention_line"].format(name=child.name, state=_state_text(child, tz_name)) for child in flagged
-    ]
-    return "\n".join([TEXTS["attention"], *_capped(lines, limit)])
-
-
-def _state_text(child: ChildRow, tz_name: str) -> str:
-    if child.state == ReportState.LATE and child.submitted_at is not None:
-        local = child.submitted_at.astimezone(ZoneInfo(tz_name))
-        return TEXTS["late_at"].format(time=f"{local:%H:%M %d/%m/%Y}")
-    return STATE_NAMES[child.state]
-
-
-def _capped(lines: list[str], limit: int) -> list[str]:
-    if len(lines) <= limit:
-        return lines
-    return [*lines[:limit], TEXTS["more"].format(count=len(lines) - limit)]
 
 
 def percent(rate: float) -> str:

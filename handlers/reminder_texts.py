@@ -1,4 +1,4 @@
-"""Vietnamese wording of reminders, escalations and the weekly digest."""
+"""Vietnamese wording of reminders, escalations and the weekly digest (rendered by `handlers.reminders`)."""
 
 from __future__ import annotations
 

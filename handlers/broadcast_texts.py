@@ -1,12 +1,13 @@
 """What people read about broadcasts, in Vietnamese, in one place for review.
 
 `ERRORS` holds the refusals of `broadcasts.approval` (keys of `UserFacingError`); the
-error boundary looks them up next to the other catalogues (merge into `handlers.texts.ERRORS`).
+error boundary looks them up next to the other catalogues (merged into `handlers.texts.ERRORS`).
+The feature passes statuses and actions as keys; `STATUS_NAMES` and `ACTIONS` word them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from broadcasts.summary import BroadcastSummary
 
 ERRORS = {
     "broadcast_not_allowed": "Chỉ quản trị viên cấp tỉnh mới soạn, duyệt và phát tin.",
@@ -68,32 +69,22 @@ SUMMARY = {
 }
 
 
-def summary_lines(
-    *,
-    broadcast_id: int,
-    status: str,
-    total: int,
-    sent: int,
-    pending: int,
-    failed: Mapping[str, int],
-    unreachable: int,
-    cancelled: int,
-) -> str:
+def summary_text(summary: BroadcastSummary) -> str:
     """The figures of one broadcast, for /trangthai and for the author when it finishes."""
+    broadcast_id, status, counts = summary.broadcast_id, summary.status, summary.counts
     if status == "completed":
         head = SUMMARY["finished"].format(id=broadcast_id)
     elif status == "stopped":
         head = SUMMARY["stopped"].format(id=broadcast_id)
     else:
         head = SUMMARY["status"].format(id=broadcast_id, status=STATUS_NAMES.get(status, status))
-    lines = [head, SUMMARY["total"].format(count=total), SUMMARY["sent"].format(count=sent)]
-    if pending:
-        lines.append(SUMMARY["pending"].format(count=pending))
-    failed_total = sum(failed.values())
-    lines.append(SUMMARY["failed"].format(count=failed_total))
-    for reason, count in sorted(failed.items()):
+    lines = [head, SUMMARY["total"].format(count=counts.total), SUMMARY["sent"].format(count=counts.sent)]
+    if counts.pending:
+        lines.append(SUMMARY["pending"].format(count=counts.pending))
+    lines.append(SUMMARY["failed"].format(count=counts.failed_total))
+    for reason, count in sorted(counts.failed.items()):
         lines.append(SUMMARY["failed_reason"].format(reason=FAILURE_REASONS.get(reason, reason), count=count))
-    lines.append(SUMMARY["unreachable"].format(count=unreachable))
-    if cancelled:
-        lines.append(SUMMARY["cancelled"].format(count=cancelled))
+    lines.append(SUMMARY["unreachable"].format(count=counts.unreachable))
+    if counts.cancelled:
+        lines.append(SUMMARY["cancelled"].format(count=counts.cancelled))
     return "\n".join(lines)
