@@ -29,7 +29,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from bench.bench_reports import seed  # noqa: E402
-from bot.services.reporting.periods import Schedule  # noqa: E402
+from bot.core.periods import Schedule  # noqa: E402
 from bot.services.reporting.reports import COUNTED  # noqa: E402
 from broadcasts.reminders.decide import REMIND, ReminderPolicy, find_due, load_units  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402

@@ -40,10 +40,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E40
 from vietnam_provinces import Province  # noqa: E402
 
 from bot.core.forms import Form, current_form, form_for  # noqa: E402
+from bot.core.periods import Period, Schedule  # noqa: E402
 from bot.services.people.units import UnitRow, get_unit_by_code, import_units, rows_from_vietnam_provinces  # noqa: E402
 from bot.services.reporting.charts import rollup_chart  # noqa: E402
 from bot.services.reporting.export import export_reports  # noqa: E402
-from bot.services.reporting.periods import Period, Schedule  # noqa: E402
 from bot.services.reporting.rollup import ReportState, rollup, state_of  # noqa: E402
 from handlers.rollup_text import format_rollup  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402

@@ -24,6 +24,7 @@ from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
 from bot.core.channel import Channel, Deliver
 from bot.core.clock import Clock, utc_now
 from bot.core.messages import Incoming, Outgoing, Response
+from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
 from bot.services.listening.feedback import SenderLimit
@@ -32,7 +33,6 @@ from bot.services.listening.issue_alerts import IssueAlerts
 from bot.services.people import linking
 from bot.services.people.housekeeping import prune
 from bot.services.people.people import Actor
-from bot.services.reporting.periods import Schedule
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
 from broadcasts import approval as broadcast_service

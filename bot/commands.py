@@ -16,12 +16,12 @@ from bot.app import KetNoiApp
 from bot.core.clock import utc_now
 from bot.core.errors import UserFacingError
 from bot.core.messages import CommandMenuEntry
+from bot.core.periods import Period
 from bot.core.sending import SendError
 from bot.core.storable import storable
 from bot.logs import setup_logging
 from bot.services.people import invites, people, units
 from bot.services.people.people import Actor
-from bot.services.reporting.periods import Period
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
 from broadcasts import approval as broadcast_service

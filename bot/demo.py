@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import KetNoiApp
 from bot.core.clock import utc_now
 from bot.core.forms import current_form
+from bot.core.periods import Period, PeriodKind, Schedule
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.zalo import ZaloEmulator
 from bot.logs import setup_logging
 from bot.services.people import people, units
-from bot.services.reporting.periods import Period, PeriodKind, Schedule
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
 from handlers import texts

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.core.formatting import local_time
 from bot.core.messages import Outgoing
+from bot.core.periods import Level
 from bot.services.people.people import ADMIN_ROLES
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Level
 from bot.services.reporting.rollup import rollup
 from handlers import report_texts as t
 from handlers.flow import Context, FlowEngine

@@ -15,6 +15,7 @@ from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Question
 from bot.core.messages import Choice, Outgoing
+from bot.core.periods import Period, PeriodKind
 from bot.services import audit
 from bot.services.listening import feedback as service
 from bot.services.listening.sentiment import summarize
@@ -22,7 +23,6 @@ from bot.services.people import units
 from bot.services.people.people import ADMIN_ROLES
 from bot.services.people.reachable import Reachable, account_of
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Period, PeriodKind
 from bot.services.reporting.reports import admins_for
 from handlers import feedback_texts as t
 from handlers.answers import Number, OneOf, Text

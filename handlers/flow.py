@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Choice, CommandMenuEntry, Incoming, Outgoing
+from bot.core.periods import Schedule
 from bot.services.people.people import Actor
-from bot.services.reporting.periods import Schedule
 from handlers import texts
 from handlers.answers import AnswerType, InvalidAnswer
 from storage.models import Conversation, ConversationStatus

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import UserFacingError
 from bot.core.messages import Choice, Document, Outgoing, Photo
+from bot.core.periods import Period, PeriodKind
 from bot.services.people.people import ADMIN_ROLES
 from bot.services.people.units import unit_by_id
 from bot.services.reporting.charts import rollup_chart
 from bot.services.reporting.export import export_reports
-from bot.services.reporting.periods import Period, PeriodKind
 from bot.services.reporting.rollup import rollup
 from handlers import report_texts as t
 from handlers.answers import OneOf

@@ -15,9 +15,9 @@ from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Form, all_forms
 from bot.core.messages import Choice, Outgoing
+from bot.core.periods import Period, PeriodKind
 from bot.services.people.units import unit_by_id
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Period, PeriodKind
 from handlers import report_texts as t
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step

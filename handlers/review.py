@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.core.errors import UserFacingError
 from bot.core.messages import Outgoing
+from bot.core.periods import Period
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Period
 from handlers import report_texts as t
 from handlers.answers import Text
 from handlers.flow import Context, Flow, FlowEngine, Step

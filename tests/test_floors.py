@@ -22,7 +22,7 @@ VIETNAMESE = frozenset(
 ALLOWED_MODULES = {
     "bot/services/reporting/export.py": "the Excel/CSV file's sheet names and column headers",
     "bot/services/reporting/charts.py": "titles and axis labels drawn into the chart picture",
-    "bot/services/reporting/periods.py": "Period.label, how a period is written ('Tháng 11/2026')",
+    "bot/core/periods.py": "Period.label, how a period is written ('Tháng 11/2026')",
     "bot/core/formatting.py": "how a time is written ('09:00 ngày 26/11/2026')",
 }
 # Single literals that are data: words of the administrative-unit data set matched and kept in names.

@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.reporting.periods import SCHEDULE_FILE, Level, OpenPeriod, Schedule
+from bot.core.periods import SCHEDULE_FILE, Level, OpenPeriod, Schedule
 from bot.services.reporting.reports import COUNTED
 from storage.claims import insert_if_absent
 from storage.models import ReminderLedger, Report, Unit

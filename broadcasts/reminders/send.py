@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outgoing
+from bot.core.periods import Level, OpenPeriod, Period, Schedule
 from bot.services.listening.sentiment import items_in
 from bot.services.people.reachable import Reachable, by_unit, reachable
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Level, OpenPeriod, Period, Schedule
 from bot.services.reporting.rollup import RollUp, rollup
 from broadcasts.reminders.decide import DIGEST, ESCALATE, REMIND, Due, ReminderPolicy, claim, find_due
 from storage.models import Role, Unit, UrgentIssue

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from bot.core.messages import Outgoing
+from bot.core.periods import Period, PeriodKind, Schedule
 from bot.services.people import people, units
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Period, PeriodKind, Schedule
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
 from handlers.reminders import ReminderWording

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import openpyxl
 
+from bot.core.periods import Period, Schedule
 from bot.services.people import units
 from bot.services.reporting import reports
-from bot.services.reporting.periods import Period, Schedule
 from storage.models import Role
 from tests.integration.conftest import ADMIN_ID, register
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.reporting.periods import Period
+from bot.core.periods import Period, period_bounds
 from storage.models import Feedback, Observation, Unit, UrgentIssue
 
 LATEST = 5
@@ -38,16 +37,6 @@ class Summary:
     by_child: Counter = field(default_factory=Counter)  # child unit name -> items
     latest: list[tuple[Item, str]] = field(default_factory=list)  # (item, unit name)
     open_issues: int = 0
-
-
-def period_bounds(period: Period, tz_name: str) -> tuple[datetime, datetime]:
-    """[start, end) of a period in UTC, local days."""
-    tz = ZoneInfo(tz_name)
-    start = date(period.year, period.first_month, 1)
-    after = period.next()
-    end = date(after.year, after.first_month, 1)
-    to_utc = lambda d: datetime.combine(d, time(0), tzinfo=tz).astimezone(UTC)  # noqa: E731
-    return to_utc(start), to_utc(end)
 
 
 async def items_in(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> list[Item]:

@@ -30,9 +30,9 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from bot.core.forms import Form, Question, current_form, form_for
+from bot.core.periods import Period, period_bounds
 from bot.services.listening.feedback import load_config as load_feedback_config
-from bot.services.listening.sentiment import items_in, period_bounds
-from bot.services.reporting.periods import Period
+from bot.services.listening.sentiment import items_in
 from bot.services.reporting.rollup import ReportState, below, in_period, state_of
 from storage.models import Report, Unit
 

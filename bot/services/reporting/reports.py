@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserFacingError
 from bot.core.forms import Form, current_form, form_for
+from bot.core.periods import Level, Period, PeriodKind, Schedule, period_bounds
 from bot.services import audit
-from bot.services.listening.sentiment import period_bounds
 from bot.services.people.people import Actor
 from bot.services.people.reachable import Reachable, reachable
-from bot.services.reporting.periods import Level, Period, PeriodKind, Schedule
 from storage.models import Observation, Report, ReportStatus, Role, Unit
 
 FILERS = (Role.OFFICER, Role.UNIT_ADMIN)

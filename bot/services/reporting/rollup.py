@@ -25,8 +25,8 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import form_for
+from bot.core.periods import Period
 from bot.services.people.units import fold
-from bot.services.reporting.periods import Period
 from bot.services.reporting.reports import COUNTED
 from storage.models import Report, ReportStatus, Unit
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from bot.core.periods import Period
 from bot.services.people.units import get_unit_by_code
 from bot.services.reporting import export as export_module
 from bot.services.reporting.export import ExportSummary, export_reports, sheet_title
-from bot.services.reporting.periods import Period
 from bot.services.reporting.rollup import ReportState
 from storage.models import ReportStatus
 from tests.services.reporting.test_rollup import (

@@ -15,13 +15,13 @@ from sqlalchemy import event, select
 
 from bot.core.forms import Form, Question, all_forms, current_form
 from bot.core.messages import Choice
+from bot.core.periods import Period
 from bot.services.people.units import (
     get_unit_by_code,
     import_units,
     rows_from_csv,
     rows_from_vietnam_provinces,
 )
-from bot.services.reporting.periods import Period
 from bot.services.reporting.rollup import (
     ReportState,
     RollUp,

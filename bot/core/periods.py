@@ -178,3 +178,13 @@ class Schedule:
                 if self.opens_at(period) <= moment <= self.closes_at(period, level):
                     found.append(OpenPeriod(period, self.deadline(period, level)))
         return sorted(found, key=lambda o: (o.deadline, -MONTHS_IN[o.period.kind]))
+
+
+def period_bounds(period: Period, tz_name: str) -> tuple[datetime, datetime]:
+    """[start, end) of a period in UTC, local days."""
+    tz = ZoneInfo(tz_name)
+    start = date(period.year, period.first_month, 1)
+    after = period.next()
+    end = date(after.year, after.first_month, 1)
+    to_utc = lambda d: datetime.combine(d, time(0), tzinfo=tz).astimezone(UTC)  # noqa: E731
+    return to_utc(start), to_utc(end)
