@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.buttons import command_button
 from bot.core.formatting import local_time
 from bot.core.messages import Choice, Outgoing
 from bot.services.people import people
 from handlers import texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, Step
+from storage.models import Role
 
 
 async def help_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
@@ -29,6 +31,8 @@ async def me_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     lines.append(texts.ME["consent"].format(when=local_time(person.consent_at, ctx.config.tz_name)))
     lines.append("")
     lines.append(texts.ME["footer"])
+    if ctx.actor.has_role(Role.CITIZEN):  # a citizen's place is theirs to change
+        return [Outgoing("\n".join(lines), choices=(Choice(command_button("noio"), texts.ME["change_home"]),))]
     return [Outgoing("\n".join(lines))]
 
 

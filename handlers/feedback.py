@@ -19,7 +19,7 @@ from bot.core.periods import Period, PeriodKind
 from bot.services import audit
 from bot.services.listening import feedback as service
 from bot.services.listening.sentiment import summarize
-from bot.services.people import units
+from bot.services.people import people, units
 from bot.services.people.people import ADMIN_ROLES
 from bot.services.people.reachable import Reachable, account_of
 from bot.services.reporting import reports
@@ -29,13 +29,15 @@ from handlers.answers import Number, OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.questions import SKIP, QuestionAnswer
 from handlers.texts import ERRORS
-from handlers.unit_answer import UnitAnswer
-from storage.models import Feedback, Unit, UrgentIssue
+from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
+from storage.models import Feedback, Role, Unit, UrgentIssue
 
 CONFIG = service.load_config()
 NAMED, ANONYMOUS, NO = "named", "anonymous", "no"
 # Actions of the buttons on feedback notices and urgent alerts (data: `<prefix>:<id>`).
 TO_URGENT, ACK, REPLY_BUTTON, RESOLVE = "fb:urgent", "ui:ack", "ui:reply", "ui:done"
+# Answering named feedback (an admin) and looking it up (its sender).
+ANSWER_BUTTON, VIEW = "fb:answer", "fb:view"
 PHOTOS = Question(key="photos", type="photos", prompt="", label="", optional=True, max_items=CONFIG.max_photos)
 TONE_CHOICES = (*CONFIG.tones, Choice(SKIP, "Bỏ qua"))
 
@@ -93,24 +95,36 @@ async def _finish_feedback(ctx: Context, answers: dict[str, Any], limit: service
         text=answers["text"], photos=answers.get("q:photos") or [],
         person_id=None if anonymous else ctx.actor.person.id, now=ctx.now,
     )
-    await _tell_admins(ctx, item, unit, anonymous)
-    key = "thanks_anonymous" if anonymous else "thanks"
-    return [Outgoing(t.FEEDBACK[key].format(reference=item.reference))]
+    await _tell_admins(ctx, item, unit)
+    if anonymous:
+        return [Outgoing(t.FEEDBACK["thanks_anonymous"].format(reference=item.reference))]
+    view = (Choice(button_data(VIEW, item.id), t.FEEDBACK["view"]),)
+    return [Outgoing(t.FEEDBACK["thanks"].format(reference=item.reference, view=t.FEEDBACK["view"]), choices=view)]
 
 
 def _rate_message() -> str:
     return ERRORS["feedback_rate"].format(count=CONFIG.per_person_per_hour)
 
 
-async def _tell_admins(ctx: Context, item: Feedback, unit: Unit, anonymous: bool) -> None:
+def _sender_line(ctx: Context, item: Feedback, unit: Unit) -> str:
+    """Who wrote: the name they typed and where they belong; citizens have no name stored."""
+    if item.person_id is None or ctx.actor.person is None:
+        return t.FEEDBACK["sender_anonymous"]
+    home = people.home_unit(ctx.actor.roles) or unit
+    name = ctx.actor.person.full_name or t.FEEDBACK["citizen_no_name"]
+    return t.FEEDBACK["sender_named"].format(name=name, unit=home.name)
+
+
+async def _tell_admins(ctx: Context, item: Feedback, unit: Unit) -> None:
     text = t.FEEDBACK["notice"].format(
         reference=item.reference, unit=unit.name, category=CONFIG.category_label(item.category),
-        tone=CONFIG.tone_label(item.tone), text=item.text,
-        sender=t.FEEDBACK["sender_anonymous" if anonymous else "sender_named"],
+        tone=CONFIG.tone_label(item.tone), text=item.text, sender=_sender_line(ctx, item, unit),
     )
-    button = (Choice(button_data(TO_URGENT, item.id), t.FEEDBACK["to_urgent"]),)
+    buttons = (Choice(button_data(TO_URGENT, item.id), t.FEEDBACK["to_urgent"]),)
+    if item.person_id is not None:  # only named feedback has someone to answer
+        buttons = (Choice(button_data(ANSWER_BUTTON, item.id), t.FEEDBACK["answer"]), *buttons)
     for identity in await admins_for(ctx.session, unit):
-        ctx.notices.append(Outgoing(text, choices=button, chat_id=identity.chat_id, platform=identity.platform))
+        ctx.notices.append(Outgoing(text, choices=buttons, chat_id=identity.chat_id, platform=identity.platform))
 
 
 FEEDBACK_FLOW = "feedback"
@@ -127,7 +141,7 @@ def feedback_flow(deps: FeedbackDeps) -> Flow:
         steps=(
             Step("mode", _mode_prompt, OneOf(_mode_choices)),
             Step("category", t.FEEDBACK["ask_category"], OneOf(CONFIG.categories), when=_sending),
-            Step("place", t.FEEDBACK["ask_place"], UnitAnswer(_roots),
+            Step("place", _place_prompt, UnitAnswer(_roots, offered=_home_offered),
                  when=lambda a: _sending(a) and not a.get("_unit")),
             Step("text", t.FEEDBACK["ask_text"].format(maximum=CONFIG.text_max_length),
                  Text(maximum=CONFIG.text_max_length, minimum=3), when=_sending),
@@ -140,17 +154,129 @@ def feedback_flow(deps: FeedbackDeps) -> Flow:
     )
 
 
+def _first_answers(ctx: Context) -> dict[str, Any]:
+    """Officers and members write about their own unit; a citizen's chosen place is offered, not imposed."""
+    answers: dict[str, Any] = {"_registered": ctx.actor.registered, "_unit": None, "_home": None}
+    named_roles = [a for a in ctx.actor.roles if a.role != Role.CITIZEN]
+    home = people.home_unit(named_roles or ctx.actor.roles)
+    if home is None or home.parent_id is None:
+        return answers
+    if named_roles:
+        answers["_unit"] = home.code
+    else:
+        answers["_home"] = [home.code, home.name]
+    return answers
+
+
+def _place_prompt(ctx: Context, answers: dict[str, Any]) -> str:
+    if answers.get("_home"):
+        return t.FEEDBACK["ask_place_home"].format(unit=answers["_home"][1])
+    return t.FEEDBACK["ask_place"]
+
+
+def _home_offered(answers: dict[str, Any]) -> list[Choice]:
+    """The citizen's own commune as a button (a number on Zalo); typing another place still works."""
+    home = answers.get("_home")
+    return [Choice(UNIT_PREFIX + home[0], home[1])] if home else []
+
+
 def feedback_command(deps: FeedbackDeps) -> Callable[[Context, FlowEngine], Awaitable[list[Outgoing]]]:
-    """/phananh: refused up front when the sender has used up the hour."""
+    """/phananh: refused up front when the sender has used up the hour; `/phananh PA-…` looks one up."""
 
     async def command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+        if ctx.incoming.args:
+            return await _look_up(ctx, ctx.incoming.args[0])
         if deps.limit.full(sender_key(ctx)):
             return [Outgoing(_rate_message())]
-        home = [a.unit for a in ctx.actor.roles if a.unit.parent_id is not None]
-        answers = {"_registered": ctx.actor.registered, "_unit": home[0].code if home else None}
-        return await engine.start(ctx, FEEDBACK_FLOW, answers)
+        return await engine.start(ctx, FEEDBACK_FLOW, _first_answers(ctx))
 
     return command
+
+
+# --------------------------------------------------------------------------- the sender looks it up
+
+async def _look_up(ctx: Context, reference: str) -> list[Outgoing]:
+    item = service.sender_view(ctx.actor, await service.feedback_by_reference(ctx.session, reference), reference)
+    return [Outgoing(await _status_text(ctx, item))]
+
+
+async def view_action(ctx: Context, engine: FlowEngine, feedback_id: int) -> list[Outgoing]:
+    """"Xem phản ánh của tôi" under the confirmation: the same as `/phananh PA-…`."""
+    item = service.sender_view(ctx.actor, await service.feedback_by_id(ctx.session, feedback_id), "")
+    return [Outgoing(await _status_text(ctx, item))]
+
+
+async def _status_text(ctx: Context, item: Feedback) -> str:
+    unit = await units.unit_by_id(ctx.session, item.unit_id)
+    tz = ctx.config.tz_name
+    text = item.text if len(item.text) <= 200 else item.text[:197] + "…"
+    title = t.FEEDBACK["status_title"].format(
+        reference=item.reference, when=local_time(item.created_at, tz), category=CONFIG.category_label(item.category),
+        unit=unit.name, text=text,
+    )
+    if item.answered_at is not None:
+        status = t.FEEDBACK["status_answered"].format(when=local_time(item.answered_at, tz), answer=item.answer)
+    elif item.status == service.ESCALATED:
+        status = t.FEEDBACK["status_escalated"]
+    else:
+        status = t.FEEDBACK["status_received"]
+    return f"{title}\n\n{status}"
+
+
+# --------------------------------------------------------------------------- an admin answers
+
+async def _answerable(ctx: Context, feedback_id: int) -> tuple[Feedback, Unit]:
+    item = await service.feedback_by_id(ctx.session, feedback_id)
+    if item is None:
+        raise UserFacingError("not_allowed")
+    unit = await units.unit_by_id(ctx.session, item.unit_id)
+    service.check_answerable(ctx.actor, item, unit)
+    return item, unit
+
+
+async def _already_answered(ctx: Context, item: Feedback) -> Outgoing:
+    who = await people.person_by_id(ctx.session, item.answered_by)
+    name = who.full_name if who is not None and who.full_name else t.FEEDBACK["someone"]
+    when = local_time(item.answered_at, ctx.config.tz_name) if item.answered_at else ""
+    return Outgoing(t.FEEDBACK["already_answered"].format(reference=item.reference, who=name, when=when))
+
+
+async def answer_action(ctx: Context, engine: FlowEngine, feedback_id: int) -> list[Outgoing]:
+    """"Trả lời" on a feedback notice: a short flow, unless another admin has answered already."""
+    item, _ = await _answerable(ctx, feedback_id)
+    if item.answered_at is not None:
+        return [await _already_answered(ctx, item)]
+    text = item.text if len(item.text) <= 300 else item.text[:297] + "…"
+    return await engine.start(ctx, ANSWER.name, {"_feedback_id": item.id, "_reference": item.reference, "_text": text})
+
+
+async def _finish_answer(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    if answers.get("confirm") != "send":
+        return [Outgoing(t.FEEDBACK["answer_cancelled"])]
+    item, unit = await _answerable(ctx, answers["_feedback_id"])
+    if not await service.answer_feedback(ctx.session, item, unit, ctx.actor, answers["text"], ctx.now):
+        return [await _already_answered(ctx, item)]
+    sender = await account_of(ctx.session, item.person_id)
+    if sender is not None:
+        text = t.FEEDBACK["to_sender"].format(
+            reference=item.reference, answer=item.answer, who=_who(ctx),
+            when=local_time(ctx.now, ctx.config.tz_name),
+        )
+        ctx.notices.append(Outgoing(text, chat_id=sender.chat_id, platform=sender.platform))
+    return [Outgoing(t.FEEDBACK["answered"].format(reference=item.reference))]
+
+
+ANSWER = Flow(
+    name="feedback_answer",
+    steps=(
+        Step("text", lambda ctx, a: t.FEEDBACK["ask_answer"].format(reference=a["_reference"], text=a["_text"]),
+             Text(maximum=CONFIG.text_max_length, minimum=2)),
+        Step("confirm", lambda ctx, a: t.FEEDBACK["ask_answer_confirm"].format(reference=a["_reference"],
+                                                                              answer=a["text"]),
+             OneOf((Choice("send", t.FEEDBACK["send_answer"]), Choice("no", t.FEEDBACK["no"])))),
+    ),
+    finish=_finish_answer,
+)
 
 
 # --------------------------------------------------------------------------- officers' observations
@@ -313,6 +439,8 @@ REPLY = Flow(
 
 ACTIONS = {
     TO_URGENT: urgent_from_feedback,
+    ANSWER_BUTTON: answer_action,
+    VIEW: view_action,
     ACK: acknowledge_action,
     RESOLVE: resolve_action,
     REPLY_BUTTON: reply_action,

@@ -8,7 +8,8 @@ FEEDBACK = {
         "Mục đích: để Mặt trận nắm tâm tư, nguyện vọng của Nhân dân và chuyển tới nơi có trách nhiệm giải quyết.\n"
         "Chúng tôi lưu: nội dung, lĩnh vực, xã/phường bạn chọn và ảnh (nếu có).\n"
         "• Gửi có tên: lưu thêm tài khoản của bạn để Mặt trận có thể trả lời.\n"
-        "• Gửi ẩn danh: không lưu bất cứ thông tin nào về bạn; sẽ không ai biết người gửi.\n\n"
+        "• Gửi ẩn danh: không lưu bất cứ thông tin nào về bạn; sẽ không ai biết người gửi. "
+        "Vì vậy ý kiến ẩn danh không thể được trả lời và không tra cứu được.\n\n"
         "Bạn muốn gửi thế nào?"
     ),
     "named": "Gửi có tên",
@@ -17,16 +18,39 @@ FEEDBACK = {
     "anonymous_only": "(Bạn chưa đăng ký nên chỉ gửi ẩn danh được. Muốn gửi có tên, hãy gõ /start để đăng ký.)",
     "ask_category": "Ý kiến của bạn thuộc lĩnh vực nào?",
     "ask_place": "Việc này ở xã, phường nào? Gõ tên (ví dụ: Cái Nhum) hoặc mã đơn vị.",
+    "ask_place_home": "Việc này ở đâu? Chọn “{unit}” (nơi bạn ở), hoặc gõ tên, mã xã, phường khác.",
     "ask_text": "Bạn vui lòng viết nội dung ý kiến, phản ánh (tối đa {maximum} ký tự).",
     "ask_photo": "Gửi ảnh kèm theo nếu có (tối đa {maximum} ảnh), xong thì chọn “Xong”. Không có thì chọn “Bỏ qua”.",
     "ask_tone": "Bạn cảm thấy thế nào về việc này? (có thể bỏ qua)",
     "declined": "Đã hủy, không có gì được lưu.",
-    "thanks": "Cảm ơn bạn! Ý kiến đã được ghi nhận với số tham chiếu {reference}.",
-    "thanks_anonymous": "Cảm ơn bạn! Ý kiến đã được ghi nhận ẩn danh với số tham chiếu {reference}. Chúng tôi không lưu thông tin nào về người gửi.",
+    "thanks": (
+        "Cảm ơn bạn! Ý kiến đã được ghi nhận với số tham chiếu {reference}. "
+        "Khi Mặt trận trả lời, bạn sẽ nhận được tin nhắn tại đây. "
+        "Để xem tình trạng, gõ /phananh {reference} hoặc chọn “{view}”."
+    ),
+    "thanks_anonymous": (
+        "Cảm ơn bạn! Ý kiến đã được ghi nhận ẩn danh với số tham chiếu {reference}. "
+        "Chúng tôi không lưu thông tin nào về người gửi, nên ý kiến này không thể được trả lời và không tra cứu được."
+    ),
+    "view": "Xem phản ánh của tôi",
     "notice": "Ý kiến mới {reference} – {unit}\nLĩnh vực: {category}\nThái độ: {tone}\nNgười gửi: {sender}\n\n{text}",
-    "sender_anonymous": "ẩn danh",
-    "sender_named": "có tên (có thể trả lời qua Kết Nối)",
+    "sender_anonymous": "ẩn danh (không thể trả lời)",
+    "sender_named": "{name} – {unit}",
+    "citizen_no_name": "Người dân (không lưu tên)",
     "to_urgent": "Chuyển thành vụ việc khẩn",
+    "answer": "Trả lời",
+    "ask_answer": "Gõ nội dung trả lời cho người gửi ý kiến {reference}:\n\n“{text}”",
+    "ask_answer_confirm": "Câu trả lời cho ý kiến {reference}:\n\n{answer}\n\nGửi câu trả lời này tới người gửi?",
+    "send_answer": "Gửi trả lời",
+    "answer_cancelled": "Đã hủy, câu trả lời chưa được gửi.",
+    "answered": "Đã gửi câu trả lời tới người gửi ý kiến {reference}.",
+    "already_answered": "Ý kiến {reference} đã được {who} trả lời lúc {when}, nên không gửi thêm.",
+    "someone": "quản trị viên khác",
+    "to_sender": "Mặt trận trả lời ý kiến {reference} của bạn:\n\n{answer}\n\n({who}, {when})",
+    "status_title": "Ý kiến {reference} ({when}) – {category}, {unit}:\n“{text}”",
+    "status_received": "Tình trạng: đã tiếp nhận, đang chờ xem xét.",
+    "status_escalated": "Tình trạng: đã được chuyển thành vụ việc khẩn để giải quyết.",
+    "status_answered": "Tình trạng: đã trả lời lúc {when}.\nTrả lời: {answer}",
 }
 
 OBSERVE = {

@@ -81,6 +81,8 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
             Command("linkchat", "lienketnhom", ADMINS, chats.link_chat_command, D["linkchat"], manages_flow=True),
             Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True,
                     phrases=("tạo mã mời",)),
+            Command("home", "noio", frozenset({Role.CITIZEN}), start.home_command, D["home"], manages_flow=True,
+                    phrases=("đổi nơi ở", "nơi ở")),
             Command("me", "toi", REGISTERED, account.me_command, D["me"], phrases=("thông tin của tôi",)),
             Command("link", "lienket", EVERYONE, link.link_command, D["link"], manages_flow=True,
                     phrases=("liên kết", "liên kết tài khoản")),
@@ -96,9 +98,9 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
 
 def build_flows(feedback_deps: feedback.FeedbackDeps | None = None) -> list[Flow]:
     feedback_deps = feedback_deps or feedback.FeedbackDeps.from_config()
-    return [start.REGISTER, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
+    return [start.REGISTER, start.HOME, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
             link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL, chats.LINK_CHAT,
-            feedback.feedback_flow(feedback_deps), feedback.OBSERVE, feedback.URGENT, feedback.REPLY,
+            feedback.feedback_flow(feedback_deps), feedback.OBSERVE, feedback.URGENT, feedback.REPLY, feedback.ANSWER,
             *report.report_flows()]
 
 

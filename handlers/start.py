@@ -10,6 +10,7 @@ from bot.services.people import invites, people, units
 from handlers import codes, texts
 from handlers.answers import OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Step
+from handlers.unit_answer import UnitAnswer
 from storage.models import Invite, Role, Unit
 
 CONSENT = (Choice("yes", texts.START["agree"]), Choice("no", texts.START["disagree"]))
@@ -40,7 +41,7 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
             return [Outgoing(texts.ERRORS[problem])]
         unit, role = invite.unit, invite.role
     else:
-        unit = await _root_unit(ctx)
+        unit = await units.unit_by_code(ctx.session, answers["home"]) if answers.get("home") else await _root_unit(ctx)
         role = Role.CITIZEN
     person = await people.register(
         ctx.session,
@@ -79,9 +80,20 @@ async def _welcome(ctx: Context, person, unit: Unit, role: str) -> list[Outgoing
     ctx.menu = ctx.catalogue.menu(actor)
     if role == Role.CITIZEN:
         greeting = texts.START["welcome_citizen"]
+        if unit.parent_id is not None:
+            greeting += "\n" + texts.START["home_chosen"].format(unit=unit.name)
     else:
         greeting = texts.START["welcome"].format(role=texts.ROLE_NAMES[role].lower(), unit=unit.name)
     return [Outgoing(f"{greeting}\n\n{ctx.catalogue.help_text(actor)}")]
+
+
+async def _roots(ctx: Context, answers: dict[str, Any]) -> list[Unit]:
+    return await units.roots(ctx.session)
+
+
+def _below_root(ctx: Context, answers: dict[str, Any], unit: Unit) -> bool:
+    """A citizen lives in a commune or a district, not in the province as a whole."""
+    return unit.parent_id is not None
 
 
 REGISTER = Flow(
@@ -94,9 +106,35 @@ REGISTER = Flow(
             Text(maximum=NAME_MAX, minimum=2),
             when=lambda a: a.get("consent") == "yes" and bool(a.get("invite_id")),
         ),
+        Step("home", texts.START["ask_home"], UnitAnswer(_roots, accept=_below_root),
+             when=lambda a: a.get("consent") == "yes" and not a.get("invite_id")),
     ),
     finish=_finish,
 )
+
+
+# --------------------------------------------------------------------------- where a citizen lives
+
+async def _finish_home(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    if ctx.actor.person is None or not ctx.actor.has_role(Role.CITIZEN):
+        raise UserFacingError("home_only_citizens")
+    unit = await units.unit_by_code(ctx.session, answers["home"])
+    await people.set_citizen_unit(ctx.session, ctx.actor.person, unit, now=ctx.now)
+    return [Outgoing(texts.START["home_chosen"].format(unit=unit.name))]
+
+
+HOME = Flow(
+    name="home",
+    steps=(Step("home", texts.START["ask_home"], UnitAnswer(_roots, accept=_below_root)),),
+    finish=_finish_home,
+)
+
+
+async def home_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    """`/noio` (or "Đổi nơi ở" under /toi): a citizen chooses their commune again."""
+    if not ctx.actor.has_role(Role.CITIZEN):
+        raise UserFacingError("home_only_citizens")
+    return await engine.start(ctx, HOME.name)
 
 
 async def start_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:

@@ -44,6 +44,12 @@ ERRORS = {
     "report_gone": "Không tìm thấy báo cáo này.",
     "bad_period": "“{text}” không phải là một kỳ báo cáo. Ví dụ: 2026-10 (tháng), 2026-Q4 (quý), 2026-H2 (6 tháng), 2026 (năm).",
     "feedback_rate": "Bạn đã gửi {count} ý kiến trong một giờ qua. Bạn vui lòng thử lại sau ít phút nhé.",
+    "feedback_not_yours": (
+        "Không tìm thấy ý kiến “{reference}” của bạn. Bạn chỉ xem được ý kiến mình đã gửi có tên "
+        "(ý kiến ẩn danh không tra cứu được). Ví dụ: /phananh PA-0112-7K3Q"
+    ),
+    "home_only_citizens": "Chọn nơi ở chỉ dành cho người dân. Đơn vị của bạn do người mời xác định.",
+    "feedback_anonymous": "Ý kiến này được gửi ẩn danh (hoặc người gửi đã xóa dữ liệu) nên không thể trả lời.",
     "issue_already": "Vụ việc này đã được cập nhật trước đó.",
     "poll_options": "Khảo sát cần từ {minimum} đến {maximum} phương án khác nhau, mỗi phương án một dòng.",
     "poll_option_long": "Mỗi phương án tối đa {maximum} ký tự.",
@@ -122,6 +128,11 @@ START = {
     "declined": "Bạn đã không đồng ý. Chúng tôi không lưu thông tin nào của bạn. Khi cần, bạn có thể gõ /start để bắt đầu lại.",
     "welcome": "Đăng ký thành công! Bạn là {role} của {unit}.",
     "welcome_citizen": "Đăng ký thành công! Bạn sẽ nhận được thông tin tuyên truyền của Mặt trận.",
+    "ask_home": (
+        "Bạn sống ở xã, phường nào? Gõ tên (ví dụ: Cái Nhum) hoặc mã đơn vị. "
+        "Mặt trận gửi thông tin của địa phương tới đúng nơi bạn ở; chúng tôi chỉ lưu xã, phường, không lưu địa chỉ."
+    ),
+    "home_chosen": "Bạn đã chọn {unit}. Muốn đổi nơi ở, gõ /toi rồi chọn “Đổi nơi ở”.",
     "welcome_back": "Chào mừng bạn trở lại!",
     "role_added": "Đã thêm vai trò {role} của {unit} cho bạn.",
     "group": "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng: {link}",
@@ -140,6 +151,7 @@ ME = {
     "role": "Vai trò: {role} – {unit}",
     "consent": "Đồng ý lưu dữ liệu lúc: {when}",
     "footer": "Gõ /xoadulieu để xóa toàn bộ dữ liệu này.",
+    "change_home": "Đổi nơi ở",
 }
 
 FORGET = {
@@ -182,6 +194,7 @@ COMMANDS = {
     "stop": "Dừng một tin đang gửi",
     "unsend": "Hủy một tin đã hẹn giờ",
     "feedback": "Gửi ý kiến, phản ánh (có thể ẩn danh)",
+    "home": "Đổi xã, phường nơi bạn ở",
     "observe": "Ghi nhận tình hình dư luận ở địa bàn",
     "urgent": "Báo cáo vụ việc khẩn lên tỉnh",
     "sentiment": "Xem tổng hợp tình hình dư luận",

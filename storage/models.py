@@ -469,6 +469,10 @@ class Feedback(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="new")  # new | seen | escalated
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # An admin's answer to named feedback (migration 0009); the sender reads it with /phananh PA-….
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
 
 
 class Observation(Base):

@@ -81,8 +81,9 @@ async def test_named_feedback_uses_the_persons_unit_and_can_become_an_urgent_iss
     await send_feedback(officer, mode="Gửi có tên", text_="Đường liên ấp sạt lở", place=None)
     assert "ghi nhận với số tham chiếu" in officer.text
     (notice,) = officer.last.notices
-    assert "Xã Cái Nhum" in notice.text and "có tên" in notice.text
-    await admin.send(choice=notice.choices[0].value)  # "Chuyển thành vụ việc khẩn"
+    assert "Người gửi: Trần Thị Bình – Xã Cái Nhum" in notice.text
+    to_urgent = next(c for c in notice.choices if c.label == "Chuyển thành vụ việc khẩn")
+    await admin.send(choice=to_urgent.value)
     await admin.choose("Gửi ngay")
     assert "Đã gửi vụ việc khẩn KC-" in admin.text
     async with session_factory() as session:

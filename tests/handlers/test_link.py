@@ -77,6 +77,7 @@ async def test_an_account_registered_separately_is_not_merged(officer, dispatche
     citizen = ChatUser(dispatcher, "zl-9", platform="zalo")
     await citizen.send("/start")
     await citizen.choose("Đồng ý")
+    await citizen.send("cai nhum")
     await citizen.send(f"/lienket {code}")
     assert "đăng ký riêng" in citizen.text and "/xoadulieu" in citizen.text
 

@@ -61,7 +61,8 @@ async def test_a_citizens_profile_name_is_stored_nowhere(platform, harness, star
     admin = harness.person(ADMIN_ID)
     citizen = harness.person(CITIZEN, f"{FAMILY} {GIVEN}")
     await citizen.say("/start")
-    welcome = await citizen.choose("Đồng ý")
+    await citizen.choose("Đồng ý")
+    welcome = await citizen.say("cai nhum")
     assert "Đăng ký thành công" in welcome[0]["text"]
     me = (await citizen.say("/toi"))[0]["text"]
     assert "Họ tên: (không lưu)" in me and FAMILY not in me
@@ -75,7 +76,7 @@ async def test_a_citizens_profile_name_is_stored_nowhere(platform, harness, star
     thanks = await citizen.choose("Tiêu cực (lo lắng, bức xúc)")
     assert "số tham chiếu PA-" in thanks[-1]["text"]
     notice = admin.new_messages()[-1]["text"]
-    assert "Người gửi: có tên" in notice and FAMILY not in notice
+    assert "Người gửi: Người dân (không lưu tên) – Xã Cái Nhum" in notice and FAMILY not in notice
 
     code = CODE.search((await citizen.say("/lienket"))[0]["text"]).group(1)
     on_other = harness.person(CITIZEN, f"{FAMILY} {GIVEN}", platform=other)

@@ -40,6 +40,7 @@ from storage.models import (
 
 CONFIG_FILE = FORMS_DIR / "feedback.yaml"
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+ESCALATED = "escalated"  # feedback an admin turned into an urgent issue
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ async def raise_issue(
     audit.record(session, "issue.raise", now=now, actor_id=actor.person_id, target=f"issue:{issue.id}",
                  details={"unit": unit.code, "category": category, "feedback": feedback_id})
     if feedback_id is not None:
-        await session.execute(update(Feedback).where(Feedback.id == feedback_id).values(status="escalated"))
+        await session.execute(update(Feedback).where(Feedback.id == feedback_id).values(status=ESCALATED))
     return issue
 
 
@@ -243,6 +244,55 @@ async def issues_to_realert(session: AsyncSession, now: datetime, after: timedel
 async def feedback_by_id(session: AsyncSession, feedback_id: int) -> Feedback | None:
     """The feedback an admin's button names, or None if it is gone (forgotten on request)."""
     return (await session.execute(select(Feedback).where(Feedback.id == feedback_id))).scalar_one_or_none()
+
+
+async def feedback_by_reference(session: AsyncSession, reference: str) -> Feedback | None:
+    """The feedback a sender names by its reference ("PA-2611-7K3Q", any case)."""
+    stmt = select(Feedback).where(Feedback.reference == reference.strip().upper()[:20])
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def can_answer(actor: Actor, unit: Unit) -> bool:
+    """Province admins, and the admins of the feedback's unit or of any unit above it."""
+    return any(
+        a.role == Role.PROVINCE_ADMIN or (a.role == Role.UNIT_ADMIN and unit.path.startswith(a.unit.path))
+        for a in actor.roles
+    )
+
+
+def check_answerable(actor: Actor, item: Feedback, unit: Unit) -> None:
+    """Only named feedback has someone to answer, and only the admins over its place answer it."""
+    if not can_answer(actor, unit):
+        raise UserFacingError("not_allowed")
+    if item.person_id is None:
+        raise UserFacingError("feedback_anonymous")
+
+
+async def answer_feedback(
+    session: AsyncSession, item: Feedback, unit: Unit, actor: Actor, text: str, now: datetime
+) -> bool:
+    """Store an admin's answer once; False when another admin answered first (theirs stays).
+
+    The guarded UPDATE makes two admins answering at the same moment leave exactly one answer.
+    """
+    check_answerable(actor, item, unit)
+    result = await session.execute(
+        update(Feedback)
+        .where(Feedback.id == item.id, Feedback.answered_at.is_(None))
+        .values(answer=text, answered_at=now, answered_by=actor.person_id)
+    )
+    await session.refresh(item)  # the answer stored, ours or the one that came first
+    if rows_changed(result) == 0:
+        return False
+    audit.record(session, "feedback.answer", now=now, actor_id=actor.person_id, target=f"feedback:{item.id}")
+    return True
+
+
+def sender_view(actor: Actor, item: Feedback | None, reference: str) -> Feedback:
+    """The sender's own named feedback; anyone else's, or anonymous feedback, is not found."""
+    if item is None or actor.person is None or item.person_id != actor.person.id:
+        raise UserFacingError("feedback_not_yours", reference=reference[:30])
+    return item
 
 
 async def issue_by_id(session: AsyncSession, issue_id: int) -> UrgentIssue | None:

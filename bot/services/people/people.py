@@ -148,6 +148,36 @@ async def roles_of(session: AsyncSession, person_id: int) -> list[RoleAssignment
     return list((await session.execute(stmt)).scalars())
 
 
+async def person_by_id(session: AsyncSession, person_id: int | None) -> Person | None:
+    """A person named by a row (who answered, who wrote), or None once they are forgotten."""
+    if person_id is None:
+        return None
+    return await session.get(Person, person_id)
+
+
+def home_unit(roles: list[RoleAssignment] | tuple[RoleAssignment, ...]) -> Unit | None:
+    """Where a person belongs: their first role below the root, else their first role's unit."""
+    below_root = [a.unit for a in roles if a.unit.parent_id is not None]
+    if below_root:
+        return below_root[0]
+    return roles[0].unit if roles else None
+
+
+async def set_citizen_unit(session: AsyncSession, person: Person, unit: Unit, *, now: datetime) -> RoleAssignment:
+    """A citizen says where they live: their citizen role moves to `unit` (only the unit is kept).
+
+    The old citizen assignment is replaced, so a broadcast to the old commune's citizens no
+    longer reaches them; the change is audited like any grant.
+    """
+    await session.execute(
+        delete(RoleAssignment).where(
+            RoleAssignment.person_id == person.id, RoleAssignment.role == Role.CITIZEN,
+            RoleAssignment.unit_id != unit.id,
+        )
+    )
+    return await grant_role(session, person, unit, Role.CITIZEN, granted_by=person.id, now=now)
+
+
 async def mark_unreachable(session: AsyncSession, platform: str, external_id: str, now: datetime) -> bool:
     """The person blocked the bot: stop writing to this identity until they write again."""
     result = await session.execute(
