@@ -1,7 +1,9 @@
 """The `/tiendo` message: a roll-up's figures in words (the feature computes, this writes).
 
-Rates, totals, each sub-area's rate, and the units that need a reminder, capped at
-`LIST_LIMIT` names so a province-wide view stays one readable message.
+Read on a phone, so short: the summary first, each sub-area's rate (at most `LIST_LIMIT`,
+the lowest first when there are more), then the units that need a reminder grouped by
+state, at most `GROUP_LIMIT` names a group, pointing to `/xuat` for the full list; the
+summed answers last.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from bot.core.forms import Form, all_forms, current_form
 from bot.services.reporting.rollup import ATTENTION, ChildRow, ReportState, RollUp, Tally, number, percent
 from handlers.report_texts import ROLLUP, STATE_NAMES
 
-LIST_LIMIT = 30  # names listed in the chat text; the rest are counted ("… và N đơn vị khác")
+LIST_LIMIT = 10  # sub-areas listed; the rest are counted ("… và N đơn vị khác")
+GROUP_LIMIT = 5  # names per state in the units to chase; the rest are counted, the full list is /xuat
 
 
 def format_rollup(r: RollUp, tz_name: str, limit: int = LIST_LIMIT) -> str:
@@ -22,12 +25,9 @@ def format_rollup(r: RollUp, tz_name: str, limit: int = LIST_LIMIT) -> str:
         blocks[0] += "\n" + ROLLUP["none_expected"]
         return blocks[0]
     blocks[0] += "\n" + _summary_lines(r)
+    blocks.append(_by_child_block(r.children, limit))
+    blocks.append(_attention_block(r, tz_name))
     blocks.append(_totals_block(r))
-    with_subtree = [child for child in r.children if child.subtree is not None]
-    if with_subtree:
-        lines = [_child_rate_line(child) for child in with_subtree]
-        blocks.append("\n".join([ROLLUP["by_child"], *_capped(lines, limit)]))
-    blocks.append(_attention_block(r.children, tz_name, limit))
     if r.counts[ReportState.ON_TIME] == r.expected:
         blocks.append(ROLLUP["all_on_time"])
     return "\n\n".join(block for block in blocks if block)
@@ -78,6 +78,19 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
+def _by_child_block(children: list[ChildRow], limit: int) -> str:
+    """Each sub-area's rate in the roll-up's order, or the `limit` lowest when there are more."""
+    with_subtree = [child for child in children if child.subtree is not None]
+    if not with_subtree:
+        return ""
+    if len(with_subtree) > limit:
+        shown = sorted(with_subtree, key=lambda child: (child.subtree or Tally()).reporting_rate)[:limit]
+        lines = [ROLLUP["by_child_worst"].format(shown=limit, count=len(with_subtree))]
+        lines += [_child_rate_line(child) for child in shown]
+        return "\n".join([*lines, ROLLUP["more"].format(count=len(with_subtree) - limit)])
+    return "\n".join([ROLLUP["by_child"], *(_child_rate_line(child) for child in with_subtree)])
+
+
 def _child_rate_line(child: ChildRow) -> str:
     tally = child.subtree or Tally()
     return ROLLUP["child_rate"].format(
@@ -86,27 +99,31 @@ def _child_rate_line(child: ChildRow) -> str:
     )
 
 
-def _attention_block(children: list[ChildRow], tz_name: str, limit: int) -> str:
-    flagged = sorted(
-        (child for child in children if child.state in ATTENTION),
-        key=lambda child: ATTENTION.index(child.state),  # stable: name order within a state
-    )
-    if not flagged:
+def _attention_block(r: RollUp, tz_name: str) -> str:
+    """Who to chase, one line per state (missing first), a few names each; `/xuat` lists them all."""
+    groups = [[child for child in r.children if child.state == state] for state in ATTENTION]
+    groups = [group for group in groups if group]
+    if not groups:
         return ""
-    lines = [
-        ROLLUP["attention_line"].format(name=child.name, state=_state_text(child, tz_name)) for child in flagged
-    ]
-    return "\n".join([ROLLUP["attention"], *_capped(lines, limit)])
+    lines = [ROLLUP["attention"].format(count=number(sum(len(group) for group in groups)))]
+    lines += [_group_line(group, tz_name) for group in groups]
+    if any(len(group) > GROUP_LIMIT for group in groups):
+        lines.append(ROLLUP["full_list"].format(period=r.period.key))
+    return "\n".join(lines)
 
 
-def _state_text(child: ChildRow, tz_name: str) -> str:
+def _group_line(group: list[ChildRow], tz_name: str) -> str:
+    names = ", ".join(_name(child, tz_name) for child in group[:GROUP_LIMIT])
+    if len(group) > GROUP_LIMIT:
+        names = ROLLUP["more_names"].format(names=names, count=number(len(group) - GROUP_LIMIT))
+    state = STATE_NAMES[group[0].state]
+    return ROLLUP["attention_group"].format(state=state[:1].upper() + state[1:], count=number(len(group)),
+                                            names=names)
+
+
+def _name(child: ChildRow, tz_name: str) -> str:
+    """A unit's name; a late one with when it came in."""
     if child.state == ReportState.LATE and child.submitted_at is not None:
         local = child.submitted_at.astimezone(ZoneInfo(tz_name))
-        return ROLLUP["late_at"].format(time=f"{local:%H:%M %d/%m/%Y}")
-    return STATE_NAMES[child.state]
-
-
-def _capped(lines: list[str], limit: int) -> list[str]:
-    if len(lines) <= limit:
-        return lines
-    return [*lines[:limit], ROLLUP["more"].format(count=len(lines) - limit)]
+        return ROLLUP["late_name"].format(name=child.name, time=f"{local:%H:%M %d/%m}")
+    return child.name

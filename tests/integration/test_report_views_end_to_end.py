@@ -1,18 +1,22 @@
 """Reports seen end to end: a quarter pre-filled from its months and bad input (both platforms),
-and the province's progress view and Excel export as received over Telegram."""
+the province's progress view as a phone shows it (both platforms), and the Excel export as
+received over Telegram."""
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
 
+import aiohttp
 import openpyxl
+from PIL import Image
 
 from bot.core.periods import Period, Schedule
 from bot.services.people import units
 from bot.services.reporting import reports
 from storage.models import Role
 from tests.integration.conftest import ADMIN_ID, register
+from tests.services.reporting.test_rollup import seed_reports
 
 OFFICER, MEMBER = 3003, 3004
 ANSWERS = {"attendance": 100, "posts": 2, "supervisions": 1, "criticisms": 0, "topics": ["kl21"],
@@ -87,3 +91,28 @@ async def test_progress_and_export_as_the_province_receives_them(
     assert len(body) == 124 and cell(totals) == sum(cell(r) or 0 for r in body) == 7
     status = header.index("Trạng thái")
     assert sum(1 for r in body if len(r) > status and r[status] == "Đúng hạn") == 1
+
+
+async def photo_bytes(harness, photo: str) -> bytes:
+    """The picture as the person's phone gets it: Telegram's upload, or the URL Zalo fetches."""
+    if harness.platform == "telegram":
+        return harness.telegram.file_bytes(photo)
+    async with aiohttp.ClientSession() as http, http.get(photo) as response:
+        assert response.status == 200
+        return await response.read()
+
+
+async def test_progress_fits_a_phone_screen(platform, harness, start_app, seeded, session_factory, clock):
+    clock.now = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    planned = await seed_reports(session_factory, "86", clock.now)  # 124 communes, 60 of them to chase
+    await start_app()
+    admin = harness.person(ADMIN_ID)
+
+    text, chart = await admin.say("/tiendo 2026-10")
+    assert text["text"].startswith("📊 Tiến độ báo cáo Tháng 10/2026 – Tỉnh Vĩnh Long\nĐã nộp: 88/124")
+    assert "Cần nhắc 60 đơn vị:\n• Chưa nộp (12): " in text["text"]
+    assert "Danh sách đầy đủ: gõ /xuat 2026-10 để nhận tệp Excel." in text["text"]
+    names = {p.name for p in planned if p.name in text["text"]}
+    assert len(names) <= 20 and len(text["text"]) < 1200
+    with Image.open(io.BytesIO(await photo_bytes(harness, chart["photo"]))) as image:
+        assert image.format == "PNG" and image.width <= 800 and image.height <= 1000
