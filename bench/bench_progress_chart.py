@@ -38,6 +38,7 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from bench.bench_reports import NOW, PERIOD, SEED, random_report  # noqa: E402
 from bot.core.forms import current_form  # noqa: E402
+from bot.core.periods import Schedule  # noqa: E402
 from bot.services.people.units import (  # noqa: E402
     get_unit_by_code,
     import_units,
@@ -45,7 +46,6 @@ from bot.services.people.units import (  # noqa: E402
     rows_from_vietnam_provinces,
 )
 from bot.services.reporting.charts import LEGEND, rollup_chart  # noqa: E402
-from bot.services.reporting.periods import Schedule  # noqa: E402
 from bot.services.reporting.rollup import RollUp, number, percent, rollup  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
