@@ -84,6 +84,9 @@ class Catalogue:
         return "\n".join(lines)
 
     def role_labels(self, command: Command) -> str:
+        """Whom the command is for: "cán bộ và quản trị viên đơn vị", highest role first."""
+        words = texts.ROLE_AUDIENCE
         if not command.roles:
-            return "người đã đăng ký"
-        return ", ".join(texts.ROLE_NAMES[r] for r in sorted(command.roles))
+            return words["registered"]
+        names = [words[role] for role in texts.ROLE_NAMES if role in command.roles]
+        return words["and"].join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)

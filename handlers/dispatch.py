@@ -129,8 +129,9 @@ class Dispatcher:
         if inc.choice is not None and buttons.is_action(inc.choice):
             return await self._button(ctx, inc.choice)
         phrase = self.catalogue.find_phrase(inc.text) if inc.text and inc.choice is None else None
+        refused = None
         if phrase is not None and not phrase.allowed(ctx.actor):
-            phrase = None  # words are not refused like a command: they may just be words
+            phrase, refused = None, phrase  # they may just be words: a waiting question takes them
         if phrase is not None and phrase.in_flows:  # "hủy", "quay lại" typed as words
             return await self._phrase(ctx, phrase)
         conv, expired = await self.engine.current(ctx)
@@ -146,8 +147,19 @@ class Dispatcher:
         if not ctx.actor.registered and inc.text and invites.looks_like_code(inc.text):
             # A typed invite code works like `/start CODE` (people on Zalo cannot use deep links).
             return prefix + await join_with_code(ctx, self.engine, inc.text)
+        return [*prefix, self._fallback(ctx, refused)]
+
+    def _fallback(self, ctx: Context, refused: Command | None) -> Outgoing:
+        """Words we do not act on: a command's words outside one's role say whom it is for
+        ("đăng tin" from an officer), anything else points to /trogiup."""
+        if refused is not None and ctx.actor.registered:
+            return Outgoing(self._role_required(refused))
         key = "default_registered" if ctx.actor.registered else "default_unregistered"
-        return [*prefix, Outgoing(texts.START[key])]
+        return Outgoing(texts.START[key])
+
+    def _role_required(self, command: Command) -> str:
+        """"Lệnh /dangtin dành cho quản trị viên cấp tỉnh.": the alias people know, whatever they typed."""
+        return texts.ERRORS["role_required"].format(command=command.alias, roles=self.catalogue.role_labels(command))
 
     async def _command(self, ctx: Context, word: str) -> list[Outgoing]:
         command = self.catalogue.find(word)
@@ -156,7 +168,7 @@ class Dispatcher:
         if not command.allowed(ctx.actor):
             if not ctx.actor.registered:
                 raise UserFacingError("not_registered")
-            raise UserFacingError("role_required", command=word, roles=self.catalogue.role_labels(command))
+            raise UserFacingError("role_required", command=command.alias, roles=self.catalogue.role_labels(command))
         if command.manages_flow:
             return await command.run(ctx, self.engine)
         before, _ = await self.engine.current(ctx)

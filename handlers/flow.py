@@ -91,6 +91,8 @@ class KeepStep(Exception):
 Prompt = str | Callable[[Context, dict[str, Any]], str | Awaitable[str]]
 Finish = Callable[[Context, dict[str, Any]], Awaitable[list[Outgoing]]]
 OnAnswer = Callable[[Context, str, Any, dict[str, Any]], Awaitable[Goto | None]]
+# What /huy says for a flow that keeps its work elsewhere (a report's saved answers); None: the default.
+OnCancel = Callable[[Context, dict[str, Any]], Awaitable[list[Outgoing] | None]]
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Flow:
     finish: Finish
     on_answer: OnAnswer | None = None  # may save the answer elsewhere and choose the next step
     ephemeral: bool = False  # the conversation row is deleted when the flow ends
+    on_cancel: OnCancel | None = None
     # Where `on_answer` may send each listed step next (None: the end), declared as data because
     # the choice itself is code: the state diagram draws these, and the engine logs a warning when
     # a step goes anywhere else. A step not listed goes on to the next step that applies.
@@ -263,8 +266,11 @@ class FlowEngine:
         return [await self.prompt(ctx, conv, prefix=texts.FLOW["back"])]
 
     async def cancel(self, ctx: Context, conv: Conversation) -> list[Outgoing]:
+        """End the flow; its own words when what was entered is kept, else that it was dropped."""
+        flow = self.flows.get(conv.flow)
+        said = await flow.on_cancel(ctx, dict(conv.answers)) if flow is not None and flow.on_cancel else None
         await self._close(ctx, conv, ConversationStatus.CANCELLED)
-        return [Outgoing(texts.FLOW["cancelled"])]
+        return said or [Outgoing(texts.FLOW["cancelled"])]
 
     async def _close(self, ctx: Context, conv: Conversation, status: ConversationStatus) -> None:
         """End a conversation: its answers are not kept (they live on in what the flow saved).

@@ -15,11 +15,12 @@ from bot.core.errors import UserFacingError
 from bot.core.formatting import local_time
 from bot.core.forms import Form, all_forms
 from bot.core.messages import Choice, Outgoing
-from bot.core.periods import Period, PeriodKind
+from bot.core.periods import OpenPeriod, Period, PeriodKind
 from bot.services.people.units import unit_by_id
 from bot.services.reporting import reports
 from handlers import report_texts as t
 from handlers.answers import OneOf
+from handlers.deadlines import OWED, due_words
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer, show_value, step_name
 from handlers.review import ACCEPT_BUTTON, RETURN_BUTTON
@@ -181,6 +182,7 @@ def build_report_flow(form: Form) -> Flow:
         ),
         finish=_finish,
         on_answer=on_answer,
+        on_cancel=_on_cancel,
         jumps=_report_jumps(list(keys)),
     )
 
@@ -248,13 +250,8 @@ async def report_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     open_periods = ctx.config.schedule.open_periods(level, ctx.now)
     if not open_periods:
         raise UserFacingError("no_open_period")
-    tz = ctx.config.tz_name
     states = {p.period.key: await reports.find(ctx.session, unit, p.period) for p in open_periods}
-    choices = [
-        [o.period.key, t.FILE["period_choice"].format(label=o.period.label, deadline=local_time(o.deadline, tz))
-         + _state_note(states[o.period.key])]
-        for o in open_periods
-    ]
+    choices = [[o.period.key, _period_label(ctx, o, states[o.period.key])] for o in open_periods]
     form = reports.current_form()
     answers: dict[str, Any] = {"_unit_id": unit.id, "_periods": choices}
     returned = [key for key, r in states.items() if r is not None and r.status == ReportStatus.RETURNED]
@@ -278,6 +275,30 @@ def _asked_period(ctx: Context, open_periods) -> str | None:
     if key not in {o.period.key for o in open_periods}:
         raise UserFacingError("period_not_open", label=Period.parse(key).label)
     return key
+
+
+def _period_label(ctx: Context, open_period: OpenPeriod, report: Report | None) -> str:
+    """"Tháng 11/2026 (hạn 18/11, còn 3 ngày) – đang làm": how near the deadline is, while the
+    report is still owed; a report already sent only shows its deadline."""
+    day = f"{open_period.deadline.astimezone(ctx.config.schedule.tz):%d/%m}"
+    label = open_period.period.label
+    if report is None or report.status in OWED:
+        due = due_words(ctx, open_period.deadline)
+        return t.FILE["period_choice_due"].format(label=label, deadline=day, due=due) + _state_note(report)
+    return t.FILE["period_choice"].format(label=label, deadline=day) + _state_note(report)
+
+
+async def _on_cancel(ctx: Context, answers: dict[str, Any]) -> list[Outgoing] | None:
+    """/huy in a report: every answer is already saved on the report, so say that the draft is
+    kept (or that a report sent stays as it was sent) and how to continue."""
+    if "report_id" not in answers:
+        return None
+    report = await reports.find_report(ctx.session, answers["report_id"])
+    if report is None:
+        return None
+    label = Period.parse(report.period_key).label
+    key = "cancelled_draft" if report.status in OWED else "cancelled_sent"
+    return [Outgoing(t.FILE[key].format(label=label))]
 
 
 def _state_note(report: Report | None) -> str:

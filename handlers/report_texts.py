@@ -5,6 +5,7 @@ from __future__ import annotations
 FILE = {
     "ask_period": "Bạn muốn làm báo cáo kỳ nào?",
     "period_choice": "{label} (hạn {deadline})",
+    "period_choice_due": "{label} (hạn {deadline}, {due})",
     "state_notes": {
         "draft": " – đang làm",
         "submitted": " – đã gửi",
@@ -39,6 +40,8 @@ FILE = {
     "submitted": "Đã gửi báo cáo {label} của {unit} lên cấp trên. Cảm ơn bạn!",
     "submitted_late": "Đã gửi báo cáo {label} của {unit} lên cấp trên (nộp muộn so với hạn {deadline}). Cảm ơn bạn!",
     "saved": "Đã lưu báo cáo {label}. Khi nào tiện, gõ /baocao để làm tiếp.",
+    "cancelled_draft": "Đã dừng. Bản nháp báo cáo {label} vẫn được lưu; gõ /baocao để làm tiếp.",
+    "cancelled_sent": "Đã dừng. Báo cáo {label} đã gửi vẫn giữ nguyên như lúc gửi.",
     "missing_first": "Báo cáo còn mục chưa trả lời, mời bạn trả lời tiếp:",
 }
 
@@ -54,6 +57,7 @@ REVIEW = {
     "returned": "Đã trả lại báo cáo {label} của {unit} kèm lý do.",
     "to_officers_accepted": "Báo cáo {label} của {unit} đã được cấp trên chấp nhận.",
     "to_officers_returned": "Báo cáo {label} của {unit} đã bị cấp trên trả lại.\nLý do: {reason}\n\nGõ /baocao để sửa và gửi lại.",
+    "fix_button": "Sửa báo cáo {label}",
 }
 
 PROGRESS = {
@@ -76,7 +80,15 @@ DEADLINES = {
         "returned": "bị trả lại, cần sửa và gửi lại",
         "accepted": "đã được chấp nhận",
     },
-    "overdue": " (đã quá hạn)",
+    "due": " ({due})",
+    "open_button": "Làm báo cáo {label}",
+}
+
+# How far a deadline is, in local calendar days (handlers.deadlines.due_words).
+DUE = {
+    "left": "còn {days} ngày",
+    "today": "hạn hôm nay",
+    "overdue": "quá hạn {days} ngày",
 }
 
 # The /tiendo message (handlers.rollup_text).

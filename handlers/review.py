@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.errors import UserFacingError
-from bot.core.messages import Outgoing
+from bot.core.messages import Choice, Outgoing
 from bot.core.periods import Period
 from bot.services.reporting import reports
 from handlers import report_texts as t
 from handlers.answers import Text
+from handlers.deadlines import open_report_choice
 from handlers.flow import Context, Flow, FlowEngine, Step
 from storage.models import Report
 
@@ -29,9 +30,9 @@ async def _report(ctx: Context, report_id: int) -> Report:
     return report
 
 
-async def _tell_officers(ctx: Context, report: Report, text: str) -> None:
+async def _tell_officers(ctx: Context, report: Report, text: str, choices: tuple[Choice, ...] = ()) -> None:
     for identity in await reports.officers_of(ctx.session, report.unit):
-        ctx.notices.append(Outgoing(text, chat_id=identity.chat_id, platform=identity.platform))
+        ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
 
 
 async def accept_action(ctx: Context, engine: FlowEngine, report_id: int) -> list[Outgoing]:
@@ -55,7 +56,10 @@ async def _finish_return(ctx: Context, answers: dict[str, Any]) -> list[Outgoing
     report = await _report(ctx, answers["report_id"])
     await reports.review(ctx.session, report, ctx.actor, accept=False, reason=answers["reason"], now=ctx.now)
     names = {"label": answers["label"], "unit": answers["unit"]}
-    await _tell_officers(ctx, report, t.REVIEW["to_officers_returned"].format(reason=answers["reason"], **names))
+    # The officers get a button (a number on Zalo) that opens this very report to fix it.
+    fix = open_report_choice(report.period_key, answers["label"], t.REVIEW["fix_button"])
+    text = t.REVIEW["to_officers_returned"].format(reason=answers["reason"], **names)
+    await _tell_officers(ctx, report, text, (fix,))
     return [Outgoing(t.REVIEW["returned"].format(**names))]
 
 

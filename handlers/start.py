@@ -21,7 +21,8 @@ def _consent_prompt(ctx: Context, answers: dict[str, Any]) -> str:
     platform = texts.PLATFORM_NAMES.get(ctx.incoming.platform, ctx.incoming.platform)
     if answers.get("invite_id"):
         purpose = texts.START["purpose_invite"].format(
-            role=texts.ROLE_NAMES[answers["role"]].lower(), unit=answers["unit_name"]
+            role=texts.ROLE_NAMES[answers["role"]].lower(), unit=answers["unit_name"],
+            does=texts.START["purpose_by_role"][answers["role"]],
         )
         stored = texts.START["stored_invite"].format(platform=platform)
     else:

@@ -20,6 +20,18 @@ ROLE_NAMES = {
     "citizen": "Người dân",
 }
 
+# Who a command is for, as the end of a sentence ("Lệnh /dangtin dành cho quản trị viên cấp tỉnh."),
+# in the order of ROLE_NAMES; `registered` when any registered person may use it.
+ROLE_AUDIENCE = {
+    "province_admin": "quản trị viên cấp tỉnh",
+    "unit_admin": "quản trị viên đơn vị",
+    "officer": "cán bộ",
+    "member": "hội viên, đoàn viên",
+    "citizen": "người dân",
+    "registered": "người đã đăng ký",
+    "and": " và ",
+}
+
 PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 
 ERRORS = {
@@ -30,8 +42,8 @@ ERRORS = {
     "not_allowed": "Bạn không có quyền thực hiện việc này.",
     "stale_button": "Nút bấm hoặc lựa chọn này đã cũ hoặc không còn hợp lệ, nên không thực hiện được. Bạn vui lòng dùng tin nhắn mới nhất.",
     "not_registered": "Bạn chưa đăng ký. Hãy dùng mã mời (gõ /start kèm mã) hoặc gõ /start để đăng ký làm người dân.",
-    "role_required": "Lệnh /{command} chỉ dành cho: {roles}.",
-    "unknown_command": "Không có lệnh /{command}. Gõ /help để xem các lệnh bạn dùng được.",
+    "role_required": "Lệnh /{command} dành cho {roles}. Gõ /trogiup để xem các lệnh bạn dùng được.",
+    "unknown_command": "Không có lệnh /{command}. Gõ /trogiup để xem các lệnh bạn dùng được.",
     "message_too_long": "Tin nhắn quá dài ({length} ký tự). Bạn vui lòng gửi ngắn hơn {maximum} ký tự.",
     "no_units": "Hệ thống chưa có danh sách đơn vị. Bạn vui lòng báo quản trị viên.",
     "not_officer": "Chỉ cán bộ của đơn vị mới gửi được báo cáo. Nếu bạn là cán bộ, hãy xin quản trị viên một mã mời.",
@@ -118,7 +130,15 @@ START = {
         "bằng lệnh /toi và xóa toàn bộ bằng lệnh /xoadulieu bất cứ lúc nào.\n\n"
         "Bạn có đồng ý không?"
     ),
-    "purpose_invite": "Bạn được mời tham gia với vai trò {role} của {unit}. Kết Nối giúp bạn nhận thông tin tuyên truyền và gửi báo cáo, phản ánh về Mặt trận.",
+    "purpose_invite": "Bạn được mời tham gia với vai trò {role} của {unit}. {does}",
+    # What Kết Nối does for each invited role: only officers (and unit admins) file reports.
+    "purpose_by_role": {
+        "province_admin": "Kết Nối giúp bạn phát tin tuyên truyền, theo dõi báo cáo của các đơn vị và ý kiến của Nhân dân.",
+        "unit_admin": "Kết Nối giúp bạn nhận thông tin tuyên truyền, gửi và duyệt báo cáo, theo dõi ý kiến, phản ánh ở đơn vị.",
+        "officer": "Kết Nối giúp bạn nhận thông tin tuyên truyền và gửi báo cáo, phản ánh về Mặt trận.",
+        "member": "Kết Nối giúp bạn nhận thông tin tuyên truyền của Mặt trận và gửi ý kiến, phản ánh của mình.",
+        "citizen": "Kết Nối giúp bạn nhận thông tin tuyên truyền của Mặt trận và gửi ý kiến, phản ánh của mình.",
+    },
     "purpose_citizen": "Kết Nối giúp bạn nhận thông tin tuyên truyền của Mặt trận và gửi ý kiến, phản ánh của mình.",
     "stored_invite": "họ tên bạn cung cấp, mã tài khoản {platform} của bạn, đơn vị và vai trò",
     "stored_citizen": "mã tài khoản {platform} của bạn (không lưu họ tên)",
@@ -136,8 +156,8 @@ START = {
     "welcome_back": "Chào mừng bạn trở lại!",
     "role_added": "Đã thêm vai trò {role} của {unit} cho bạn.",
     "group": "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng: {link}",
-    "default_unregistered": "Chào bạn! Gõ /start để bắt đầu, hoặc /start kèm mã mời nếu bạn có mã.",
-    "default_registered": "Mình chưa hiểu ý bạn. Gõ /help để xem các lệnh bạn dùng được.",
+    "default_unregistered": "Chào bạn! Gõ /start để bắt đầu, hoặc /start kèm mã mời nếu bạn có mã. Gõ /trogiup để xem các lệnh.",
+    "default_registered": "Mình chưa hiểu ý bạn. Gõ /trogiup để xem các lệnh bạn dùng được.",
     "you_can": "Bạn có thể dùng các lệnh sau:",
     "only_text": "Mình chỉ đọc được tin nhắn chữ (và ảnh khi được hỏi). Bạn vui lòng gõ nội dung, hoặc gõ /trogiup để xem các lệnh.",
     "group_private_only": "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng.",

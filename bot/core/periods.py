@@ -160,6 +160,11 @@ class Schedule:
         day = self.deadline_day[str(level)]
         return self._local(date(period.year, period.last_month, day), time(23, 59, 59))
 
+    def days_left(self, deadline: datetime, moment: datetime) -> int:
+        """Whole calendar days from `moment` to `deadline`, counted in local dates (negative once
+        it has passed): people think of a deadline as a day, not as a number of hours."""
+        return (deadline.astimezone(self.tz).date() - moment.astimezone(self.tz).date()).days
+
     def opens_at(self, period: Period) -> datetime:
         return self._local(date(period.year, period.last_month, self.opens_on_day), time(0, 0))
 
@@ -167,7 +172,9 @@ class Schedule:
         return self.deadline(period, level) + timedelta(days=self.late_window_days)
 
     def open_periods(self, level: Level | str, moment: datetime) -> list[OpenPeriod]:
-        """Periods a unit of this level may file for now, earliest deadline first."""
+        """Periods a unit of this level may file for now, in one fixed order: earliest deadline
+        first, and for one deadline the shortest period first (month, quarter, half, year), so a
+        list reads the same in /baocao, /hannop and reminders every time."""
         if str(level) not in self.deadline_day:
             return []
         today = moment.astimezone(self.tz).date()
@@ -177,7 +184,7 @@ class Schedule:
             for period in (current.previous(), current):
                 if self.opens_at(period) <= moment <= self.closes_at(period, level):
                     found.append(OpenPeriod(period, self.deadline(period, level)))
-        return sorted(found, key=lambda o: (o.deadline, -MONTHS_IN[o.period.kind]))
+        return sorted(found, key=lambda o: (o.deadline, MONTHS_IN[o.period.kind]))
 
 
 def period_bounds(period: Period, tz_name: str) -> tuple[datetime, datetime]:

@@ -54,6 +54,14 @@ async def test_zalo_group_commands_point_to_a_private_chat(dispatcher):
     assert group.text == "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng."
 
 
-async def test_words_of_a_command_one_may_not_use_are_just_words(officer):
-    await officer.send("tiến độ")  # for admins only: not refused like /tiendo would be
-    assert "chưa hiểu ý bạn" in officer.text and "chỉ dành cho" not in officer.text
+async def test_words_of_a_command_one_may_not_use_say_whom_it_is_for(officer):
+    await officer.send("tiến độ")  # for admins only: we say so, rather than "Mình chưa hiểu"
+    assert officer.text.startswith("Lệnh /tiendo dành cho quản trị viên cấp tỉnh và quản trị viên đơn vị.")
+    assert "chưa hiểu" not in officer.text and "/trogiup" in officer.text
+
+
+async def test_words_of_a_command_one_may_not_use_answer_a_waiting_question(officer):
+    await officer.send("/phananh")
+    await officer.choose("Gửi có tên")
+    await officer.send("tiến độ")  # a waiting question takes them as words: no refusal
+    assert "dành cho" not in officer.text

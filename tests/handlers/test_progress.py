@@ -45,7 +45,7 @@ async def test_export_sends_an_excel_file_whose_totals_match(officer, admin, clo
 
 async def test_officers_cannot_see_progress_and_bad_periods_are_explained(officer, admin):
     await officer.send("/tiendo")
-    assert "chỉ dành cho" in officer.text
+    assert "Lệnh /tiendo dành cho quản trị viên cấp tỉnh và quản trị viên đơn vị." in officer.text
     await admin.send("/xuat thang-muoi")
     assert "không phải là một kỳ báo cáo" in admin.text
 
@@ -54,8 +54,8 @@ async def test_deadlines_for_an_officer_and_for_the_province(officer, admin, clo
     clock.now = NOV_10
     await officer.send("/hannop")
     assert "Hạn nộp báo cáo của Xã Cái Nhum:" in officer.text
-    assert "- Tháng 10/2026: hạn 23:59 ngày 18/10/2026 – chưa làm (đã quá hạn)" in officer.text
-    assert "- Tháng 11/2026: hạn 23:59 ngày 18/11/2026 – chưa làm" in officer.text
+    assert "- Tháng 10/2026: hạn 23:59 ngày 18/10/2026 – chưa làm (quá hạn 23 ngày)" in officer.text
+    assert "- Tháng 11/2026: hạn 23:59 ngày 18/11/2026 – chưa làm (còn 8 ngày)" in officer.text
     await file_november(officer, clock)
     await officer.send("/hannop")
     assert "- Tháng 11/2026: hạn 23:59 ngày 18/11/2026 – đã gửi" in officer.text

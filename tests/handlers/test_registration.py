@@ -167,7 +167,7 @@ async def test_roles_are_enforced(admin, stranger, dispatcher):
     await stranger.choose("Đồng ý")
     await stranger.send("Lê Văn Tám")
     await stranger.send("/invite")
-    assert "chỉ dành cho" in stranger.text
+    assert "Lệnh /moi dành cho quản trị viên cấp tỉnh và quản trị viên đơn vị." in stranger.text
     await stranger.send("/khonglenh")
     assert "Không có lệnh /khonglenh" in stranger.text
 

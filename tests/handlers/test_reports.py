@@ -97,7 +97,7 @@ async def test_members_cannot_file_reports(admin, session_factory, clock, dispat
     await register_person(session_factory, clock, "500", "Phạm Thị Dung", "29641", "member")
     member = ChatUser(dispatcher, "500")
     await member.send("/baocao")
-    assert "chỉ dành cho" in member.text
+    assert "Lệnh /baocao dành cho quản trị viên đơn vị và cán bộ." in member.text
 
 
 async def test_two_officers_share_one_report(officer, session_factory, clock, dispatcher):

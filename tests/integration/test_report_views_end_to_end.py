@@ -45,7 +45,7 @@ async def test_a_quarter_starts_from_its_months_and_bad_input_is_explained(
     await start_app()
 
     refused = await member.say("/baocao")
-    assert "chỉ dành cho" in refused[-1]["text"]
+    assert "Lệnh /baocao dành cho quản trị viên đơn vị và cán bộ." in refused[-1]["text"]
     closed = await officer.say("/baocao 2025-01")
     assert "Kỳ Tháng 1/2025 hiện không mở" in closed[-1]["text"]
 
