@@ -20,6 +20,8 @@ ROLE_NAMES = {
     "citizen": "Người dân",
 }
 
+NOT_REGISTERED = "Chưa đăng ký"  # the demo page's sidebar, for someone with no role yet
+
 PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 
 ERRORS = {
