@@ -126,6 +126,12 @@ async def test_the_composer_stays_in_view_and_the_chat_opens_at_the_latest_messa
     assert await page.evaluate(LAST_MESSAGE_IN_VIEW)
     assert await page.evaluate(IN_WINDOW, "#composer")
 
+    # The on-screen keyboard takes the lower part of the window: the composer and the latest
+    # message move up with it.
+    await page.set_viewport_size({"width": viewport["width"], "height": viewport["height"] - 340})
+    await page.wait_for_function(LAST_MESSAGE_IN_VIEW, timeout=WAIT_MS)
+    assert await page.evaluate(IN_WINDOW, "#composer")
+
 
 async def test_the_menu_lists_the_chats_commands_and_a_tap_sends_one(demo, browser):
     page = await open_page(browser, demo, PHONE)  # Nguyễn Văn An, province admin
