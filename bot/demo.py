@@ -25,6 +25,7 @@ from bot.app import KetNoiApp
 from bot.core.clock import utc_now
 from bot.core.forms import current_form
 from bot.core.periods import Period, PeriodKind, Schedule
+from bot.core.sending import SendError
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.zalo import ZaloEmulator
 from bot.logs import setup_logging
@@ -32,7 +33,8 @@ from bot.services.people import people, units
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
 from handlers import texts
-from storage.models import Identity, Report, ReportStatus, Unit
+from handlers.registry import build_catalogue
+from storage.models import Identity, ProcessedUpdate, Report, ReportStatus, Unit
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +131,41 @@ async def seed_last_month(session: AsyncSession, now) -> None:
         ))
 
 
+async def registration(session: AsyncSession, user_id: int) -> dict[str, str]:
+    """What the sidebar says about someone, read live: their roles and unit as stored now.
+
+    A demo person has a Telegram account `user_id` and a Zalo account `zalo_id(user_id)`; they may
+    register on either, so both are looked up. Someone not registered yet says so.
+    """
+    for platform, external_id in (("telegram", str(user_id)), ("zalo", zalo_id(user_id))):
+        actor = await people.load_actor(session, platform, external_id)
+        if actor.roles:
+            return {
+                "role": ", ".join(dict.fromkeys(texts.ROLE_NAMES[r.role] for r in actor.roles)),
+                "unit": actor.roles[0].unit.name,
+            }
+    return {"role": texts.NOT_REGISTERED, "unit": ""}
+
+
 async def _personas(request: web.Request) -> web.Response:
-    session_factory = request.app[SESSION_FACTORY]
     listing = []
-    async with session_factory() as session:
+    async with request.app[SESSION_FACTORY]() as session:
         for persona in PERSONAS:
-            unit = await units.get_unit_by_code(session, persona.unit_code)
-            role = texts.ROLE_NAMES[persona.role] if persona.role else "Chưa đăng ký"
             listing.append({
-                "user_id": persona.user_id, "zalo_id": persona.zalo_id, "name": persona.name, "role": role,
-                "unit": unit.name if unit else "",
+                "user_id": persona.user_id, "zalo_id": persona.zalo_id, "name": persona.name,
+                **await registration(session, persona.user_id),
             })
+    return web.json_response(listing)
+
+
+async def _registrations(request: web.Request) -> web.Response:
+    """`/demo/registrations?user=9001&user=9100`: the page asks again whenever the bot answers."""
+    try:
+        user_ids = [int(u) for u in request.query.getall("user", [])][:50]
+    except ValueError:
+        return web.json_response({"description": "user must be a number"}, status=400)
+    async with request.app[SESSION_FACTORY]() as session:
+        listing = [{"user_id": u, **await registration(session, u)} for u in user_ids]
     return web.json_response(listing)
 
 
@@ -187,6 +213,7 @@ async def build_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
         web_app[ZALO_EMULATOR] = zalo
         web_app.router.add_get("/", _page)
         web_app.router.add_get("/demo/personas", _personas)
+        web_app.router.add_get("/demo/registrations", _registrations)
 
     app = KetNoiApp(demo_settings(settings, emulator, zalo), configure_web=configure)
     app.web.app[SESSION_FACTORY] = app.session_factory
@@ -197,7 +224,41 @@ async def start_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
     app, emulator = await build_demo(settings)
     await app.start()
     await seed(app.session_factory)
+    emulator.continue_after(await last_update_id(app.session_factory))
+    await show_menus(app)
     return app, emulator
+
+
+async def last_update_id(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """The highest Telegram update id the demo's database has handled (0 on a fresh one).
+
+    The emulator counts from 1 at every start; run again on the same file, the demo must go on
+    from here, or the bot would ignore the first messages as replays.
+    """
+    async with session_factory() as session:
+        ids = await session.scalars(select(ProcessedUpdate.update_id).where(ProcessedUpdate.platform == "telegram"))
+        return max((int(i) for i in ids if i.isdigit()), default=0)
+
+
+async def show_menus(app: KetNoiApp) -> None:
+    """Give each seeded persona their role's Telegram menu, as `admin add` does for a real admin.
+
+    The seed registers them without a chat, so without this the page's "Menu" would list only the
+    default (a stranger's) commands until the persona sent /start.
+    """
+    from bot.channels.telegram.menus import set_chat_menu
+
+    catalogue = build_catalogue()
+    async with app.session_factory() as session:
+        for persona in PERSONAS:
+            actor = await people.load_actor(session, "telegram", str(persona.user_id))
+            if not actor.registered:
+                continue
+            try:
+                await set_chat_menu(DEMO_TOKEN, app.settings.telegram_api_base_url, str(persona.user_id),
+                                    catalogue.menu(actor))
+            except SendError as exc:  # the demo still runs; the menu comes with the persona's /start
+                log.warning("demo: no menu for %s: %s", persona.name, exc)
 
 
 async def run_demo(settings: Settings) -> int:

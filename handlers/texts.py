@@ -31,6 +31,7 @@ ROLE_AUDIENCE = {
     "registered": "người đã đăng ký",
     "and": " và ",
 }
+NOT_REGISTERED = "Chưa đăng ký"  # the demo page's sidebar, for someone with no role yet
 
 PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 

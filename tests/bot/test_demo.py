@@ -6,6 +6,7 @@ import re
 
 import aiohttp
 
+from bot.core.clock import utc_now
 from bot.demo import start_demo
 from bot.settings import Settings
 from tests.integration.conftest import free_port
@@ -113,6 +114,62 @@ async def test_a_persona_switches_to_zalo_and_is_the_same_person_there(tmp_path)
             assert "chỉ đọc được tin nhắn chữ" in zalo.messages(officer)[1]["text"]
             async with http.get(f"/zl/_emu/chats/{officer}/messages", params={"after": 0}) as r:
                 assert [m["from_bot"] for m in (await r.json())["messages"]] == [False, True, False, True]
+    finally:
+        await app.stop()
+        await emulator.stop()
+
+
+async def test_the_demo_run_again_on_its_file_still_answers(tmp_path):
+    """Telegram numbers updates for the bot's whole life; the demo's emulator restarts at 1, so a
+    second `make run` on the same database must go on after the ids that database has handled."""
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", web_port=free_port())
+    assert "/moi" in await help_for_the_admin(settings)
+    assert "/moi" in await help_for_the_admin(settings), "the second run ignored the first message as a replay"
+
+
+async def help_for_the_admin(settings: Settings) -> str:
+    app, emulator = await start_demo(settings)
+    try:
+        await emulator.send_text(9001, "/trogiup")
+        (answer,) = await emulator.wait_for_messages(9001, 1)
+        return answer["text"]
+    finally:
+        await app.stop()
+        await emulator.stop()
+
+
+async def test_the_seeded_personas_have_their_roles_menus_and_the_sidebar_reads_roles_live(tmp_path):
+    """Without /start the seeded people would see a stranger's menu; and a registration made in the
+    chat shows in the sidebar (`/demo/registrations`), on whichever platform it was made."""
+    from bot.demo import zalo_id
+
+    port = free_port()
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", web_port=port)
+    app, emulator = await start_demo(settings)
+    try:
+        admin = [c["command"] for c in emulator.menu_shown(9001)]
+        member = [c["command"] for c in emulator.menu_shown(9004)]
+        stranger = [c["command"] for c in emulator.menu_shown(9007)]
+        assert "moi" in admin and "moi" not in member and "phananh" in member
+        assert "toi" in member and "toi" not in stranger
+
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            async with http.get("/demo/registrations", params=[("user", "9001"), ("user", "9100")]) as r:
+                assert await r.json() == [
+                    {"user_id": 9001, "role": "Quản trị viên cấp tỉnh", "unit": "Tỉnh Vĩnh Long"},
+                    {"user_id": 9100, "role": "Chưa đăng ký", "unit": ""},
+                ]
+            async with http.get("/demo/registrations", params={"user": "x"}) as r:
+                assert r.status == 400
+            from bot.services.people import people, units
+
+            async with app.session_factory() as session, session.begin():  # as /start CODE on Zalo does
+                person = await people.register(session, platform="zalo", external_id=zalo_id(9100),
+                                               chat_id=zalo_id(9100), full_name="Phan Văn Minh", now=utc_now())
+                await people.grant_role(session, person, await units.get_unit_by_code(session, "29653"), "officer",
+                                        granted_by=None, now=utc_now())
+            async with http.get("/demo/registrations", params={"user": "9100"}) as r:
+                assert await r.json() == [{"user_id": 9100, "role": "Cán bộ", "unit": "Xã Tân Long Hội"}]
     finally:
         await app.stop()
         await emulator.stop()

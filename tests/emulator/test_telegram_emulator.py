@@ -14,7 +14,15 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp import web
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -166,6 +174,27 @@ async def test_edit_copy_commands_and_get_chat(emu: TelegramEmulator, bot: Bot) 
     chat = await bot.get_chat(USER)
     assert chat.type == "private" and chat.username == "an_nguyen"
     assert await bot.send_chat_action(USER, "typing") is True
+
+
+async def test_the_control_api_shows_a_chats_menu_as_a_client_would(
+    emu: TelegramEmulator, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    """The demo page's "Menu": the chat's own commands, else all private chats', else the default."""
+    emu.add_user(43, "Bình")
+
+    async def shown(chat_id: int) -> list[str]:
+        async with http.get(f"{emu.root_url}/_emu/chats/{chat_id}/commands") as response:
+            return [c["command"] for c in await response.json()]
+
+    assert await shown(USER) == []
+    await bot.set_my_commands([BotCommand("start", "Bắt đầu")])
+    assert await shown(USER) == ["start"]
+    await bot.set_my_commands([BotCommand("trogiup", "Trợ giúp")], scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands([BotCommand("baocao", "Báo cáo")], scope=BotCommandScopeChat(USER))
+    assert await shown(USER) == ["baocao"]
+    assert await shown(43) == ["trogiup"]
+    await bot.delete_my_commands(scope=BotCommandScopeChat(USER))
+    assert await shown(USER) == ["trogiup"]
 
 
 # ---------------------------------------------------------------------- errors

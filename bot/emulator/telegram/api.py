@@ -128,6 +128,19 @@ class BotApi(Updates):
         """The last setMyCommands for a scope such as {"type": "chat", "chat_id": 42}; None = default."""
         return copy.deepcopy(self._commands.get(_scope_key(scope, language_code), []))
 
+    def menu_shown(self, chat_id: int) -> list[JSON]:
+        """The commands a Telegram client shows under "Menu" in this chat: the narrowest scope set.
+
+        Telegram resolves the chat's own scope first, then all private (or group) chats, then the
+        default; the demo page lists the same, so its menu is what the person would see.
+        """
+        broad = "all_private_chats" if chat_id > 0 else "all_group_chats"
+        for scope in ({"type": "chat", "chat_id": chat_id}, {"type": broad}, None):
+            commands = self.commands_for(scope)
+            if commands:
+                return commands
+        return []
+
     # ------------------------------------------------------------------ plumbing
 
     async def _handle_bot_api(self, request: web.Request) -> web.Response:

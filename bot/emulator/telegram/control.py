@@ -80,6 +80,10 @@ class ControlApi(People):
         await self.wait_for(fresh, timeout=wait)
         return web.json_response({"messages": [self._entry(s) for s in fresh()], "rev": self._rev})
 
+    async def _ctl_commands(self, request: web.Request) -> web.Response:
+        """The chat's command menu as a Telegram client would show it (see menu_shown)."""
+        return web.json_response(self.menu_shown(int(request.match_info["chat_id"])))
+
     async def _ctl_file(self, request: web.Request) -> web.Response:
         stored = self._files.get(request.match_info["file_id"])
         if stored is None:

@@ -66,6 +66,7 @@ class TelegramEmulator(Served, BotApi, ControlApi):
         app.router.add_post(r"/_emu/users/{user_id:-?\d+}/send", self._ctl_send)
         app.router.add_post(r"/_emu/users/{user_id:-?\d+}/press", self._ctl_press)
         app.router.add_get(r"/_emu/chats/{chat_id:-?\d+}/messages", self._ctl_messages)
+        app.router.add_get(r"/_emu/chats/{chat_id:-?\d+}/commands", self._ctl_commands)
         app.router.add_get("/_emu/files/{file_id}", self._ctl_file)
         return app
 

@@ -64,6 +64,14 @@ class Updates(World):
 
     # ------------------------------------------------------------------ delivery
 
+    def continue_after(self, update_id: int) -> None:
+        """Number the next updates after ``update_id``, as Telegram keeps counting across a bot's life.
+
+        A fresh emulator starts at 1; a bot whose database remembers earlier ids (the demo, run
+        again on its file) would take the new updates for replays and ignore them.
+        """
+        self._update_id = max(self._update_id, update_id)
+
     def _next_update_id(self) -> int:
         self._update_id += 1
         return self._update_id
