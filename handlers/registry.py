@@ -22,6 +22,7 @@ from handlers import (
     review,
     start,
     texts,
+    todo,
 )
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
@@ -81,6 +82,8 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
             Command("linkchat", "lienketnhom", ADMINS, chats.link_chat_command, D["linkchat"], manages_flow=True),
             Command("invite", "moi", ADMINS, invite.invite_command, D["invite"], manages_flow=True,
                     phrases=("tạo mã mời",)),
+            Command("todo", todo.COMMAND, ADMINS, todo.todo_command, D["todo"],
+                    phrases=("việc cần làm", "việc")),
             Command("me", "toi", REGISTERED, account.me_command, D["me"], phrases=("thông tin của tôi",)),
             Command("link", "lienket", EVERYONE, link.link_command, D["link"], manages_flow=True,
                     phrases=("liên kết", "liên kết tài khoản")),

@@ -76,7 +76,13 @@ class ZaloSender:
             pacer=pacer, throttle_seconds=self.throttle_seconds,
         )
 
-    async def send(self, chat_id: str, message: Outgoing) -> str:
+    async def send(self, chat_id: str, message: Outgoing, *, notice: bool = False) -> str:
+        """Send one message. A `notice` (not an answer to what the person did) that arrives while
+        they have a question open keeps that question's numbers: it is sent without its options,
+        pointing to /viec, and changes nothing the person may answer."""
+        keeps_question = notice and self.offers is not None and self.offers.is_open(chat_id)
+        if keeps_question and message.choices:
+            message = replace(message, choices=(), text=_join(message.text, ZALO["notice_waits"]))
         if message.html:  # Zalo shows no formatting: the same words, as plain text
             message = replace(message, text=html_to_text(message.text), html=False)
         text = render_text(message)
@@ -96,7 +102,7 @@ class ZaloSender:
                 sent_id = await self._call(chat_id, "send_message", chat_id, part)
             if photo_url is not None:
                 sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, None)
-        if self.offers is not None:
+        if self.offers is not None and not keeps_question:
             self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
         return sent_id
 
