@@ -150,3 +150,31 @@ async def test_when_one_admin_accepts_the_others_copy_says_so(
     assert {(c.kind, c.chat_id) for c in copies} == {
         ("report", harness.id_of(ADMIN_ID)), ("report", harness.id_of(SECOND_ADMIN))
     }
+
+
+async def test_when_one_admin_acknowledges_an_urgent_issue_the_others_see_it(
+    platform, harness, start_app, seeded, session_factory, clock
+):
+    clock.now = NOV_10_0931
+    await register(session_factory, clock, platform=platform, n=SECOND_ADMIN, name="Phạm Thị Dung",
+                   unit_code="86", role="province_admin")
+    officer, _, first = await people(platform, harness, session_factory, clock)
+    second = harness.person(SECOND_ADMIN, "Phạm Thị Dung")
+    await start_app()
+    await officer.say("/khancap")
+    await officer.choose("Thiên tai, dịch bệnh")
+    await officer.say("Lốc xoáy làm tốc mái 12 nhà ở ấp 3.")
+    await officer.choose("Gửi ngay")
+    assert "VỤ VIỆC KHẨN" in second.new_messages()[-1]["text"]
+    item = (await second.say("/viec"))[-1]["options"]
+    assert [o[:13] for o in item] == ["Vụ việc khẩn "]
+    await first.choose("Đã tiếp nhận")
+
+    if platform == "telegram":
+        copy = harness.telegram.messages(SECOND_ADMIN)[-2]  # the alert, before /viec's list
+        assert "VỤ VIỆC KHẨN" not in copy["text"] and "Đã được Nguyễn Văn An tiếp nhận lúc 09:31." in copy["text"]
+        assert copy["buttons"] == []
+    note = await second.choose(item[0])  # the item of a list shown before: a note, not an error
+    assert note[-1]["text"] == "Vụ việc này đã được Nguyễn Văn An tiếp nhận lúc 09:31."
+    listed = await second.say("/viec")
+    assert listed[-1]["text"] == "Hiện không có việc nào chờ bạn xử lý."
