@@ -152,3 +152,13 @@ async def test_a_notice_keeps_the_numbers_of_an_open_question_and_takes_them_whe
     assert offers.resolve(USER, "1") == "yes"
     await sender.send(USER, Outgoing("Đã chấp nhận."))  # a reply without options: the question is answered
     assert offers.resolve(USER, "1") is None
+
+
+async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command_to_type(emu, client, tmp_path):
+    offers = Offers(tmp_path)
+    sender = ZaloSender(client, offers=offers)
+    await sender.send(USER, Outgoing("Câu 1/10: Số buổi?", choices=YES_NO))
+    reminder = Outgoing("Nhắc hạn", choices=(Choice("cmd:run:baocao 2026-11", "Làm báo cáo ngay"),))
+    await sender.send(USER, reminder, notice=True)
+    assert emu.texts(USER)[-1] == "Nhắc hạn\n\nLàm báo cáo ngay: trả lời xong câu hỏi đang dở, gõ /baocao 2026-11"
+    assert offers.resolve(USER, "1") == "yes"
