@@ -163,10 +163,10 @@ def approval_choices(broadcast_id: int) -> tuple[Choice, ...]:
 async def decided_note(ctx: Context, broadcast_id: int) -> list[Outgoing] | None:
     """An old approval button of content another admin already approved or rejected: say so."""
     broadcast = await service.get(ctx.session, broadcast_id)
-    if broadcast.status == BroadcastStatus.PENDING_APPROVAL or broadcast.status == BroadcastStatus.DRAFT:
-        return None
     if broadcast.status == BroadcastStatus.REJECTED:
         return await settled.note(ctx, "broadcast", "rejected", None, broadcast.updated_at)
+    if broadcast.approved_at is None:  # still waiting, or cancelled before anyone decided
+        return None
     return await settled.note(ctx, "broadcast", "approved", broadcast.approved_by, broadcast.approved_at)
 
 
