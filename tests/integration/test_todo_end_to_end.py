@@ -20,7 +20,7 @@ from storage.models import NoticeMessage, Report, UrgentIssue
 from tests.integration.conftest import ADMIN_ID, register
 from tests.integration.drivers import ChatPerson
 
-OFFICER, MEMBER, SECOND_ADMIN = 3003, 4004, 1002
+OFFICER, MEMBER, SECOND_ADMIN, THIRD_ADMIN = 3003, 4004, 1002, 1003
 NOV_10_0931 = datetime(2026, 11, 10, 2, 31, tzinfo=UTC)  # 09:31 in Vietnam
 
 
@@ -178,3 +178,38 @@ async def test_when_one_admin_acknowledges_an_urgent_issue_the_others_see_it(
     assert note[-1]["text"] == "Vụ việc này đã được Nguyễn Văn An tiếp nhận lúc 09:31."
     listed = await second.say("/viec")
     assert listed[-1]["text"] == "Hiện không có việc nào chờ bạn xử lý."
+
+
+async def test_when_one_admin_approves_content_the_other_approvers_see_it(
+    platform, harness, start_app, seeded, session_factory, clock
+):
+    clock.now = NOV_10_0931
+    for n, name in ((SECOND_ADMIN, "Phạm Thị Dung"), (THIRD_ADMIN, "Lê Thị Hoa")):
+        await register(session_factory, clock, platform=platform, n=n, name=name, unit_code="86",
+                       role="province_admin")
+    author, approver, other = (harness.person(ADMIN_ID), harness.person(SECOND_ADMIN, "Phạm Thị Dung"),
+                               harness.person(THIRD_ADMIN, "Lê Thị Hoa"))
+    await start_app()
+    await author.say("/dangtin")
+    await author.say("Hội nghị tuyên truyền vào thứ Hai.")
+    await author.choose("Không kèm")
+    await author.choose("Thường xuyên")
+    await author.choose("Tỉnh Vĩnh Long")
+    await author.choose("Hội viên, đoàn viên")
+    await author.choose("Xong")
+    await author.choose("Gửi duyệt")
+    assert "Hội nghị tuyên truyền" in other.new_messages()[-1]["text"]
+    listed = (await other.say("/viec"))[-1]
+    assert listed["options"] == ["Duyệt tin số 1"]
+    pressable = harness.telegram.messages(THIRD_ADMIN)[-2]["buttons"] if platform == "telegram" else []
+
+    await approver.choose("Duyệt và phát ngay")
+    if platform == "telegram":
+        copy = harness.telegram.messages(THIRD_ADMIN)[-2]
+        assert copy["text"] == "Tin số 1\nĐã được Phạm Thị Dung duyệt lúc 09:31." and copy["buttons"] == []
+        await harness.telegram.press_forged_button(THIRD_ADMIN, copy["message_id"], pressable[-1][-1]["data"])
+        note = other.new_messages()
+    else:
+        note = await other.choose("Duyệt tin số 1")  # the number of the list shown before
+    assert note[-1]["text"] == "Tin này đã được Phạm Thị Dung duyệt lúc 09:31."
+    assert (await other.say("/viec"))[-1]["text"] == "Hiện không có việc nào chờ bạn xử lý."
