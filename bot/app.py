@@ -23,10 +23,11 @@ from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
 from bot.core.channel import Channel, Deliver
 from bot.core.clock import Clock, utc_now
-from bot.core.messages import Incoming, Outgoing, Response
+from bot.core.messages import Incoming, Outgoing
 from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.services import notices
 from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.issue_alerts import IssueAlerts
@@ -250,9 +251,13 @@ class KetNoiApp:
         replies went out, whichever channel the event came from.
         """
         response = await self.dispatcher.handle(incoming)
-        await deliver(incoming.chat_id, replace(response, notices=[]))
+        await deliver(incoming.chat_id, replace(response, notices=[], edits=[]))
         for notice in response.notices:
             await self.notify(notice)
+        for edit in response.edits:  # the other admins' copies of what was just handled
+            channel = self.channels.get(edit.platform)
+            if channel is not None:
+                await channel.edit(edit)
 
     async def notify(self, message: Outgoing) -> None:
         """Send a message to someone other than the sender of the current event.
@@ -270,4 +275,7 @@ class KetNoiApp:
         if channel is None:
             log.warning("no %s channel for a message to chat %s", platform, chat_id)
             return
-        await channel.deliver(chat_id, Response(replies=[replace(message, platform=platform, chat_id=chat_id)]))
+        message_id = await channel.send_notice(chat_id, replace(message, platform=platform, chat_id=chat_id))
+        if message.about is not None and message_id:  # so that its copy can be updated later
+            async with self.session_factory() as session, session.begin():
+                notices.record(session, message.about, platform, chat_id, message_id, self.clock())

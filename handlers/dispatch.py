@@ -79,7 +79,7 @@ class Dispatcher:
             for hook in ctx.after_commit:  # e.g. wake the outbox: only once the rows are committed
                 if hook is not None:
                     hook()
-            return Response(replies, ctx.notices, ctx.menu)
+            return Response(replies, ctx.notices, ctx.menu, ctx.edits)
         except buttons.StaleButton as stale:
             log.warning("ignoring %s update %s: button data %r (%s)",
                         inc.platform, inc.update_id, stale.data[:80], stale.reason)

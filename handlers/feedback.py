@@ -25,10 +25,12 @@ from bot.services.people.reachable import Reachable, account_of
 from bot.services.reporting import reports
 from bot.services.reporting.reports import admins_for
 from handlers import feedback_texts as t
+from handlers import settled
 from handlers.answers import Number, OneOf, Text
 from handlers.flow import Context, Flow, FlowEngine, Step
 from handlers.questions import SKIP, QuestionAnswer
 from handlers.texts import ERRORS
+from handlers.todo_texts import SETTLED
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
 from storage.models import Feedback, Role, Unit, UrgentIssue
 
@@ -120,11 +122,18 @@ async def _tell_admins(ctx: Context, item: Feedback, unit: Unit) -> None:
         reference=item.reference, unit=unit.name, category=CONFIG.category_label(item.category),
         tone=CONFIG.tone_label(item.tone), text=item.text, sender=_sender_line(ctx, item, unit),
     )
-    buttons = (Choice(button_data(TO_URGENT, item.id), t.FEEDBACK["to_urgent"]),)
-    if item.person_id is not None:  # only named feedback has someone to answer
-        buttons = (Choice(button_data(ANSWER_BUTTON, item.id), t.FEEDBACK["answer"]), *buttons)
+    buttons = feedback_choices(item)
     for identity in await admins_for(ctx.session, unit):
-        ctx.notices.append(Outgoing(text, choices=buttons, chat_id=identity.chat_id, platform=identity.platform))
+        ctx.notices.append(Outgoing(text, choices=buttons, chat_id=identity.chat_id, platform=identity.platform,
+                                    about=("feedback", item.id)))
+
+
+def feedback_choices(item: Feedback) -> tuple[Choice, ...]:
+    """Turn into an urgent issue; named feedback can also be answered (anonymous has no one to answer)."""
+    buttons = (Choice(button_data(TO_URGENT, item.id), t.FEEDBACK["to_urgent"]),)
+    if item.person_id is not None:
+        buttons = (Choice(button_data(ANSWER_BUTTON, item.id), t.FEEDBACK["answer"]), *buttons)
+    return buttons
 
 
 FEEDBACK_FLOW = "feedback"
@@ -331,16 +340,27 @@ async def _finish_urgent(ctx: Context, answers: dict[str, Any]) -> list[Outgoing
     )
     for identity in await service.alert_recipients(ctx.session, unit):
         ctx.notices.append(issue_alert(identity, issue, text))
+    if issue.feedback_id is not None:  # the other admins' copies of the feedback say so
+        item = await service.feedback_by_id(ctx.session, issue.feedback_id)
+        what = SETTLED["feedback"].format(reference=item.reference if item else "")
+        await settled.update_copies(ctx, ("feedback", issue.feedback_id), what, "escalated")
     return [Outgoing(t.URGENT["raised"].format(reference=issue.reference))]
 
 
 def issue_alert(admin: Reachable, issue: UrgentIssue, text: str) -> Outgoing:
-    choices = (
+    return Outgoing(text, choices=issue_choices(issue), chat_id=admin.chat_id, platform=admin.platform,
+                    about=("issue", issue.id))
+
+
+def issue_choices(issue: UrgentIssue) -> tuple[Choice, ...]:
+    """Acknowledge, reply, resolve; once acknowledged, what is left."""
+    if issue.status != service.OPEN:
+        return _what_is_left(issue)
+    return (
         Choice(button_data(ACK, issue.id), t.URGENT["ack"]),
         Choice(button_data(REPLY_BUTTON, issue.id), t.URGENT["reply"]),
         Choice(button_data(RESOLVE, issue.id), t.URGENT["resolve"]),
     )
-    return Outgoing(text, choices=choices, chat_id=admin.chat_id, platform=admin.platform)
 
 
 def issue_realert(admin: Reachable, issue: UrgentIssue) -> Outgoing:
@@ -401,16 +421,36 @@ def _what_is_left(issue: UrgentIssue) -> tuple[Choice, ...]:
             Choice(button_data(RESOLVE, issue.id), t.URGENT["resolve"]))
 
 
+async def handled_note(ctx: Context, issue: UrgentIssue, wanted: str) -> list[Outgoing] | None:
+    """An old button of an issue someone else already acknowledged (or anyone resolved): say so."""
+    if issue.status == service.RESOLVED:
+        return await settled.note(ctx, "issue", "resolved", issue.resolved_by, issue.resolved_at)
+    if wanted == service.ACKNOWLEDGED and issue.status == service.ACKNOWLEDGED:
+        return await settled.note(ctx, "issue", "acknowledged", issue.acknowledged_by, issue.acknowledged_at)
+    return None
+
+
+async def _settle_copies(ctx: Context, issue: UrgentIssue, verb: str) -> None:
+    what = SETTLED["issue"].format(reference=issue.reference)
+    await settled.update_copies(ctx, ("issue", issue.id), what, verb)
+
+
 async def acknowledge_action(ctx: Context, engine: FlowEngine, issue_id: int) -> list[Outgoing]:
     issue = await _issue(ctx, issue_id)
+    if (handled := await handled_note(ctx, issue, service.ACKNOWLEDGED)) is not None:
+        return handled
     await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
+    await _settle_copies(ctx, issue, "acknowledged")
     await _tell_raiser(ctx, issue, t.URGENT["to_officer_acked"].format(reference=issue.reference, who=_who(ctx)))
     return [Outgoing(t.URGENT["acked"].format(reference=issue.reference), choices=_what_is_left(issue))]
 
 
 async def resolve_action(ctx: Context, engine: FlowEngine, issue_id: int) -> list[Outgoing]:
     issue = await _issue(ctx, issue_id)
+    if (handled := await handled_note(ctx, issue, service.RESOLVED)) is not None:
+        return handled
     await service.change_status(ctx.session, issue, ctx.actor, service.RESOLVED, ctx.now)
+    await _settle_copies(ctx, issue, "resolved")
     await _tell_raiser(ctx, issue, t.URGENT["to_officer_resolved"].format(reference=issue.reference, who=_who(ctx)))
     return [Outgoing(t.URGENT["resolved"].format(reference=issue.reference))]
 
@@ -424,6 +464,7 @@ async def _finish_reply(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]
     issue = await _issue(ctx, answers["_issue_id"])
     if issue.status == service.OPEN:  # answering is acknowledging
         await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
+        await _settle_copies(ctx, issue, "acknowledged")
     text = t.URGENT["to_officer_reply"].format(reference=issue.reference, who=_who(ctx), text=answers["text"])
     await _tell_raiser(ctx, issue, text)
     audit.record(ctx.session, "issue.reply", now=ctx.now, actor_id=ctx.actor.person.id, target=f"issue:{issue.id}")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.messages import Choice, CommandMenuEntry, Incoming, Outgoing
+from bot.core.messages import Choice, CommandMenuEntry, Edit, Incoming, Outgoing
 from bot.core.periods import Schedule
 from bot.services.people.people import Actor
 from handlers import texts
@@ -64,6 +64,7 @@ class Context:
     catalogue: Catalogue
     menu: tuple[CommandMenuEntry, ...] | None = None  # set when the person's menu changed
     notices: list[Outgoing] = field(default_factory=list)  # messages to other people
+    edits: list[Edit] = field(default_factory=list)  # other people's copies of a notice, updated
     after_commit: list[Callable[[], None] | None] = field(default_factory=list)  # run once committed
 
 

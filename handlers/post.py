@@ -24,12 +24,14 @@ from broadcasts import approval as service
 from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
 from handlers import post_texts as t
+from handlers import settled
 from handlers.answers import InvalidAnswer, OneOf, Text
 from handlers.broadcast_texts import STATUS_NAMES, summary_text
 from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer
+from handlers.todo_texts import SETTLED
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
-from storage.models import Role, Unit
+from storage.models import BroadcastStatus, Role, Unit
 
 MAX_TEXT = 4000
 CHATS = "chats"
@@ -144,13 +146,32 @@ async def ask_approvers(ctx: Context, broadcast_id: int, answers: dict[str, Any]
         count=await service.preview_audience(ctx.session, audience_of(answers)),
         unit=await _unit_name(ctx, answers["unit"]), roles=describe_roles(answers["q:roles"]), text=text,
     )
-    choices = (
+    choices = approval_choices(broadcast_id)
+    for identity in await _other_approvers(ctx):
+        ctx.notices.append(Outgoing(notice, choices=choices, chat_id=identity.chat_id, platform=identity.platform,
+                                    about=("broadcast", broadcast_id)))
+
+
+def approval_choices(broadcast_id: int) -> tuple[Choice, ...]:
+    return (
         Choice(button_data(APPROVE_NOW, broadcast_id), t.POST["approve_now"]),
         Choice(button_data(APPROVE_LATER, broadcast_id), t.POST["approve_later"]),
         Choice(button_data(REJECT_BUTTON, broadcast_id), t.POST["reject"]),
     )
-    for identity in await _other_approvers(ctx):
-        ctx.notices.append(Outgoing(notice, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
+
+
+async def decided_note(ctx: Context, broadcast_id: int) -> list[Outgoing] | None:
+    """An old approval button of content another admin already approved or rejected: say so."""
+    broadcast = await service.get(ctx.session, broadcast_id)
+    if broadcast.status == BroadcastStatus.REJECTED:
+        return await settled.note(ctx, "broadcast", "rejected", None, broadcast.updated_at)
+    if broadcast.approved_at is None:  # still waiting, or cancelled before anyone decided
+        return None
+    return await settled.note(ctx, "broadcast", "approved", broadcast.approved_by, broadcast.approved_at)
+
+
+async def _settle_copies(ctx: Context, broadcast_id: int, verb: str) -> None:
+    await settled.update_copies(ctx, ("broadcast", broadcast_id), SETTLED["broadcast"].format(id=broadcast_id), verb)
 
 
 async def _other_approvers(ctx: Context) -> list[Reachable]:
@@ -189,29 +210,38 @@ async def _author_notice(ctx: Context, broadcast, text: str) -> None:
 
 
 async def approve_now_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:
+    service.require_province_admin(ctx.actor)
+    if (decided := await decided_note(ctx, broadcast_id)) is not None:
+        return decided
     broadcast = await service.approve(ctx.session, ctx.actor, broadcast_id, now=ctx.now,
                                       allow_self_approval=ctx.config.allow_self_approval)
     count = await service.expand(ctx.session, broadcast, now=ctx.now, actor_id=ctx.actor.person.id)
     ctx.after_commit.append(ctx.config.wake_outbox)
     await _author_notice(ctx, broadcast, t.POST["to_author_approved"].format(id=broadcast.id))
+    await _settle_copies(ctx, broadcast.id, "approved")
     return [Outgoing(t.POST["approved_sending"].format(id=broadcast.id, count=count))]
 
 
 async def approve_later_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:
     broadcast = await service.get(ctx.session, broadcast_id)
     service.require_province_admin(ctx.actor)
+    if (decided := await decided_note(ctx, broadcast_id)) is not None:
+        return decided
     return await engine.start(ctx, SCHEDULE.name, {"_id": broadcast.id})
 
 
 async def reject_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> list[Outgoing]:
     broadcast = await service.get(ctx.session, broadcast_id)
     service.require_province_admin(ctx.actor)
+    if (decided := await decided_note(ctx, broadcast_id)) is not None:
+        return decided
     return await engine.start(ctx, REJECT.name, {"_id": broadcast.id})
 
 
 async def _finish_reject(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     broadcast = await service.reject(ctx.session, ctx.actor, answers["_id"], answers["reason"], now=ctx.now)
     await _author_notice(ctx, broadcast, t.POST["to_author_rejected"].format(id=broadcast.id, reason=answers["reason"]))
+    await _settle_copies(ctx, broadcast.id, "rejected")
     return [Outgoing(t.POST["rejected"].format(id=broadcast.id))]
 
 
@@ -249,6 +279,7 @@ async def _finish_schedule(ctx: Context, answers: dict[str, Any]) -> list[Outgoi
     send_at = datetime.fromisoformat(answers["when"])
     await service.schedule(ctx.session, ctx.actor, broadcast.id, send_at, now=ctx.now)
     when = local_time(send_at, ctx.config.tz_name)
+    await _settle_copies(ctx, broadcast.id, "approved")
     await _author_notice(ctx, broadcast, t.POST["to_author_scheduled"].format(id=broadcast.id, when=when))
     return [Outgoing(t.POST["scheduled"].format(id=broadcast.id, when=when))]
 

@@ -22,6 +22,7 @@ from handlers import (
     review,
     start,
     texts,
+    todo,
 )
 from handlers.catalogue import EVERYONE, REGISTERED, Catalogue, Command
 from handlers.dispatch import Dispatcher
@@ -83,6 +84,8 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
                     phrases=("tạo mã mời",)),
             Command("home", "noio", frozenset({Role.CITIZEN}), start.home_command, D["home"], manages_flow=True,
                     phrases=("đổi nơi ở", "nơi ở")),
+            Command("todo", todo.COMMAND, ADMINS, todo.todo_command, D["todo"],
+                    phrases=("việc cần làm", "việc")),
             Command("me", "toi", REGISTERED, account.me_command, D["me"], phrases=("thông tin của tôi",)),
             Command("link", "lienket", EVERYONE, link.link_command, D["link"], manages_flow=True,
                     phrases=("liên kết", "liên kết tài khoản")),

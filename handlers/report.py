@@ -220,24 +220,35 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     ]
 
 
+def review_text(report: Report, period: Period) -> str:
+    """What a reviewer reads about a submitted report (its notice, and /viec when opened)."""
+    late = t.REVIEW["late_mark"] if report.late else ""
+    return t.REVIEW["new"].format(unit=report.unit.name, label=period.label, late=late, summary=report_summary(report))
+
+
+def review_choices(report_id: int) -> tuple[Choice, ...]:
+    return (Choice(button_data(ACCEPT_BUTTON, report_id), t.REVIEW["accept"]),
+            Choice(button_data(RETURN_BUTTON, report_id), t.REVIEW["return"]))
+
+
 async def _tell_reviewers(ctx: Context, report: Report, period: Period, changes: list | None) -> None:
     """The admins above hear of each submission, with what changed when it is sent again."""
     form = reports.form_of(report)
-    late = t.REVIEW["late_mark"] if report.late else ""
-    common = {"unit": report.unit.name, "label": period.label, "late": late, "summary": report_summary(report)}
     if changes is None:
-        text = t.REVIEW["new"].format(**common)
+        text = review_text(report, period)
     else:
+        late = t.REVIEW["late_mark"] if report.late else ""
+        common = {"unit": report.unit.name, "label": period.label, "late": late, "summary": report_summary(report)}
         described = "; ".join(
             f"{form.question(c.key).label}: {show_value(form.question(c.key), c.before)} → "
             f"{show_value(form.question(c.key), c.after)}"
             for c in changes
         )
         text = t.REVIEW["again"].format(changes=described or t.REVIEW["no_changes"], **common)
-    choices = (Choice(button_data(ACCEPT_BUTTON, report.id), t.REVIEW["accept"]),
-               Choice(button_data(RETURN_BUTTON, report.id), t.REVIEW["return"]))
+    choices = review_choices(report.id)
     for identity in await reports.reviewers_of(ctx.session, report.unit):
-        ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
+        ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform,
+                                    about=("report", report.id)))
 
 
 async def report_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:

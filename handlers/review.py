@@ -13,10 +13,12 @@ from bot.core.messages import Choice, Outgoing
 from bot.core.periods import Period
 from bot.services.reporting import reports
 from handlers import report_texts as t
+from handlers import settled
 from handlers.answers import Text
 from handlers.deadlines import open_report_choice
 from handlers.flow import Context, Flow, FlowEngine, Step
-from storage.models import Report
+from handlers.todo_texts import SETTLED
+from storage.models import Report, ReportStatus
 
 REASON_MAX = 500
 
@@ -35,18 +37,37 @@ async def _tell_officers(ctx: Context, report: Report, text: str, choices: tuple
         ctx.notices.append(Outgoing(text, choices=choices, chat_id=identity.chat_id, platform=identity.platform))
 
 
+def already_reviewed(report: Report) -> bool:
+    """Someone reviewed it since the notice went out (and it was not sent again)."""
+    return report.status != ReportStatus.SUBMITTED and report.reviewed_at is not None
+
+
+async def reviewed_note(ctx: Context, report: Report) -> list[Outgoing]:
+    verb = "accepted" if report.status == ReportStatus.ACCEPTED else "returned"
+    return await settled.note(ctx, "report", verb, report.reviewed_by, report.reviewed_at)
+
+
+async def _settle_copies(ctx: Context, report: Report, names: dict[str, str], verb: str) -> None:
+    await settled.update_copies(ctx, ("report", report.id), SETTLED["report"].format(**names), verb)
+
+
 async def accept_action(ctx: Context, engine: FlowEngine, report_id: int) -> list[Outgoing]:
     report = await _report(ctx, report_id)
+    if already_reviewed(report):
+        return await reviewed_note(ctx, report)
     await reports.review(ctx.session, report, ctx.actor, accept=True, reason=None, now=ctx.now)
     names = {"label": Period.parse(report.period_key).label, "unit": report.unit.name}
     await _tell_officers(ctx, report, t.REVIEW["to_officers_accepted"].format(**names))
+    await _settle_copies(ctx, report, names, "accepted")
     return [Outgoing(t.REVIEW["accepted"].format(**names))]
 
 
 async def return_action(ctx: Context, engine: FlowEngine, report_id: int) -> list[Outgoing]:
     """Ask for the reason first; the report is returned when the reason is given."""
     report = await _report(ctx, report_id)
-    if report.status != "submitted":
+    if already_reviewed(report):
+        return await reviewed_note(ctx, report)
+    if report.status != ReportStatus.SUBMITTED:
         raise UserFacingError("report_not_submitted")
     names = {"label": Period.parse(report.period_key).label, "unit": report.unit.name}
     return await engine.start(ctx, RETURN.name, {"report_id": report.id, **names})
@@ -54,12 +75,15 @@ async def return_action(ctx: Context, engine: FlowEngine, report_id: int) -> lis
 
 async def _finish_return(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     report = await _report(ctx, answers["report_id"])
+    if already_reviewed(report):  # another admin reviewed it while this one typed the reason
+        return await reviewed_note(ctx, report)
     await reports.review(ctx.session, report, ctx.actor, accept=False, reason=answers["reason"], now=ctx.now)
     names = {"label": answers["label"], "unit": answers["unit"]}
     # The officers get a button (a number on Zalo) that opens this very report to fix it.
     fix = open_report_choice(report.period_key, answers["label"], t.REVIEW["fix_button"])
     text = t.REVIEW["to_officers_returned"].format(reason=answers["reason"], **names)
     await _tell_officers(ctx, report, text, (fix,))
+    await _settle_copies(ctx, report, names, "returned")
     return [Outgoing(t.REVIEW["returned"].format(**names))]
 
 

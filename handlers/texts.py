@@ -222,6 +222,7 @@ COMMANDS = {
     "progress": "Xem tiến độ nộp báo cáo của các đơn vị",
     "export": "Xuất báo cáo ra tệp Excel",
     "link": "Liên kết tài khoản Telegram và Zalo",
+    "todo": "Việc cần làm: báo cáo chờ duyệt, tin chờ duyệt, vụ việc khẩn, phản ánh",
 }
 
 

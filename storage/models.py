@@ -299,6 +299,22 @@ class ReminderLedger(Base):
     claimed_at: Mapped[datetime]
 
 
+class NoticeMessage(Base):
+    """One copy of an actionable notice as the platform numbered it (a report to review, content
+    to approve, an urgent alert), so that when one admin acts the others' copies are updated."""
+
+    __tablename__ = "notice_messages"
+    __table_args__ = (Index("ix_notice_messages_subject", "kind", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # report | broadcast | issue | feedback
+    subject_id: Mapped[int]
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # --------------------------------------------------------------------------- broadcasts
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
-from bot.core.messages import Incoming, Response
+from bot.core.messages import Edit, Incoming, Outgoing, Response
 
 Deliver = Callable[[str, Response], Awaitable[None]]  # (chat id, response) -> sent
 Handle = Callable[[Incoming, Deliver], Awaitable[None]]  # built by the root, called per event
@@ -32,6 +32,13 @@ class Channel(Protocol):
 
     async def deliver(self, chat_id: str, response: Response) -> None:
         """Send the response's replies (and menu, where the platform has one) to `chat_id`."""
+
+    async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
+        """Send a message nobody asked for just now (a notice); the platform's id for it, or None
+        when it could not be sent. A notice never takes over the chat's open question."""
+
+    async def edit(self, edit: Edit) -> None:
+        """Change a message sent earlier (new text, no buttons); a platform without edits skips it."""
 
     async def fetch_file(self, file_id: str) -> bytes:
         """The bytes of a photo or document a person sent."""

@@ -109,6 +109,20 @@ class Outgoing:
     # then offered by their words, never by number, so "1" stays the answer 1.
     free_input: bool = False
     html: bool = False
+    # An actionable notice names its subject ("report", 12): each copy sent is recorded, so that
+    # when one admin acts, the others' copies can be updated (`Edit`).
+    about: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Change a message we sent earlier: new text, no buttons left. Platforms that cannot edit
+    (Zalo) skip it; what the person sees there is the to-do list and the note when they try."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +135,10 @@ class CommandMenuEntry:
 
 @dataclass
 class Response:
-    """What to do after an event: replies to its chat, notices to others, a new command menu."""
+    """What to do after an event: replies to its chat, notices to others, a new command menu,
+    and edits of notices sent earlier (other admins' copies of something just handled)."""
 
     replies: list[Outgoing] = field(default_factory=list)
     notices: list[Outgoing] = field(default_factory=list)
     menu: tuple[CommandMenuEntry, ...] | None = None
+    edits: list[Edit] = field(default_factory=list)

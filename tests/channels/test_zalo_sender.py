@@ -135,3 +135,30 @@ async def test_options_are_remembered_until_a_message_without_them(emu, client, 
     assert offers.resolve(USER, "3") is None and offers.resolve(USER, "có") is None
     await sender.send(USER, Outgoing("Cảm ơn bạn."))
     assert offers.resolve(USER, "1") is None and list(tmp_path.iterdir()) == []
+
+
+async def test_a_notice_keeps_the_numbers_of_an_open_question_and_takes_them_when_none_is_open(emu, client, tmp_path):
+    """Issue #12: "1" answers the question the person has open, never a notice that came later."""
+    from bot.channels.zalo.texts import ZALO
+
+    offers = Offers(tmp_path)
+    sender = ZaloSender(client, offers=offers)
+    await sender.send(USER, Outgoing("Báo cáo mới", choices=YES_NO), notice=True)  # nothing open: it is the question
+    assert offers.resolve(USER, "1") == "yes"
+    await sender.send(USER, Outgoing("Phản ánh mới", choices=(Choice("fb", "Chuyển thành vụ việc khẩn"),)), notice=True)
+    assert emu.texts(USER)[-1] == f"Phản ánh mới\n\n{ZALO['notice_waits']}"
+    assert offers.resolve(USER, "1") == "yes"
+    await sender.send(USER, Outgoing("Tin tức"), notice=True)  # a notice without options closes nothing
+    assert offers.resolve(USER, "1") == "yes"
+    await sender.send(USER, Outgoing("Đã chấp nhận."))  # a reply without options: the question is answered
+    assert offers.resolve(USER, "1") is None
+
+
+async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command_to_type(emu, client, tmp_path):
+    offers = Offers(tmp_path)
+    sender = ZaloSender(client, offers=offers)
+    await sender.send(USER, Outgoing("Câu 1/10: Số buổi?", choices=YES_NO))
+    reminder = Outgoing("Nhắc hạn", choices=(Choice("cmd:run:baocao 2026-11", "Làm báo cáo ngay"),))
+    await sender.send(USER, reminder, notice=True)
+    assert emu.texts(USER)[-1] == "Nhắc hạn\n\nLàm báo cáo ngay: trả lời xong câu hỏi đang dở, gõ /baocao 2026-11"
+    assert offers.resolve(USER, "1") == "yes"

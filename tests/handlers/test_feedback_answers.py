@@ -23,6 +23,10 @@ async def named_feedback(person: ChatUser, text_: str = "Đường liên ấp s�
     return REFERENCE.search(person.text).group(0)
 
 
+def offered(person: ChatUser) -> list[str]:
+    return [choice.label for reply in person.last.replies for choice in reply.choices]
+
+
 def button(outgoing, label: str) -> str:
     return next(c.value for c in outgoing.choices if c.label == label)
 
@@ -30,6 +34,8 @@ def button(outgoing, label: str) -> str:
 async def test_an_admin_answers_named_feedback_and_the_sender_gets_it(officer, admin, session_factory):
     reference = await named_feedback(officer)
     (notice,) = officer.last.notices
+    await admin.send("/viec")
+    assert any(reference in label for label in offered(admin))  # waiting for an answer
     assert "Người gửi: Trần Thị Bình – Xã Cái Nhum" in notice.text
     assert [c.label for c in notice.choices] == ["Trả lời", "Chuyển thành vụ việc khẩn"]
 
@@ -44,6 +50,8 @@ async def test_an_admin_answers_named_feedback_and_the_sender_gets_it(officer, a
     (to_sender,) = admin.last.notices
     assert to_sender.chat_id == "300" and to_sender.platform == "telegram"
     assert f"trả lời ý kiến {reference}" in to_sender.text and "dự kiến xong trong tuần" in to_sender.text
+    await admin.send("/viec")
+    assert not any(reference in label for label in offered(admin))  # answered: it no longer waits
 
     async with session_factory() as session:
         item = (await session.execute(select(Feedback))).scalar_one()

@@ -22,7 +22,7 @@ from bot.channels.json_body import BadBody, json_object
 from bot.channels.telegram.convert import to_incoming
 from bot.channels.telegram.sender import TelegramSender
 from bot.core.channel import Handle
-from bot.core.messages import CommandMenuEntry, Response
+from bot.core.messages import CommandMenuEntry, Edit, Outgoing, Response
 from bot.core.sending import SendError
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,20 @@ class TelegramChannel:
                 await self.sender.set_commands(chat_id, response.menu)
             except SendError as exc:
                 log.warning("telegram: menu for chat %s not set: %s", chat_id, exc)
+
+    async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
+        """A notice: its buttons work whenever they are pressed, so it is sent like any message."""
+        try:
+            return await self.sender.send(chat_id, message)
+        except SendError as exc:
+            log.warning("telegram: notice to chat %s failed: %s", chat_id, exc)
+            return None
+
+    async def edit(self, edit: Edit) -> None:
+        try:
+            await self.sender.edit(edit.chat_id, edit.message_id, edit.text)
+        except SendError as exc:
+            log.info("telegram: could not edit message %s in chat %s: %s", edit.message_id, edit.chat_id, exc)
 
     async def _acknowledge_press(self, update: Update) -> None:
         """Stop the button's spinner and take the buttons away, so an old prompt can't be pressed."""

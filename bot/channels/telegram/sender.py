@@ -116,6 +116,20 @@ class TelegramSender:
             )
         return str(sent.message_id)
 
+    async def edit(self, chat_id: str, message_id: str, text: str) -> None:
+        """New text for a message we sent, its buttons gone (a photo's caption, if it has no text)."""
+        try:
+            try:
+                await self.bot.edit_message_text(chat_id=chat_id, message_id=int(message_id), text=text,
+                                                 reply_markup=None)
+            except tg_error.BadRequest as exc:
+                if "no text" not in str(exc).lower():
+                    raise
+                await self.bot.edit_message_caption(chat_id=chat_id, message_id=int(message_id), caption=text,
+                                                    reply_markup=None)
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
     async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
         """The command menu of one chat (or the default menu when chat_id is None)."""
         scope = BotCommandScopeDefault() if chat_id is None else BotCommandScopeChat(int(chat_id))

@@ -35,7 +35,7 @@ from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.sender import ZaloSender
 from bot.core.channel import Handle
-from bot.core.messages import Incoming, Response
+from bot.core.messages import Edit, Incoming, Outgoing, Response
 from bot.core.sending import SendError
 from broadcasts.limits import Pacer
 
@@ -228,3 +228,14 @@ class ZaloChannel:
             except SendError as exc:
                 log.warning("zalo: reply to chat %s failed: %s", chat_id, exc)
                 break
+
+    async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
+        """A notice does not take over the numbers of a question the person has open (`Offers`)."""
+        try:
+            return await self.sender.send(chat_id, message, notice=True)
+        except SendError as exc:
+            log.warning("zalo: notice to chat %s failed: %s", chat_id, exc)
+            return None
+
+    async def edit(self, edit: Edit) -> None:
+        """Zalo cannot edit a sent message: the item leaves /viec, and an old option answers with a note."""

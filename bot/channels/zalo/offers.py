@@ -2,7 +2,8 @@
 
 On Telegram a pressed button carries its value; on Zalo the person types the number of an
 option, or its words. The adapter remembers the options of the *last* message it sent to each
-chat (a message without options forgets them: the question changed) and turns a typed number
+chat (a message without options forgets them: the question changed) — except a notice, which
+never takes over an open question (see `ZaloSender.send`) — and turns a typed number
 or label into the option's value before the dispatcher sees it. That makes buttons on notices
 (accept a report, start the report from a reminder) work on Zalo too, not only flow steps.
 
@@ -73,6 +74,11 @@ class Offers:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(offer.__dict__, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
+
+    def is_open(self, chat_id: str) -> bool:
+        """Whether the chat has options it may still answer by number (an open question)."""
+        offer = self._load(chat_id)
+        return offer is not None and self._clock() - offer.at <= self.ttl
 
     def resolve(self, chat_id: str, text: str) -> str | None:
         """The value of the option `text` picks (its number, or its words), else None."""

@@ -20,6 +20,7 @@ from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
+from bot.core.buttons import StaleButton, command_of
 from bot.core.messages import CommandMenuEntry, Outgoing
 from bot.core.sending import RecipientGone, Rejected, SendError, Throttled, Transient
 from broadcasts.limits import Pacer
@@ -76,7 +77,13 @@ class ZaloSender:
             pacer=pacer, throttle_seconds=self.throttle_seconds,
         )
 
-    async def send(self, chat_id: str, message: Outgoing) -> str:
+    async def send(self, chat_id: str, message: Outgoing, *, notice: bool = False) -> str:
+        """Send one message. A `notice` (not an answer to what the person did) that arrives while
+        they have a question open keeps that question's numbers: it is sent without its options,
+        pointing to /viec, and changes nothing the person may answer."""
+        keeps_question = notice and self.offers is not None and self.offers.is_open(chat_id)
+        if keeps_question and message.choices:
+            message = replace(message, choices=(), text=_join(message.text, _waiting_hint(message)))
         if message.html:  # Zalo shows no formatting: the same words, as plain text
             message = replace(message, text=html_to_text(message.text), html=False)
         text = render_text(message)
@@ -96,7 +103,7 @@ class ZaloSender:
                 sent_id = await self._call(chat_id, "send_message", chat_id, part)
             if photo_url is not None:
                 sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, None)
-        if self.offers is not None:
+        if self.offers is not None and not keeps_question:
             self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
         return sent_id
 
@@ -118,6 +125,23 @@ class ZaloSender:
         except ZaloError as exc:
             raise map_error(exc, self.throttle_seconds) from exc
         return str((result or {}).get("message_id", ""))
+
+
+def _waiting_hint(message: Outgoing) -> str:
+    """What to type later for a notice that came while a question was open: the command of a
+    command option (a reminder's), else /viec, where every actionable notice waits."""
+    lines = [ZALO["notice_command"].format(label=choice.label, command=command)
+             for choice in message.choices if (command := _typed_command(choice.value)) is not None]
+    return "\n".join(lines) or ZALO["notice_waits"]
+
+
+def _typed_command(value: str) -> str | None:
+    """"/baocao 2026-11" for a command option's value; None for any other option."""
+    try:
+        found = command_of(value)
+    except StaleButton:
+        return None
+    return None if found is None else "/" + " ".join((found[0], *found[1]))
 
 
 def _join(text: str, note: str) -> str:

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 ZALO = {
     "choose_number": "Gõ số để chọn.",
+    # A notice with options that came while the person had a question open: the numbers stay
+    # the question's; the notice waits in the to-do list.
+    "notice_waits": "Việc này đang chờ bạn xử lý. Trả lời xong câu hỏi đang dở, gõ /viec để mở việc này.",
+    # The same, for an option that runs a command (a reminder's "Làm báo cáo ngay"): what to type.
+    "notice_command": "{label}: trả lời xong câu hỏi đang dở, gõ {command}",
     "choose_words": "Bạn có thể gõ câu trả lời, hoặc gõ đúng chữ của một lựa chọn ở trên.",
     "document_link": "📎 Tải tệp {name}: {url}",
     "photo_unavailable": "(Ảnh kèm theo chưa gửi được qua Zalo; bạn có thể xem trên Telegram hoặc hỏi quản trị viên.)",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserFacingError
@@ -298,3 +298,40 @@ def sender_view(actor: Actor, item: Feedback | None, reference: str) -> Feedback
 async def issue_by_id(session: AsyncSession, issue_id: int) -> UrgentIssue | None:
     """The urgent issue an alert's button names, or None."""
     return (await session.execute(select(UrgentIssue).where(UrgentIssue.id == issue_id))).scalar_one_or_none()
+
+
+def _admin_scopes(actor: Actor) -> list[str]:
+    return [a.unit.path for a in actor.roles if a.role in (Role.PROVINCE_ADMIN, Role.UNIT_ADMIN)]
+
+
+async def issues_waiting(session: AsyncSession, actor: Actor, limit: int = 50) -> list[UrgentIssue]:
+    """Urgent issues this person may handle that wait for someone: open ones, and those they
+    acknowledged themselves and have not resolved yet. Oldest first."""
+    if not _admin_scopes(actor) or actor.person is None:
+        return []
+    rows = await session.scalars(
+        select(UrgentIssue)
+        .where(or_(UrgentIssue.status == OPEN,
+                   (UrgentIssue.status == ACKNOWLEDGED) & (UrgentIssue.acknowledged_by == actor.person.id)))
+        .order_by(UrgentIssue.created_at, UrgentIssue.id)
+    )
+    return [issue for issue in rows if can_handle(actor, issue)][:limit]
+
+
+async def named_feedback_waiting(
+    session: AsyncSession, actor: Actor, limit: int = 50
+) -> list[tuple[Feedback, Unit]]:
+    """Named feedback in this admin's units that nobody answered nor turned into an urgent issue:
+    what still owes its sender a word (anonymous feedback has no one to answer)."""
+    scopes = _admin_scopes(actor)
+    if not scopes:
+        return []
+    escalated = select(UrgentIssue.id).where(UrgentIssue.feedback_id == Feedback.id).exists()
+    rows = await session.execute(
+        select(Feedback, Unit).join(Unit, Feedback.unit_id == Unit.id)
+        .where(Feedback.person_id.is_not(None), Feedback.answered_at.is_(None), ~escalated,
+               or_(*(Unit.path.startswith(p) for p in scopes)))
+        .order_by(Feedback.created_at, Feedback.id)
+        .limit(limit)
+    )
+    return [(item, unit) for item, unit in rows.tuples()]

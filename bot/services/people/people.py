@@ -138,6 +138,14 @@ async def grant_role(
     return assignment
 
 
+async def full_name_of(session: AsyncSession, person_id: int | None) -> str | None:
+    """The name a person registered with (to say who acted), or None when unknown or forgotten."""
+    if person_id is None:
+        return None
+    person = await session.get(Person, person_id)
+    return person.full_name if person is not None else None
+
+
 async def roles_of(session: AsyncSession, person_id: int) -> list[RoleAssignment]:
     stmt = (
         select(RoleAssignment)

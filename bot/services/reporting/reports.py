@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserFacingError
@@ -283,3 +283,16 @@ async def _nearest_admins(session: AsyncSession, codes: list[str]) -> list[Reach
 async def officers_of(session: AsyncSession, unit: Unit) -> list[Reachable]:
     """The unit's officers and admins (who file its reports), each once: they hear of a review."""
     return await reachable(session, roles=FILERS, unit_ids=[unit.id])
+
+
+async def waiting_for_review(session: AsyncSession, actor: Actor, limit: int = 50) -> list[Report]:
+    """Submitted reports this person may review (admins strictly above the unit), oldest first."""
+    scopes = [a.unit.path for a in actor.roles if a.role in REVIEWERS]
+    if not scopes:
+        return []
+    rows = await session.scalars(
+        select(Report).join(Unit, Report.unit_id == Unit.id)
+        .where(Report.status == ReportStatus.SUBMITTED, or_(*(Unit.path.startswith(p) for p in scopes)))
+        .order_by(Report.submitted_at, Report.id)
+    )
+    return [r for r in rows if can_review(actor, r.unit)][:limit]

@@ -5,7 +5,7 @@ feedback row, so a second admin sees it was answered and the sender can look it 
 `answered_by` is set to NULL when that admin's data is erased (the answer itself stays).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 11:30:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import storage.types
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
