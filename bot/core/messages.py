@@ -109,6 +109,9 @@ class Outgoing:
     # then offered by their words, never by number, so "1" stays the answer 1.
     free_input: bool = False
     html: bool = False
+    # This reply takes the place of the message whose button was pressed (a multi-choice question
+    # with one more option ticked): Telegram edits that message, Zalo (no edits) sends it anew.
+    replaces_pressed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

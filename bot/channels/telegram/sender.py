@@ -116,6 +116,23 @@ class TelegramSender:
             )
         return str(sent.message_id)
 
+    async def edit(self, chat_id: int, message_id: int, message: Outgoing) -> None:
+        """Rewrite a message we sent: its text (HTML if `message.html`) and its buttons."""
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_id, message_id=message_id, text=message.text, reply_markup=keyboard(message.choices),
+                parse_mode=ParseMode.HTML if message.html else None,
+            )
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
+    async def remove_buttons(self, chat_id: int, message_id: int) -> None:
+        """Take a message's buttons away (a photo whose caption is not ours to rewrite)."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
     async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
         """The command menu of one chat (or the default menu when chat_id is None)."""
         scope = BotCommandScopeDefault() if chat_id is None else BotCommandScopeChat(int(chat_id))
