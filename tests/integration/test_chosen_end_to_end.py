@@ -74,3 +74,30 @@ async def test_a_press_costs_one_edit_and_no_separate_answer_on_telegram(
     await officer.choose(TOPIC)
     assert emulator.api_calls()[before:] == ["editMessageText"]
     assert "editMessageReplyMarkup" not in emulator.api_calls()
+
+
+async def test_a_small_mix_costs_at_most_1_3_calls_per_update_on_telegram(
+    harness, start_app, seeded, session_factory, clock, emulator
+):
+    """The mix of bench/bench_inbound.py, for one officer: half of the updates are presses."""
+    clock.now = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+    await add_officer(session_factory, clock, "telegram")
+    officer = harness.person(OFFICER, "Trần Thị Bình")
+    await start_app()
+    before = len(emulator.api_calls())
+
+    await officer.say("/trogiup")
+    await officer.say("/baocao")
+    period = _period(officer)
+    await officer.choose(period)
+    await officer.say("12")
+    await officer.say("350")
+    await officer.choose(TOPIC)
+    await officer.choose("Nội dung khác")
+    await officer.choose("Xong")
+    await officer.choose(officer.options()[0])
+    await officer.say("/huy")
+
+    calls = emulator.api_calls()[before:]
+    assert len(calls) / 10 <= 1.3, calls
+    assert any(m["text"].endswith(f"✓ {period}") and not m["options"] for m in officer.transcript())
