@@ -167,9 +167,8 @@ async def main(options: argparse.Namespace) -> None:
         for name, url in databases:
             print(f"{name}: {people_count} people × {len(SCRIPT)} updates, webhook mode")
             for limits in (False, True):
-                if url.startswith("sqlite"):
-                    Path(url.split("///", 1)[1]).unlink(missing_ok=True)
-                report("limits on " if limits else "limits off", await run(url, people_count, limits=limits))
+                fresh = url.replace(".db", f"-{int(limits)}.db") if url.startswith("sqlite") else url
+                report("limits on " if limits else "limits off", await run(fresh, people_count, limits=limits))
 
 
 if __name__ == "__main__":
