@@ -52,6 +52,9 @@ async def test_a_press_shows_the_chosen_answer_and_ticks_stay_in_one_message(
 
     done = await officer.choose("Xong")
     assert "Câu 4/10" in done[-1]["text"]
+    if platform == "telegram":  # the finished question names what was ticked, not "Xong"
+        topics_question = officer.transcript()[-2]
+        assert topics_question["text"].endswith(f"✓ {TOPIC}; Nội dung khác") and not topics_question["options"]
 
 
 async def test_a_press_costs_one_edit_and_no_separate_answer_on_telegram(

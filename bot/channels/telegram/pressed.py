@@ -16,6 +16,7 @@ from telegram import CallbackQuery, Message
 from bot.core.messages import Outgoing
 
 CHOSEN_MARK = "✓"
+TICKED = f"{CHOSEN_MARK} "  # how a multi-choice question marks a ticked option's button
 TEXT_LIMIT = 4096  # an edit is not split: what is longer is sent, not edited in
 
 
@@ -52,14 +53,20 @@ def pressed_of(query: CallbackQuery) -> Pressed | None:
 
 
 def _label(message: Message, data: str | None) -> str | None:
+    """What the press chose, in the words of its buttons.
+
+    On a multi-choice question the press that finishes ("Xong") chose the ticked options (their
+    buttons start with the tick mark), so those are named, not the word on the finishing button.
+    """
     markup = message.reply_markup
     if markup is None or data is None:
         return None
-    for row in markup.inline_keyboard:
-        for button in row:
-            if button.callback_data == data:
-                return button.text
-    return None
+    buttons = [button for row in markup.inline_keyboard for button in row]
+    pressed = next((b.text for b in buttons if b.callback_data == data), None)
+    ticked = [b.text.removeprefix(TICKED) for b in buttons if b.text.startswith(TICKED)]
+    if pressed is not None and ticked and not pressed.startswith(TICKED):
+        return "; ".join(ticked)
+    return pressed
 
 
 def can_replace(reply: Outgoing, pressed: Pressed) -> bool:
