@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -227,7 +227,9 @@ class FlowEngine:
         except KeepStep as keep:
             conv.answers = {**answers, **keep.patch}
             self._touch(ctx, conv)
-            return [await self.prompt(ctx, conv, prefix=keep.notice)]
+            again = await self.prompt(ctx, conv, prefix=keep.notice)
+            # A press that keeps the step (an option ticked) updates the pressed question in place.
+            return [replace(again, replaces_pressed=ctx.incoming.choice is not None)]
         except InvalidAnswer as problem:
             message = texts.ANSWER_ERRORS[problem.key].format(**problem.params)
             return [await self.prompt(ctx, conv, prefix=message, choices=problem.choices or None)]

@@ -112,6 +112,9 @@ class Outgoing:
     # An actionable notice names its subject ("report", 12): each copy sent is recorded, so that
     # when one admin acts, the others' copies can be updated (`Edit`).
     about: tuple[str, int] | None = None
+    # This reply takes the place of the message whose button was pressed (a multi-choice question
+    # with one more option ticked): Telegram edits that message, Zalo (no edits) sends it anew.
+    replaces_pressed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram import error as tg_error
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.json_body import BadBody, json_object
 from bot.channels.telegram.convert import to_incoming
+from bot.channels.telegram.pressed import Pressed, can_replace, pressed_of
 from bot.channels.telegram.sender import TelegramSender
 from bot.core.channel import Handle
 from bot.core.messages import CommandMenuEntry, Edit, Outgoing, Response
@@ -115,6 +117,10 @@ class TelegramChannel:
             log.warning("telegram: webhook body refused: %s", refused)
             return web.Response(status=400)
         await self.application.process_update(update)
+        if update.callback_query is not None:
+            # Telegram runs a method given in the webhook's response: the press is answered
+            # without an API call of its own (one call less per press, and nothing to pace).
+            return web.json_response({"method": "answerCallbackQuery", "callback_query_id": update.callback_query.id})
         return web.Response(status=200)
 
     def _update(self, data: dict[str, Any]) -> Update:
@@ -128,16 +134,41 @@ class TelegramChannel:
             raise BadBody(f"not an update ({exc.__class__.__name__})") from None
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pressed = None
         if update.callback_query is not None:
-            await self._acknowledge_press(update)
+            pressed = pressed_of(update.callback_query)
+            if not self.webhook_url:  # in webhook mode the answer rides on the webhook's response
+                await self._answer_press(update.callback_query)
         incoming = to_incoming(update, self.bot_username)
         if incoming is None:
             return
-        await self.handle(incoming, self.deliver)
+        if pressed is None:
+            await self.handle(incoming, self.deliver)
+            return
+        delivered = False
 
-    async def deliver(self, chat_id: str, response: Response) -> None:
-        """Send the replies in order, then the menu (notices are the root's to route)."""
-        for reply in response.replies:
+        async def deliver_after_press(chat_id: str, response: Response) -> None:
+            nonlocal delivered
+            delivered = True
+            await self.deliver(chat_id, response, pressed=pressed)
+
+        await self.handle(incoming, deliver_after_press)
+        if not delivered:  # nothing to answer: the buttons still go
+            await self._show_chosen(pressed)
+
+    async def deliver(self, chat_id: str, response: Response, *, pressed: Pressed | None = None) -> None:
+        """Send the replies in order, then the menu (notices are the root's to route).
+
+        After a press the pressed message is edited first, once: to show what was chosen, or
+        to become the first reply when that reply takes its place (`Outgoing.replaces_pressed`).
+        """
+        replies = list(response.replies)
+        if pressed is not None:
+            if replies and can_replace(replies[0], pressed):
+                await self._edit_pressed(pressed, replies.pop(0))
+            else:
+                await self._show_chosen(pressed)
+        for reply in replies:
             try:
                 await self.sender.send(chat_id, reply)
             except SendError as exc:
@@ -159,19 +190,33 @@ class TelegramChannel:
 
     async def edit(self, edit: Edit) -> None:
         try:
-            await self.sender.edit(edit.chat_id, edit.message_id, edit.text)
+            await self.sender.edit(int(edit.chat_id), int(edit.message_id), Outgoing(edit.text))
         except SendError as exc:
             log.info("telegram: could not edit message %s in chat %s: %s", edit.message_id, edit.chat_id, exc)
 
-    async def _acknowledge_press(self, update: Update) -> None:
-        """Stop the button's spinner and take the buttons away, so an old prompt can't be pressed."""
-        query = update.callback_query
+    async def _show_chosen(self, pressed: Pressed) -> None:
+        """The question keeps its text plus "✓ <label>"; its buttons go, so it can't be pressed again."""
+        text = pressed.chosen_text()
+        if text is None:
+            await self._edit(self.sender.remove_buttons(pressed.chat_id, pressed.message_id))
+        else:
+            await self._edit_pressed(pressed, Outgoing(text, html=True))
+
+    async def _edit_pressed(self, pressed: Pressed, message: Outgoing) -> None:
+        await self._edit(self.sender.edit(pressed.chat_id, pressed.message_id, message))
+
+    async def _edit(self, edit: Awaitable[None]) -> None:
+        try:
+            await edit
+        except SendError as exc:
+            log.info("telegram: could not edit a pressed message: %s", exc)
+
+    async def _answer_press(self, query: CallbackQuery) -> None:
+        """Stop the button's spinner (polling mode: a call of its own)."""
         try:
             await query.answer()
-            if query.message is not None and query.message.is_accessible:
-                await query.edit_message_reply_markup(reply_markup=None)
         except tg_error.TelegramError as exc:
-            log.info("telegram: could not acknowledge a button press: %s", exc)
+            log.info("telegram: could not answer a button press: %s", exc)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: unhandled error", exc_info=context.error)

@@ -116,17 +116,28 @@ class TelegramSender:
             )
         return str(sent.message_id)
 
-    async def edit(self, chat_id: str, message_id: str, text: str) -> None:
-        """New text for a message we sent, its buttons gone (a photo's caption, if it has no text)."""
+    async def edit(self, chat_id: int, message_id: int, message: Outgoing) -> None:
+        """Rewrite a message we sent: its text (HTML if `message.html`) and its buttons; a photo's
+        caption when the message has no text (a notice sent with a picture)."""
+        markup, mode = keyboard(message.choices), ParseMode.HTML if message.html else None
         try:
             try:
-                await self.bot.edit_message_text(chat_id=chat_id, message_id=int(message_id), text=text,
-                                                 reply_markup=None)
+                await self.bot.edit_message_text(
+                    chat_id=chat_id, message_id=message_id, text=message.text, reply_markup=markup, parse_mode=mode,
+                )
             except tg_error.BadRequest as exc:
                 if "no text" not in str(exc).lower():
                     raise
-                await self.bot.edit_message_caption(chat_id=chat_id, message_id=int(message_id), caption=text,
-                                                    reply_markup=None)
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=message.text, reply_markup=markup, parse_mode=mode,
+                )
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
+    async def remove_buttons(self, chat_id: int, message_id: int) -> None:
+        """Take a message's buttons away (a photo whose caption is not ours to rewrite)."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
         except tg_error.TelegramError as exc:
             raise map_error(exc) from exc
 

@@ -48,6 +48,8 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     ]
 )
+# Calls that fetch or set up updates rather than answer one.
+_PLUMBING = frozenset({"getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "getMe"})
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same as a "
@@ -79,6 +81,7 @@ class BotApi(Updates):
     ) -> None:
         super().__init__(bot_user)
         self.token = token
+        self.webhook_replies: list[tuple[str, JSON]] = []  # methods run from webhook responses
         self.throttled_count = 0  # 429s produced by enforce_limits (not by fail_next)
         self.latency = 0.0
         self.enforce_limits = enforce_limits
@@ -165,6 +168,32 @@ class BotApi(Updates):
             return web.Response(status=502)  # never reaches the client: the connection is gone
         await self._notify()
         return ok_response(result)
+
+    async def _webhook_reply(self, body: bytes) -> None:
+        """Run the method a webhook response carries, as Telegram does: recorded in
+        ``webhook_replies``, not in ``calls`` (it is no API request), and any error is dropped
+        unseen, as Telegram gives a webhook response no answer."""
+        try:
+            params = json.loads(body) if body else None
+        except ValueError:
+            return
+        if not isinstance(params, dict) or not isinstance(params.get("method"), str):
+            return
+        entry = self._api.get(params["method"].lower())
+        if entry is None:
+            return
+        name, handler = entry
+        self.webhook_replies.append((name, params))
+        try:
+            await handler(params)
+        except ApiError:
+            return
+        await self._notify()
+
+    def api_calls(self) -> list[str]:
+        """The names of the Bot API requests the bot made, without the update plumbing
+        (getUpdates, webhook set-up, getMe): what a handled update costs."""
+        return [name for name, _ in self.calls if name not in _PLUMBING]
 
     async def _handle_file_download(self, request: web.Request) -> web.Response:
         """What PTB's File.download_* fetches: <base_file_url><token>/<file_path>."""

@@ -108,8 +108,10 @@ class Updates(World):
             async with self._session.post(
                 self._webhook["url"], data=json.dumps(update), headers=headers
             ) as resp:
-                await resp.read()
+                body = await resp.read()
                 status: int | None = resp.status
+            if status is not None and 200 <= status < 300:
+                await self._webhook_reply(body)
         except (ClientError, TimeoutError) as error:
             status = None
             self._webhook_error = (now(), f"Connection failed: {error!r}")
@@ -119,6 +121,9 @@ class Updates(World):
         return status is not None and 200 <= status < 300
 
     # ------------------------------------------------------------------ Bot API: getting updates
+
+    async def _webhook_reply(self, body: bytes) -> None:
+        """A method in the webhook's response (Telegram runs it, no result comes back): see BotApi."""
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self._webhook is not None:
