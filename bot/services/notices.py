@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import NoticeMessage
@@ -47,3 +47,11 @@ async def copies(
         .order_by(NoticeMessage.id)
     )
     return [Copy(r.platform, r.chat_id, r.message_id) for r in rows if (r.platform, r.chat_id) not in except_chats]
+
+
+async def forget_chats(session: AsyncSession, chats: list[tuple[str, str]]) -> None:
+    """Erasing a person erases the record of the notice copies sent to their chats too."""
+    for platform, chat_id in chats:
+        await session.execute(
+            delete(NoticeMessage).where(NoticeMessage.platform == platform, NoticeMessage.chat_id == chat_id)
+        )

@@ -6,7 +6,8 @@ import re
 
 from sqlalchemy import func, select
 
-from storage.models import AuditEntry, Conversation, Identity, Invite, Person, RoleAssignment
+from bot.services import notices
+from storage.models import AuditEntry, Conversation, Identity, Invite, NoticeMessage, Person, RoleAssignment
 from tests.support import ChatUser
 
 CODE = re.compile(r"^([A-Z2-9]{10})$", re.MULTILINE)
@@ -207,7 +208,10 @@ async def test_replayed_update_is_ignored(stranger, province, session_factory):
     assert await count_rows(session_factory, Conversation) == 1
 
 
-async def test_me_shows_and_forget_deletes_personal_data(admin, session_factory):
+async def test_me_shows_and_forget_deletes_personal_data(admin, session_factory, clock):
+    async with session_factory() as session, session.begin():  # a report notice this admin was sent
+        identity = (await session.execute(select(Identity))).scalar_one()
+        notices.record(session, ("report", 1), identity.platform, identity.chat_id, "77", clock())
     await admin.send("/toi")
     assert "Nguyễn Văn An" in admin.text and "Quản trị viên cấp tỉnh – Tỉnh Vĩnh Long" in admin.text
     await admin.send("/xoadulieu")
@@ -216,7 +220,7 @@ async def test_me_shows_and_forget_deletes_personal_data(admin, session_factory)
     await admin.send("/xoadulieu")
     await admin.choose("Xóa dữ liệu của tôi")
     assert "Đã xóa toàn bộ" in admin.text
-    for model in (Person, Identity, RoleAssignment, Conversation):
+    for model in (Person, Identity, RoleAssignment, Conversation, NoticeMessage):
         assert await count_rows(session_factory, model) == 0
     async with session_factory() as session:
         notes = (await session.execute(select(AuditEntry.target, AuditEntry.details))).all()

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services import audit
+from bot.services import audit, notices
 from storage.models import Conversation, Identity, Person, Role, RoleAssignment, Unit, rows_changed
 
 ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
@@ -202,12 +202,14 @@ async def mark_reachable(session: AsyncSession, identity: Identity) -> None:
 
 
 async def forget(session: AsyncSession, person: Person, *, now: datetime) -> None:
-    """Delete the person, their identities, roles and conversations. The audit keeps no name.
+    """Delete the person, their identities, roles, conversations and the record of the notices
+    sent to their chats. The audit keeps no name.
 
     Wrong codes tried from their accounts stay until their hour is over: erasing them would
     let a guesser start counting afresh by registering and erasing again.
     """
     platform_users = [(i.platform, i.external_id) for i in person.identities]
+    await notices.forget_chats(session, [(i.platform, i.chat_id) for i in person.identities])
     for platform, external_id in platform_users:
         await session.execute(
             delete(Conversation).where(Conversation.platform == platform, Conversation.user_id == external_id)
