@@ -174,3 +174,20 @@ def _options_block(text: str) -> dict[str, Any]:
             options.insert(0, match.group(match.lastindex))
         return {"options": options, "listed": listed}
     return {"options": [], "listed": False}
+
+
+async def submit_report(officer: ChatPerson, period: str = "Tháng 11/2026") -> None:
+    """The commune's report for the offered period whose label starts with `period`, filled with
+    the same answers and sent through the chat."""
+    await officer.say("/baocao")
+    await officer.choose(next(o for o in officer.options() if o.startswith(period)))
+    for answer in ("12", "350"):
+        await officer.say(answer)
+    await officer.choose("Trọng tâm: Nghị quyết Đại hội XIII và đại hội các cấp")
+    await officer.choose("Xong")
+    for answer in ("1, 2", "7", "1", "0", "Bà con đồng tình, phấn khởi."):
+        await officer.say(answer)
+    await officer.choose("Bỏ qua")
+    await officer.choose("Bỏ qua")
+    sent = await officer.choose("Gửi báo cáo")
+    assert "Đã gửi báo cáo " + period.split(" (")[0] in sent[-1]["text"]

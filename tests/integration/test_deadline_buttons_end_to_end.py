@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.integration.conftest import ADMIN_ID, register
+from tests.integration.drivers import submit_report
 
 OFFICER = 3005
 NOV_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam: October overdue, November due on the 18th
@@ -48,17 +49,7 @@ async def test_a_returned_report_reaches_the_officer_with_a_button_that_opens_it
     admin = harness.person(ADMIN_ID)
     await start_app()
 
-    await officer.say("/baocao")
-    await officer.choose("Tháng 11/2026 (hạn 18/11, còn 8 ngày)")
-    for answer in ("12", "350"):
-        await officer.say(answer)
-    await officer.choose("Trọng tâm: Nghị quyết Đại hội XIII và đại hội các cấp")
-    await officer.choose("Xong")
-    for answer in ("1, 2", "7", "1", "0", "Bà con đồng tình, phấn khởi."):
-        await officer.say(answer)
-    await officer.choose("Bỏ qua")
-    await officer.choose("Bỏ qua")
-    await officer.choose("Gửi báo cáo")
+    await submit_report(officer, "Tháng 11/2026 (hạn 18/11, còn 8 ngày)")
 
     admin.new_messages()
     await admin.choose("Trả lại")

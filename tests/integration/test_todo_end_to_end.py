@@ -18,26 +18,10 @@ from sqlalchemy import func, select
 from bot.channels.zalo.texts import ZALO
 from storage.models import NoticeMessage, Report, UrgentIssue
 from tests.integration.conftest import ADMIN_ID, register
-from tests.integration.drivers import ChatPerson
+from tests.integration.drivers import ChatPerson, submit_report
 
 OFFICER, MEMBER, SECOND_ADMIN, THIRD_ADMIN = 3003, 4004, 1002, 1003
 NOV_10_0931 = datetime(2026, 11, 10, 2, 31, tzinfo=UTC)  # 09:31 in Vietnam
-
-
-async def submit_report(officer: ChatPerson) -> None:
-    """The commune's November report, filled and sent through the chat."""
-    await officer.say("/baocao")
-    await officer.choose(next(o for o in officer.options() if o.startswith("Tháng 11/2026")))
-    for answer in ("12", "350"):
-        await officer.say(answer)
-    await officer.choose("Trọng tâm: Nghị quyết Đại hội XIII và đại hội các cấp")
-    await officer.choose("Xong")
-    for answer in ("1, 2", "7", "1", "0", "Bà con đồng tình, phấn khởi."):
-        await officer.say(answer)
-    await officer.choose("Bỏ qua")
-    await officer.choose("Bỏ qua")
-    sent = await officer.choose("Gửi báo cáo")
-    assert "Đã gửi báo cáo Tháng 11/2026" in sent[-1]["text"]
 
 
 async def send_named_feedback(member: ChatPerson) -> None:
