@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.services.people import people, units
 from handlers.dispatch import Dispatcher
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
+from storage.models import Identity, Person
 from tests.support import ChatUser, FakeClock
 
 
@@ -61,3 +63,13 @@ async def officer(admin, session_factory, clock, dispatcher) -> ChatUser:
     """An officer of Xã Cái Nhum (29641), whose reports go up to the province."""
     await register_person(session_factory, clock, "300", "Trần Thị Bình", "29641", "officer")
     return ChatUser(dispatcher, "300")
+
+
+async def prefer_a_zalo_account(session_factory, clock, user_id: str) -> None:
+    """The person on Telegram chat `user_id` also links Zalo account "z<user_id>" and chooses it."""
+    async with session_factory() as session, session.begin():
+        identity = (await session.execute(select(Identity).where(Identity.chat_id == user_id))).scalar_one()
+        person = await session.get_one(Person, identity.person_id)
+        session.add(Identity(person_id=person.id, platform="zalo", external_id=f"z{user_id}",
+                             chat_id=f"z{user_id}", created_at=clock()))
+        person.preferred_platform = "zalo"

@@ -14,8 +14,8 @@ from bot.services.listening.issue_alerts import IssueAlerts
 from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
-from storage.models import Feedback, Identity, Person, UrgentIssue
-from tests.handlers.conftest import register_person
+from storage.models import Feedback, UrgentIssue
+from tests.handlers.conftest import prefer_a_zalo_account, register_person
 from tests.support import ChatUser, fill_report
 
 STRANGER = "987654321"
@@ -216,12 +216,7 @@ async def test_the_excel_export_has_a_sentiment_sheet(officer, admin, dispatcher
 async def test_an_admin_with_two_accounts_is_re_alerted_once_on_the_one_they_chose(
     officer, admin, session_factory, clock
 ):
-    async with session_factory() as session, session.begin():
-        identity = (await session.execute(select(Identity).where(Identity.chat_id == "100"))).scalar_one()
-        person = await session.get_one(Person, identity.person_id)
-        session.add(Identity(person_id=person.id, platform="zalo", external_id="z100", chat_id="z100",
-                             created_at=clock()))
-        person.preferred_platform = "zalo"
+    await prefer_a_zalo_account(session_factory, clock, "100")
     await officer.send("/khancap")
     await officer.choose("Thiên tai, dịch bệnh")
     await officer.send("Lốc xoáy làm tốc mái 12 nhà ở ấp 3, chưa có thương vong.")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from storage.models import AuditEntry, Identity, Person, Report
-from tests.handlers.conftest import register_person
+from storage.models import AuditEntry, Report
+from tests.handlers.conftest import prefer_a_zalo_account, register_person
 from tests.support import ChatUser, fill_report, open_report
 
 NOV_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam, before the 18 November deadline
@@ -203,12 +203,7 @@ async def test_a_month_can_start_from_last_month(officer, clock, session_factory
 async def test_an_admin_with_two_accounts_hears_of_a_submission_once_where_they_chose(
     officer, admin, clock, session_factory
 ):
-    async with session_factory() as session, session.begin():
-        identity = (await session.execute(select(Identity).where(Identity.chat_id == "100"))).scalar_one()
-        person = await session.get_one(Person, identity.person_id)
-        session.add(Identity(person_id=person.id, platform="zalo", external_id="z100", chat_id="z100",
-                             created_at=clock()))
-        person.preferred_platform = "zalo"
+    await prefer_a_zalo_account(session_factory, clock, "100")
     clock.now = NOV_10
     await open_report(officer)
     await fill_report(officer)
