@@ -95,3 +95,19 @@ async def test_a_crash_in_a_handler_keeps_the_step_and_apologises(
     monkeypatch.undo()
     reply = await admin.say("Cái Nhum")
     assert CODE.search(reply[0]["text"])
+
+
+async def test_guessing_invite_codes_is_throttled(platform, harness, start_app, seeded):
+    """After CODE_TRIES_PER_HOUR wrong codes (5) even the right code is refused until later."""
+    await start_app()
+    admin = harness.person(ADMIN_ID)
+    code = await create_invite_in_chat(admin)
+    guesser = harness.person(NEWCOMER, "Trần Thị Lan")
+    for guess in ("AAAAAAAAAA", "BBBBBBBBBB", "CCCCCCCCCC", "DDDDDDDDDD"):
+        answer = await guesser.say(f"/start {guess}")
+        assert "quá nhiều lần" not in guesser.text(answer)
+    answer = await guesser.say("/start EEEEEEEEEE")
+    assert "Mã không đúng. Bạn đã nhập sai mã quá nhiều lần" in guesser.text(answer)
+    answer = await guesser.say(f"/start {code}")
+    assert "Bạn đã nhập sai mã quá nhiều lần. Bạn vui lòng thử lại sau" in guesser.text(answer)
+    assert "Nghị định 13/2023" not in guesser.text(answer)
