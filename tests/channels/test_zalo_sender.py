@@ -154,6 +154,15 @@ async def test_a_notice_keeps_the_numbers_of_an_open_question_and_takes_them_whe
     assert offers.resolve(USER, "1") is None
 
 
+async def test_a_broadcast_without_options_leaves_an_open_question_open(emu, client, tmp_path):
+    offers = Offers(tmp_path)
+    sender = ZaloSender(client, offers=offers)
+    await sender.send(USER, Outgoing("Câu 4/10: Kênh?", choices=YES_NO))
+    await sender.paced(Pacer(Limits.zalo(5).without_pacing())).send(USER, Outgoing("Tin tuyên truyền"))
+    assert emu.texts(USER)[-1] == "Tin tuyên truyền"
+    assert offers.resolve(USER, "1") == "yes"  # "1" still answers the question, not lost
+
+
 async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command_to_type(emu, client, tmp_path):
     offers = Offers(tmp_path)
     sender = ZaloSender(client, offers=offers)

@@ -62,8 +62,10 @@ class ZaloSender:
         offers: Offers | None = None,
         pacer: Pacer | None = None,
         throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
+        broadcasting: bool = False,
     ) -> None:
         self.client = client
+        self.broadcasting = broadcasting  # the outbox's: what it sends never answers the person
         self.media = media
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.offers = offers
@@ -74,14 +76,16 @@ class ZaloSender:
         """The same sender (same client, media and memory of options) paced for broadcasts."""
         return ZaloSender(
             self.client, media=self.media, public_base_url=self.public_base_url, offers=self.offers,
-            pacer=pacer, throttle_seconds=self.throttle_seconds,
+            pacer=pacer, throttle_seconds=self.throttle_seconds, broadcasting=True,
         )
 
     async def send(self, chat_id: str, message: Outgoing, *, notice: bool = False) -> str:
         """Send one message. A `notice` (not an answer to what the person did) that arrives while
         they have a question open keeps that question's numbers: it is sent without its options,
-        pointing to /viec, and changes nothing the person may answer."""
-        keeps_question = notice and self.offers is not None and self.offers.is_open(chat_id)
+        pointing to /viec, and changes nothing the person may answer. A broadcast without options
+        is not an answer either, so it leaves an open question open."""
+        not_an_answer = notice or (self.broadcasting and not message.choices)
+        keeps_question = not_an_answer and self.offers is not None and self.offers.is_open(chat_id)
         if keeps_question and message.choices:
             message = replace(message, choices=(), text=_join(message.text, _waiting_hint(message)))
         if message.html:  # Zalo shows no formatting: the same words, as plain text
