@@ -70,18 +70,24 @@ async def get(session: AsyncSession, poll_id: int) -> Poll:
     return poll
 
 
-async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *, now: datetime) -> Poll:
-    """Record or change this person's vote; only while the poll is out and open."""
+async def answerable(session: AsyncSession, actor: Actor, poll_id: int, *, now: datetime) -> Poll:
+    """The poll, if this person may answer it now: it exists, is out and still open, and was sent
+    to them. The one check behind a vote and behind showing a poll again (`/khaosat N`), so both
+    refuse alike."""
     if actor.person is None:
         raise UserFacingError("not_registered")
     poll = await get(session, poll_id)
     broadcast = await session.get(Broadcast, poll.broadcast_id) if poll.broadcast_id else None
-    if poll.status != "open" or broadcast is None or broadcast.status not in LIVE:
-        raise UserFacingError("poll_closed")
-    if poll.closes_at is not None and now >= poll.closes_at:
+    if broadcast is None or not _still_open(poll, broadcast, now):
         raise UserFacingError("poll_closed")
     if not await _in_audience(session, broadcast.id, actor.person.id):
         raise UserFacingError("poll_not_for_you")
+    return poll
+
+
+async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *, now: datetime) -> Poll:
+    """Record or change this person's vote; only while the poll is out and open (`answerable`)."""
+    poll = await answerable(session, actor, poll_id, now=now)
     if not 0 <= option < len(poll.options):
         raise UserFacingError("unknown_option")
     unit_id = next((a.unit_id for a in actor.roles), None)
@@ -96,6 +102,31 @@ async def vote(session: AsyncSession, actor: Actor, poll_id: int, option: int, *
         ).scalar_one()
         existing.option, existing.voted_at = option, now
     return poll
+
+
+async def choice_of(session: AsyncSession, poll_id: int, person_id: int) -> int | None:
+    """The option this person chose in the poll, if they voted."""
+    return await session.scalar(
+        select(PollVote.option).where(PollVote.poll_id == poll_id, PollVote.person_id == person_id)
+    )
+
+
+async def open_for(session: AsyncSession, person_id: int, *, now: datetime, limit: int = 10) -> list[Poll]:
+    """The polls this person may answer now (those `answerable` lets through), newest first."""
+    sent_to_them = select(Delivery.broadcast_id).join(Identity, Identity.id == Delivery.identity_id).where(
+        Identity.person_id == person_id
+    )
+    rows = await session.execute(
+        select(Poll, Broadcast).join(Broadcast, Broadcast.id == Poll.broadcast_id)
+        .where(Poll.status == "open", Poll.broadcast_id.in_(sent_to_them)).order_by(Poll.id.desc())
+    )
+    return [poll for poll, broadcast in rows if _still_open(poll, broadcast, now)][:limit]
+
+
+def _still_open(poll: Poll, broadcast: Broadcast, now: datetime) -> bool:
+    """Out (its broadcast released) and neither closed nor past its end."""
+    return (poll.status == "open" and broadcast.status in LIVE
+            and (poll.closes_at is None or now < poll.closes_at))
 
 
 async def _in_audience(session: AsyncSession, broadcast_id: int, person_id: int) -> bool:

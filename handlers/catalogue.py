@@ -38,6 +38,10 @@ class Command:
     # unless `in_flows` (hủy, quay lại).
     phrases: tuple[str, ...] = ()
     in_flows: bool = False
+    # Its reply, when it offers options, is a question of its own (a poll shown again): the step
+    # in progress is not asked again after it, so that on Zalo the numbers answer this reply.
+    # The step is asked again once the reply is answered.
+    own_question: bool = False
 
     def allowed(self, actor: Actor) -> bool:
         if self.roles is EVERYONE:

@@ -172,7 +172,10 @@ class Dispatcher:
         if command.manages_flow:
             return await command.run(ctx, self.engine)
         before, _ = await self.engine.current(ctx)
-        return await self._then_current_step(ctx, await command.run(ctx, self.engine), before)
+        replies = await command.run(ctx, self.engine)
+        if command.own_question and any(reply.choices for reply in replies):
+            return replies  # a question of its own: asking the step again would take its numbers
+        return await self._then_current_step(ctx, replies, before)
 
     async def _phrase(self, ctx: Context, command: Command) -> list[Outgoing]:
         ctx.incoming = replace(ctx.incoming, command=command.name, args=(), text=None)

@@ -109,4 +109,10 @@ POLL = {
     "unit_line": "- {unit}: {counts}",
     "closed": "Đã kết thúc khảo sát số {poll}. Các lựa chọn sau đó không được tính.",
     "ask_id": "Bạn vui lòng gõ kèm số khảo sát, ví dụ: /{command} 3",
+    # /khaosat: a poll shown again to someone it was sent to, or the list of those still open.
+    "show": "Khảo sát số {poll}: {question}",
+    "chosen": "Bạn đã chọn “{option}”. Bạn có thể chọn lại để đổi ý trước khi khảo sát kết thúc.",
+    "open_title": "Các khảo sát đang mở gửi tới bạn. Chọn một khảo sát để xem và trả lời:",
+    "listed": "Số {poll}: {question}",
+    "none_open": "Hiện không có khảo sát nào đang mở gửi tới bạn.",
 }

@@ -1,12 +1,18 @@
-"""/thamdo (/poll): quick polls, approved and delivered like content; votes by button or number."""
+"""/thamdo (/poll): quick polls, approved and delivered like content; votes by button or number.
+
+/khaosat N shows a poll sent to the person again, with the same options its message had: on
+Zalo a poll that arrives while the person has a question open comes without its numbers (they
+stay the question's), and this is where it is answered later.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from bot.core.buttons import command_button
 from bot.core.errors import UserFacingError
-from bot.core.messages import Outgoing, Photo
+from bot.core.messages import Choice, Outgoing, Photo
 from bot.core.numbers import typed_id
 from bot.services.reporting.charts import poll_chart
 from bot.services.reporting.rollup import percent
@@ -61,6 +67,39 @@ async def poll_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 async def vote_action(ctx: Context, engine: FlowEngine, poll_id: int, option: int) -> list[Outgoing]:
     poll = await service.vote(ctx.session, ctx.actor, poll_id, option, now=ctx.now)
     return [Outgoing(t["voted"].format(option=poll.options[option]))]
+
+
+COMMAND = "khaosat"  # what a member types to answer a poll (the Zalo adapter's hint names it too)
+LISTED_QUESTION_LENGTH = 60
+
+
+async def answer_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
+    """/khaosat N shows poll N with its options; /khaosat lists the polls this person may answer."""
+    poll_id = _poll_id(ctx, COMMAND)
+    if poll_id is None:
+        return await _open_polls(ctx)
+    poll = await service.answerable(ctx.session, ctx.actor, poll_id, now=ctx.now)
+    text = t["show"].format(poll=poll.id, question=poll.question)
+    chosen = await service.choice_of(ctx.session, poll.id, ctx.actor.person_id)
+    if chosen is not None:
+        text += "\n\n" + t["chosen"].format(option=poll.options[chosen])
+    return [Outgoing(text, choices=service.vote_choices(poll.id, poll.options))]
+
+
+async def _open_polls(ctx: Context) -> list[Outgoing]:
+    polls = await service.open_for(ctx.session, ctx.actor.person_id, now=ctx.now)
+    if not polls:
+        return [Outgoing(t["none_open"])]
+    choices = tuple(
+        Choice(command_button(f"{COMMAND} {poll.id}"), t["listed"].format(poll=poll.id, question=_short(poll.question)))
+        for poll in polls
+    )
+    return [Outgoing(t["open_title"], choices=choices)]
+
+
+def _short(text: str) -> str:
+    limit = LISTED_QUESTION_LENGTH
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _poll_id(ctx: Context, command: str) -> int | None:

@@ -48,6 +48,7 @@ D = texts.COMMANDS
 ADMINS = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_ADMIN})
 FILERS = frozenset({Role.OFFICER, Role.UNIT_ADMIN})
 PROVINCE = frozenset({Role.PROVINCE_ADMIN})
+POLLED = frozenset(post.ROLE_LABELS)  # the roles a broadcast (and so a poll) can be sent to
 
 
 def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catalogue:
@@ -76,6 +77,8 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
             Command("poll", "thamdo", PROVINCE, polls.poll_command, D["poll"], manages_flow=True),
             Command("results", "ketqua", PROVINCE, polls.results_command, D["results"]),
             Command("closepoll", "dongthamdo", PROVINCE, polls.close_command, D["close_poll"]),
+            Command("vote", polls.COMMAND, POLLED, polls.answer_command, D["vote"], phrases=("khảo sát",),
+                    own_question=True),
             Command("status", "trangthai", PROVINCE, post.status_command, D["status"]),
             Command("stop", "dungtin", PROVINCE, post.stop_command, D["stop"]),
             Command("unsend", "huytin", PROVINCE, post.cancel_command, D["unsend"]),

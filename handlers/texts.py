@@ -211,6 +211,7 @@ COMMANDS = {
     "poll": "Tạo khảo sát nhanh gửi tới hội viên, người dân",
     "results": "Xem kết quả một khảo sát",
     "close_poll": "Kết thúc một khảo sát",
+    "vote": "Xem lại và trả lời khảo sát được gửi tới bạn",
     "status": "Xem tình hình gửi một tin",
     "stop": "Dừng một tin đang gửi",
     "unsend": "Hủy một tin đã hẹn giờ",

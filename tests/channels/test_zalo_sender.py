@@ -171,3 +171,30 @@ async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command
     await sender.send(USER, reminder, notice=True)
     assert emu.texts(USER)[-1] == "Nhắc hạn\n\nLàm báo cáo ngay: trả lời xong câu hỏi đang dở, gõ /baocao 2026-11"
     assert offers.resolve(USER, "1") == "yes"
+
+
+async def test_a_poll_that_comes_while_a_question_is_open_leaves_its_numbers_and_says_how_to_answer(
+    emu, client, tmp_path
+):
+    """Issue #12: the outbox's poll does not take over the numbers of the person's open question."""
+    from bot.channels.zalo.texts import ZALO
+    from broadcasts.polls import vote_choices
+
+    offers = Offers(tmp_path)
+    sender = ZaloSender(client, offers=offers)
+    outbox = sender.paced(Pacer(Limits.zalo(5).without_pacing()))
+    poll = Outgoing("Bà con muốn họp vào buổi nào?", choices=vote_choices(7, ["Buổi sáng", "Buổi chiều"]))
+    await sender.send(USER, Outgoing("Câu 4/10: Kênh?", choices=YES_NO))
+    await outbox.send(USER, poll)
+    assert emu.texts(USER)[-1] == (
+        "Bà con muốn họp vào buổi nào?\n\n"
+        "Bạn đang trả lời dở một câu hỏi khác. Để trả lời khảo sát này, gõ /khaosat 7"
+    )
+    assert ZALO["poll_waits"].format(poll=7) in emu.texts(USER)[-1]
+    assert offers.resolve(USER, "1") == "yes" and offers.resolve(USER, "2") == "no"  # still the question's
+    assert offers.resolve(USER, "Buổi sáng") is None
+
+    await sender.send(USER, Outgoing("Đã lưu câu trả lời."))  # the question is answered: nothing open
+    await outbox.send(USER, poll)
+    assert emu.texts(USER)[-1] == "Bà con muốn họp vào buổi nào?\n\n1. Buổi sáng\n2. Buổi chiều\nGõ số để chọn."
+    assert offers.resolve(USER, "2") == "pv:vote:7-1"

@@ -20,10 +20,11 @@ from bot.channels.zalo.media import MediaStore
 from bot.channels.zalo.offers import Offers
 from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
-from bot.core.buttons import StaleButton, command_of
+from bot.core.buttons import StaleButton, command_of, parse
 from bot.core.messages import CommandMenuEntry, Outgoing
 from bot.core.sending import RecipientGone, Rejected, SendError, Throttled, Transient
 from broadcasts.limits import Pacer
+from broadcasts.polls import VOTE
 from broadcasts.text import html_to_text, split_text
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,10 @@ class ZaloSender:
     async def send(self, chat_id: str, message: Outgoing, *, notice: bool = False) -> str:
         """Send one message. A `notice` (not an answer to what the person did) that arrives while
         they have a question open keeps that question's numbers: it is sent without its options,
-        pointing to /viec, and changes nothing the person may answer. A broadcast without options
-        is not an answer either, so it leaves an open question open."""
-        not_an_answer = notice or (self.broadcasting and not message.choices)
+        pointing to /viec, and changes nothing the person may answer. A broadcast is not an
+        answer either: without options it leaves an open question open, and a poll that comes
+        while one is open comes without its numbers, saying to type /khaosat N to answer it."""
+        not_an_answer = notice or self.broadcasting
         keeps_question = not_an_answer and self.offers is not None and self.offers.is_open(chat_id)
         if keeps_question and message.choices:
             message = replace(message, choices=(), text=_join(message.text, _waiting_hint(message)))
@@ -132,11 +134,25 @@ class ZaloSender:
 
 
 def _waiting_hint(message: Outgoing) -> str:
-    """What to type later for a notice that came while a question was open: the command of a
-    command option (a reminder's), else /viec, where every actionable notice waits."""
+    """What to type later for a message that came while a question was open: /khaosat N for a
+    poll, the command of a command option (a reminder's), else /viec, where every actionable
+    notice waits."""
+    poll = _poll_of(message)
+    if poll is not None:
+        return ZALO["poll_waits"].format(poll=poll)
     lines = [ZALO["notice_command"].format(label=choice.label, command=command)
              for choice in message.choices if (command := _typed_command(choice.value)) is not None]
     return "\n".join(lines) or ZALO["notice_waits"]
+
+
+def _poll_of(message: Outgoing) -> int | None:
+    """The poll whose vote options the message carries, if it carries any."""
+    for choice in message.choices:
+        try:
+            return parse(choice.value, {VOTE: 2}).ids[0]
+        except StaleButton:
+            continue
+    return None
 
 
 def _typed_command(value: str) -> str | None:
