@@ -166,6 +166,22 @@ async def test_the_sidebar_shows_a_new_persons_registration_as_it_happens(demo, 
     await expect(page.locator("#subtitle")).to_contain_text("Hội viên, đoàn viên · Xã Cái Nhum")
 
 
+@pytest.mark.parametrize("platform", ["telegram", "zalo"])
+async def test_an_admin_persona_opens_the_web_console_from_the_chat(demo, browser, platform):
+    page = await open_page(browser, demo, LAPTOP, platform)  # Nguyễn Văn An, province admin
+    await page.click("#console-button")  # sends /quanly as the persona, as typing it would
+    await bot_says(page, "Trang quản lý Kết Nối")
+    link = page.locator("#chat .msg.bot").last.locator("a[href*='/quanly/vao']")
+    async with page.context.expect_page() as opened:
+        await link.click()
+    console = await opened.value
+    await expect(console.get_by_role("heading", name="Tổng quan")).to_be_visible(timeout=WAIT_MS)
+    await expect(console.locator(".who .name")).to_have_text("Nguyễn Văn An")
+
+    await page.click("#personas li[title='Phạm Thị Dung']")  # a member: no console for them
+    await expect(page.locator("#console-button")).to_be_hidden()
+
+
 async def test_icons_are_drawn_not_emoji(demo, browser):
     page = await open_page(browser, demo, PHONE, "zalo")  # Zalo's composer has the photo and sticker buttons
     await expect(page.locator("#sticker")).to_be_visible()
