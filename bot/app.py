@@ -21,9 +21,12 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
+from bot.console.server import PREFIX as CONSOLE_PREFIX
+from bot.console.server import SIGN_IN_PATH, build_console
+from bot.console.shared.deps import ConsoleDeps
 from bot.core.channel import Channel, Deliver
 from bot.core.clock import Clock, utc_now
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Incoming, Outgoing, Response
 from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
@@ -92,6 +95,7 @@ class KetNoiApp:
             wake_outbox=self._wake_outbox,
             fetch_file=self._fetch_file,
             outbox_stopped=self._outbox_stopped,
+            console_url=f"{self.public_url}{CONSOLE_PREFIX}{SIGN_IN_PATH}",
         )
         self.dispatcher = build_dispatcher(self.session_factory, config, self.clock, feedback_deps)
         self.reminders = Reminders(
@@ -134,11 +138,21 @@ class KetNoiApp:
             if s.zalo_webhook_url:
                 path = urlsplit(s.zalo_webhook_url).path or ZALO_WEBHOOK_PATH
                 web_app.router.add_post(path, self.zalo.handle_webhook)
+        web_app.add_subapp(f"{CONSOLE_PREFIX}/", build_console(ConsoleDeps(
+            self.session_factory, self.clock, self.dispatcher, self.route, tz_name=s.tz_name,
+            idle=timedelta(minutes=s.console_idle_minutes), secure_cookies=self.public_url.startswith("https://"),
+        )))
         if self.configure_web is not None:
             self.configure_web(web_app)
         self.web = WebServer(web_app, s.web_host, s.web_port)
         self.scheduler.every(RELEASE_JOB, 1, self.release_due_broadcasts)
         self.scheduler.every(HOUSEKEEPING_JOB, 60, self.housekeeping)
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach this server: PUBLIC_BASE_URL, else the address it listens on."""
+        s = self.settings
+        return (s.public_base_url or f"http://{s.web_host}:{s.web_port}").rstrip("/")
 
     async def housekeeping(self) -> None:
         async with self.session_factory() as session, session.begin():
@@ -252,9 +266,14 @@ class KetNoiApp:
         """
         response = await self.dispatcher.handle(incoming)
         await deliver(incoming.chat_id, replace(response, notices=[], edits=[]))
+        await self.route(response)
+
+    async def route(self, response: Response) -> None:
+        """A handled event's notices to other people, and the edits of the other admins' copies of
+        what was just settled: the chat's and the web console's alike."""
         for notice in response.notices:
             await self.notify(notice)
-        for edit in response.edits:  # the other admins' copies of what was just handled
+        for edit in response.edits:
             channel = self.channels.get(edit.platform)
             if channel is not None:
                 await channel.edit(edit)

@@ -29,7 +29,7 @@ from bot.core.sending import SendError
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.zalo import ZaloEmulator
 from bot.logs import setup_logging
-from bot.services.people import people, units
+from bot.services.people import console_access, people, units
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
 from handlers import texts
@@ -143,8 +143,9 @@ async def registration(session: AsyncSession, user_id: int) -> dict[str, str]:
             return {
                 "role": ", ".join(dict.fromkeys(texts.ROLE_NAMES[r.role] for r in actor.roles)),
                 "unit": actor.roles[0].unit.name,
+                "admin": console_access.may_use_console(actor),  # the page offers "Trang quản lý"
             }
-    return {"role": texts.NOT_REGISTERED, "unit": ""}
+    return {"role": texts.NOT_REGISTERED, "unit": "", "admin": False}
 
 
 async def _personas(request: web.Request) -> web.Response:

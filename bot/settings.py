@@ -104,6 +104,10 @@ class Settings(BaseSettings):
         default=120, gt=0, le=3600,
         description="Lease (seconds) on broadcast messages a process claimed: after a crash they are sent once it runs out.",
     )
+    console_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60,
+        description="Minutes after which an unused web console session ends (sign in again with /quanly).",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("database_url")

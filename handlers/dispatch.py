@@ -35,6 +35,17 @@ from storage.models import ProcessedUpdate
 log = logging.getLogger(__name__)
 # A button's action: (ctx, engine, *ids), the ids read from its data by `buttons.parse`.
 Action = Callable[..., Awaitable[list[Outgoing]]]
+# What the web console asks of the conversations floor: one feature call, as a signed-in person.
+DeskWork = Callable[[Context, FlowEngine], Awaitable[list[Outgoing]]]
+WEB = "web"  # the platform name of the console's synthetic events (no chat, no conversation)
+
+
+class Refused(Exception):
+    """A console action a feature refused; `message` is the Vietnamese sentence the chat would say."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 async def claim_update(session: AsyncSession, platform: str, update_id: str, now: datetime) -> bool:
@@ -90,6 +101,28 @@ class Dispatcher:
         except Exception:
             log.exception("failed to handle %s update %s", inc.platform, inc.update_id)
             return Response(await self._after_failure(inc, now, texts.ERRORS["internal"]))
+
+    async def act(self, person_id: int, work: DeskWork) -> Response:
+        """Run `work` as person `person_id` from the web console, with the chat's own rules.
+
+        One transaction, the same `Context` (actor, clock, notices to others, edits of their
+        copies) as a button pressed in the chat, so the console never words or checks a rule
+        twice. A refusal rolls back and raises `Refused` with the chat's sentence.
+        """
+        now = self.clock()
+        inc = Incoming(platform=WEB, chat_id=f"person:{person_id}", user_id=f"person:{person_id}")
+        try:
+            async with self.session_factory() as session, session.begin():
+                actor = await people.actor_of_person(session, person_id)
+                ctx = Context(session, inc, actor, now, self.config, self.catalogue)
+                replies = await work(ctx, self.engine)
+                ctx.notices = await _once_per_person(session, ctx.notices)
+        except UserFacingError as refusal:
+            raise Refused(texts.refusal_text(refusal)) from refusal
+        for hook in ctx.after_commit:
+            if hook is not None:
+                hook()
+        return Response(replies, ctx.notices, None, ctx.edits)
 
     async def _context(self, session: AsyncSession, inc: Incoming, now: datetime) -> Context:
         actor = await people.load_actor(session, inc.platform, inc.user_id)

@@ -50,6 +50,7 @@ class HandlerConfig:
     wake_outbox: Callable[[], None] | None = None  # after a broadcast is released
     fetch_file: Callable[[str, str], Awaitable[bytes]] | None = None  # (platform, file id) -> bytes
     outbox_stopped: Callable[[int], None] = lambda broadcast_id: None
+    console_url: str | None = None  # the web console's sign-in address, the /web link's base
 
 
 @dataclass

@@ -224,6 +224,16 @@ COMMANDS = {
     "export": "Xuất báo cáo ra tệp Excel",
     "link": "Liên kết tài khoản Telegram và Zalo",
     "todo": "Việc cần làm: báo cáo chờ duyệt, tin chờ duyệt, vụ việc khẩn, phản ánh",
+    "web": "Mở trang quản lý trên máy tính (liên kết đăng nhập)",
+}
+
+DESK = {
+    "link": (
+        "Trang quản lý Kết Nối: {link}\n\n"
+        "Liên kết này chỉ dùng được một lần, trong {minutes} phút, và chỉ dành cho bạn: "
+        "đừng chuyển cho người khác. Cần liên kết mới thì gõ lại /quanly."
+    ),
+    "off": "Trang quản lý chưa được bật trên máy chủ này. Vui lòng báo quản trị hệ thống.",
 }
 
 

@@ -315,6 +315,39 @@ class NoticeMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ConsoleLink(Base):
+    """A one-time sign-in link to the web console, asked for in the chat with /web.
+
+    Only a hash of the token is kept, so the table cannot be read back into working links.
+    `used_at` makes it single use; `expires_at` is ten minutes after it was given.
+    """
+
+    __tablename__ = "console_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: the cookie carries the token, the row its hash, the CSRF token and
+    the last time it was used (idle sessions expire)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    flash: Mapped[str | None] = mapped_column(Text)  # what the last action said, shown once on the next page
+
+
 # --------------------------------------------------------------------------- broadcasts
 
 

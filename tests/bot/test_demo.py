@@ -156,8 +156,8 @@ async def test_the_seeded_personas_have_their_roles_menus_and_the_sidebar_reads_
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
             async with http.get("/demo/registrations", params=[("user", "9001"), ("user", "9100")]) as r:
                 assert await r.json() == [
-                    {"user_id": 9001, "role": "Quản trị viên cấp tỉnh", "unit": "Tỉnh Vĩnh Long"},
-                    {"user_id": 9100, "role": "Chưa đăng ký", "unit": ""},
+                    {"user_id": 9001, "role": "Quản trị viên cấp tỉnh", "unit": "Tỉnh Vĩnh Long", "admin": True},
+                    {"user_id": 9100, "role": "Chưa đăng ký", "unit": "", "admin": False},
                 ]
             async with http.get("/demo/registrations", params={"user": "x"}) as r:
                 assert r.status == 400
@@ -169,7 +169,7 @@ async def test_the_seeded_personas_have_their_roles_menus_and_the_sidebar_reads_
                 await people.grant_role(session, person, await units.get_unit_by_code(session, "29653"), "officer",
                                         granted_by=None, now=utc_now())
             async with http.get("/demo/registrations", params={"user": "9100"}) as r:
-                assert await r.json() == [{"user_id": 9100, "role": "Cán bộ", "unit": "Xã Tân Long Hội"}]
+                assert await r.json() == [{"user_id": 9100, "role": "Cán bộ", "unit": "Xã Tân Long Hội", "admin": False}]
     finally:
         await app.stop()
         await emulator.stop()

@@ -7,7 +7,6 @@ KETNOI_TEST_DB=postgres). Every wait is on the page (Playwright's expect / wait_
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,20 +20,11 @@ from bot.demo import start_demo
 from bot.emulator.telegram import TelegramEmulator
 from bot.services.people import invites, units
 from bot.settings import Settings
+from tests.browser import LAPTOP, PHONE, WAIT_MS, chromium
 from tests.integration.conftest import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
-
-CHROMIUM = Path(os.environ.get("KETNOI_CHROMIUM", "/usr/bin/chromium"))
-HAVE_CHROMIUM = CHROMIUM.exists()
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-WAIT_MS = 30_000  # generous: two cores shared by several test runs
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 768}
 
 # Text of the page's own chrome (not what the bot wrote) in characters from U+2000 on: emoji and
 # symbols that need an emoji or CJK font, which many Android phones and Linux desktops lack.
@@ -82,14 +72,8 @@ async def demo(db_url: str, tmp_path: Path) -> AsyncIterator[Demo]:
 
 @pytest.fixture
 async def browser():
-    if not HAVE_CHROMIUM:
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
-    async with playwright_api.async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def open_page(browser, demo: Demo, viewport: dict[str, int], platform: str = "telegram"):
@@ -180,6 +164,22 @@ async def test_the_sidebar_shows_a_new_persons_registration_as_it_happens(demo, 
 
     await expect(newcomer).to_contain_text("Hội viên, đoàn viên · Xã Cái Nhum", timeout=WAIT_MS)
     await expect(page.locator("#subtitle")).to_contain_text("Hội viên, đoàn viên · Xã Cái Nhum")
+
+
+@pytest.mark.parametrize("platform", ["telegram", "zalo"])
+async def test_an_admin_persona_opens_the_web_console_from_the_chat(demo, browser, platform):
+    page = await open_page(browser, demo, LAPTOP, platform)  # Nguyễn Văn An, province admin
+    await page.click("#console-button")  # sends /quanly as the persona, as typing it would
+    await bot_says(page, "Trang quản lý Kết Nối")
+    link = page.locator("#chat .msg.bot").last.locator("a[href*='/quanly/vao']")
+    async with page.context.expect_page() as opened:
+        await link.click()
+    console = await opened.value
+    await expect(console.get_by_role("heading", name="Tổng quan")).to_be_visible(timeout=WAIT_MS)
+    await expect(console.locator(".who .name")).to_have_text("Nguyễn Văn An")
+
+    await page.click("#personas li[title='Phạm Thị Dung']")  # a member: no console for them
+    await expect(page.locator("#console-button")).to_be_hidden()
 
 
 async def test_icons_are_drawn_not_emoji(demo, browser):

@@ -70,6 +70,19 @@ async def load_actor(session: AsyncSession, platform: str, external_id: str) -> 
     return Actor(person=identity.person, roles=tuple(identity.person.roles))
 
 
+async def actor_of_person(session: AsyncSession, person_id: int) -> Actor:
+    """The actor for a person known by id (the web console's signed-in person)."""
+    stmt = (
+        select(Person)
+        .where(Person.id == person_id)
+        .options(selectinload(Person.roles).selectinload(RoleAssignment.unit), selectinload(Person.identities))
+    )
+    person = (await session.execute(stmt)).scalar_one_or_none()
+    if person is None:
+        return Actor(person=None)
+    return Actor(person=person, roles=tuple(person.roles))
+
+
 async def register(
     session: AsyncSession,
     *,

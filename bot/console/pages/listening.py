@@ -1,0 +1,17 @@
+"""Phản ánh & vụ việc (placeholder until the page is built)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.console.shared import views
+
+PAGE = "listening"
+
+
+async def show(request: web.Request) -> web.Response:
+    return await views.render(request, "placeholder.html", {"title": "Phản ánh & vụ việc"}, page=PAGE)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/phan-anh", show)

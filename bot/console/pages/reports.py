@@ -1,0 +1,17 @@
+"""Báo cáo (placeholder until the page is built)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.console.shared import views
+
+PAGE = "reports"
+
+
+async def show(request: web.Request) -> web.Response:
+    return await views.render(request, "placeholder.html", {"title": "Báo cáo"}, page=PAGE)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/bao-cao", show)

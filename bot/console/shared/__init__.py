@@ -1,0 +1,1 @@
+"""What every console page shares: the request kit (views), dependencies, the menu, chart shapes."""
