@@ -89,7 +89,7 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
             Command("home", "noio", frozenset({Role.CITIZEN}), start.home_command, D["home"], manages_flow=True,
                     phrases=("đổi nơi ở", "nơi ở")),
             Command("todo", todo.COMMAND, ADMINS, todo.todo_command, D["todo"],
-                    phrases=("việc cần làm", "việc")),
+                    phrases=("việc cần làm", "việc"), own_question=True),
             Command("web", desk.COMMAND, ADMINS, desk.web_command, D["web"],
                     phrases=("trang quản lý", "quản lý")),
             Command("me", "toi", REGISTERED, account.me_command, D["me"], phrases=("thông tin của tôi",)),

@@ -45,3 +45,26 @@ async def test_returning_a_report_edits_the_other_reviewers_copies_but_not_ones_
     (edit,) = admin.last.edits
     assert (edit.platform, edit.chat_id, edit.message_id) == ("zalo", "5a-other-admin", "8")
     assert edit.text == "Báo cáo Tháng 11/2026 của Xã Cái Nhum\nĐã được Nguyễn Văn An trả lại lúc 09:00."
+
+
+async def test_viec_in_the_middle_of_a_flow_is_the_question_until_an_item_is_settled(officer, admin, clock):
+    """On Zalo a number answers the latest options: the list (then the opened item) must be that
+    question, not the step of the flow the admin was in; once the item is settled the step returns."""
+    from datetime import UTC, datetime
+
+    from tests.support import fill_report, open_report
+
+    clock.now = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+    await open_report(officer)
+    await fill_report(officer)
+    await officer.choose("Gửi báo cáo")
+    await admin.send("/tiendo")  # a flow whose step offers options (the period)
+    step = admin.last.replies[-1].text
+
+    listed = await admin.send("/viec")
+    assert [r.text for r in listed if r.text == step] == [], "the step was asked again after the list"
+    assert listed[-1].choices[0].label == "Duyệt báo cáo Tháng 11/2026 – Xã Cái Nhum"
+    opened = await admin.choose(listed[-1].choices[0].label)
+    assert [c.label for c in opened[-1].choices][:2] == ["Chấp nhận", "Trả lại"]
+    settled = await admin.choose("Chấp nhận")
+    assert settled[-1].text.endswith(step)  # the step of /tiendo, asked again
