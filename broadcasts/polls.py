@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.buttons import button_data
@@ -146,6 +146,31 @@ async def results(session: AsyncSession, poll_id: int) -> Results:
         counts[option] += 1
         by_unit.setdefault(unit_name or "—", Counter())[option] += 1
     return Results(poll, counts, by_unit)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A poll in a list: its votes so far and its broadcast's status."""
+
+    poll: Poll
+    votes: int
+    broadcast_status: str | None
+
+
+async def recent(session: AsyncSession, *, limit: int = 50, offset: int = 0) -> list[Listed]:
+    """Polls, newest first, each with its vote count (one grouped query)."""
+    votes = (
+        select(PollVote.poll_id, func.count().label("votes")).group_by(PollVote.poll_id).subquery()
+    )
+    rows = await session.execute(
+        select(Poll, func.coalesce(votes.c.votes, 0), Broadcast.status)
+        .outerjoin(votes, votes.c.poll_id == Poll.id)
+        .outerjoin(Broadcast, Broadcast.id == Poll.broadcast_id)
+        .order_by(Poll.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [Listed(poll, int(count), status) for poll, count, status in rows.tuples()]
 
 
 async def polls_for_broadcasts(session: AsyncSession, broadcast_ids: set[int]) -> dict[int, Poll]:

@@ -27,7 +27,7 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
         audience=post.audience_of(answers), now=ctx.now,
     )
     await broadcast_service.submit(ctx.session, ctx.actor, poll.broadcast_id, now=ctx.now)
-    await post.ask_approvers(ctx, poll.broadcast_id, answers, poll.question)
+    await post.ask_approvers(ctx, poll.broadcast_id, post.audience_of(answers), poll.question)
     return [Outgoing(t["submitted"].format(poll=poll.id, id=poll.broadcast_id))]
 
 
