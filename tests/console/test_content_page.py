@@ -103,6 +103,7 @@ async def test_compose_with_a_photo_then_another_admin_approves_and_members_rece
     await expect(page.locator("#reach")).to_have_text("2")  # counted by the server too
     assert await page.locator(".telegram img").evaluate("img => img.complete && img.naturalWidth") == 64
     assert approver.new_messages() == []  # a draft goes to nobody
+    await page.screenshot(path="/tmp/ketnoi-content-preview-laptop.png", full_page=True)
 
     await page.get_by_role("button", name="Gửi duyệt").click()
     await expect(page.locator(".flash")).to_contain_text(f"Đã gửi tin số {broadcast_id} để duyệt", timeout=WAIT_MS)
@@ -136,6 +137,8 @@ async def test_compose_with_a_photo_then_another_admin_approves_and_members_rece
     assert await figures(other) == {"total": "2", "sent": "2", "pending": "0", "failed": "0", "unreachable": "0",
                                     "cancelled": "0"}
     await expect(other.get_by_role("heading", name=f"Tin số {broadcast_id}")).to_contain_text("đã gửi xong")
+    await other.get_by_role("link", name="‹ Tin bài").click()
+    await other.screenshot(path="/tmp/ketnoi-content-list-laptop.png", full_page=True)
 
 
 class ChatText(str):

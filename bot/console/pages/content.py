@@ -107,7 +107,8 @@ def _row(item: approval.Listed, counts: StatusCounts | None = None) -> dict[str,
         "id": b.id, "author": item.author or "—", "status": b.status, "status_name": STATUS_NAMES.get(b.status, b.status),
         "excerpt": text[:120] + ("…" if len(text) > 120 else ""), "topic": post.t.POST.get(b.topic, b.topic),
         "media": b.media_kind, "created_at": b.created_at, "submitted_at": b.submitted_at, "send_at": b.send_at,
-        "started_at": b.started_at, "finished_at": b.finished_at,
+        "started_at": b.started_at, "finished_at": b.finished_at, "recipients": b.recipients,
+        "updated_at": b.updated_at,
         "progress": _progress(b.status, counts) if counts is not None else None,
     }
 
@@ -130,15 +131,14 @@ async def show(request: web.Request) -> web.Response:
         running = await approval.listed(session, RUNNING)
         drafts = await approval.listed(session, (S.DRAFT, S.PENDING_APPROVAL), author_id=actor.person_id)
         finished = await approval.listed(session, FINISHED, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-        counts = await store.status_counts_of(
-            session, [i.broadcast.id for i in running + finished[:PAGE_SIZE]])
+        counts = await store.status_counts_of(session, [i.broadcast.id for i in running])
         recent_polls = await polls.recent(session, limit=10)
     return await views.render(request, "content.html", {
         "title": "Tin bài", "allowed": True,
         "waiting": [_row(i) for i in waiting],
         "running": [_row(i, counts[i.broadcast.id]) for i in running],
         "drafts": [_row(i) for i in drafts],
-        "finished": [_row(i, counts[i.broadcast.id]) for i in finished[:PAGE_SIZE]],
+        "finished": [_row(i) for i in finished[:PAGE_SIZE]],  # its figures: on its own page
         "page_number": page, "more": len(finished) > PAGE_SIZE,
         "polls": [{"id": p.poll.id, "question": p.poll.question, "votes": p.votes, "closed": p.poll.status == "closed",
                    "broadcast_id": p.poll.broadcast_id,
