@@ -237,6 +237,7 @@ async def test_poll_results_with_their_chart(browser, admin, app, harness, sessi
     await expect(chart).to_be_visible(timeout=WAIT_MS)
     await expect(chart).to_contain_text("2 · 100%")
     await expect(page.get_by_role("row", name="Xã Cái Nhum 2 0")).to_be_visible()
+    await page.screenshot(path="/tmp/ketnoi-content-poll-laptop.png", full_page=True)
 
 
 async def test_a_unit_admin_cannot_compose(browser, app, harness, session_factory, clock):

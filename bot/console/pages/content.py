@@ -388,8 +388,9 @@ async def poll_results(request: web.Request) -> web.Response:
             raise web.HTTPNotFound() from None
     poll, total = results.poll, results.total
     shares = [f"{n} · {round(100 * n / total) if total else 0}%" for n in results.counts]
+    top = max(results.counts, default=0) or 1
     bars, height = charts.hbars([(o, n, "info") for o, n in zip(poll.options, results.counts, strict=True)],
-                                notes=shares)
+                                notes=shares, maximum=top * 1.25)  # room for the figure beside the longest bar
     by_unit = [(unit, [counts.get(i, 0) for i in range(len(poll.options))])
                for unit, counts in sorted(results.by_unit.items())]
     return await views.render(request, "content_poll.html", {
