@@ -158,19 +158,24 @@ class Listed:
 
 
 async def recent(session: AsyncSession, *, limit: int = 50, offset: int = 0) -> list[Listed]:
-    """Polls, newest first, each with its vote count (one grouped query)."""
-    votes = (
-        select(PollVote.poll_id, func.count().label("votes")).group_by(PollVote.poll_id).subquery()
-    )
-    rows = await session.execute(
-        select(Poll, func.coalesce(votes.c.votes, 0), Broadcast.status)
-        .outerjoin(votes, votes.c.poll_id == Poll.id)
-        .outerjoin(Broadcast, Broadcast.id == Poll.broadcast_id)
-        .order_by(Poll.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return [Listed(poll, int(count), status) for poll, count, status in rows.tuples()]
+    """Polls, newest first, each with its vote count (one grouped query over the page's polls)."""
+    rows = (
+        await session.execute(
+            select(Poll, Broadcast.status)
+            .outerjoin(Broadcast, Broadcast.id == Poll.broadcast_id)
+            .order_by(Poll.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).tuples().all()
+    ids = [poll.id for poll, _ in rows]
+    votes: dict[int, int] = {}
+    if ids:
+        counted = await session.execute(
+            select(PollVote.poll_id, func.count()).where(PollVote.poll_id.in_(ids)).group_by(PollVote.poll_id)
+        )
+        votes = {poll_id: count for poll_id, count in counted.tuples()}
+    return [Listed(poll, votes.get(poll.id, 0), status) for poll, status in rows]
 
 
 async def polls_for_broadcasts(session: AsyncSession, broadcast_ids: set[int]) -> dict[int, Poll]:

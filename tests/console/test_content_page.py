@@ -240,6 +240,33 @@ async def test_poll_results_with_their_chart(browser, admin, app, harness, sessi
     await page.screenshot(path="/tmp/ketnoi-content-poll-laptop.png", full_page=True)
 
 
+async def test_a_poll_made_in_the_console_goes_for_approval_as_in_chat(
+    browser, admin, app, harness, session_factory, clock
+):
+    approver, _, _ = await people_of_the_test(harness, session_factory, clock)
+    page = await sign_in(browser, admin)
+    await page.get_by_role("link", name="Tin bài").click()
+    await page.get_by_role("link", name="Tạo khảo sát").click()
+    await page.get_by_label("Câu hỏi").fill("Bà con muốn họp vào buổi nào?")
+    await page.get_by_label("Các phương án").fill("Sáng thứ Bảy")
+    await page.select_option("#unit", COMMUNE)
+    await page.get_by_label("Hội viên, đoàn viên").check()
+    await expect(page.locator("#count")).to_have_text("2", timeout=WAIT_MS)
+    await page.get_by_role("button", name="Gửi duyệt").click()
+    await expect(page.get_by_role("alert")).to_have_text(  # the chat's sentence; what was typed is kept
+        "Khảo sát cần từ 2 đến 6 phương án khác nhau, mỗi phương án một dòng.", timeout=WAIT_MS)
+    await expect(page.get_by_label("Câu hỏi")).to_have_value("Bà con muốn họp vào buổi nào?")
+    await expect(page.locator("#count")).to_have_text("2")
+    await page.get_by_label("Các phương án").fill("Sáng thứ Bảy\nChiều Chủ nhật")
+    await page.get_by_role("button", name="Gửi duyệt").click()
+    await expect(page.locator(".flash")).to_contain_text("Đã tạo khảo sát số 1 (tin số 1) và gửi duyệt",
+                                                         timeout=WAIT_MS)
+    notice = ChatText(approver.new_messages())
+    assert "Tin số 1 chờ duyệt" in notice and "Bà con muốn họp vào buổi nào?" in notice
+    await expect(page.get_by_role("row", name=re.compile("Khảo sát số 1 Bà con muốn họp"))).to_contain_text(
+        "chờ duyệt")
+
+
 async def test_a_unit_admin_cannot_compose(browser, app, harness, session_factory, clock):
     await register(session_factory, clock, platform="telegram", n=UNIT_ADMIN, name="Phạm Văn Cường",
                    unit_code=COMMUNE, role=Role.UNIT_ADMIN)

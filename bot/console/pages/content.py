@@ -24,6 +24,7 @@ from bot.services.people.units import get_unit_by_code
 from broadcasts import approval, audience, polls, store
 from broadcasts.store import StatusCounts
 from broadcasts.text import html_to_text
+from handlers import polls as poll_handlers
 from handlers import post
 from handlers.broadcast_texts import FAILURE_REASONS, STATUS_NAMES
 from handlers.texts import ERRORS
@@ -194,17 +195,21 @@ async def compose(request: web.Request) -> web.Response:
     return await _compose_page(request, form)
 
 
-async def _compose_page(request: web.Request, form: Form, error: str | None = None) -> web.Response:
+async def _audience_picker(request: web.Request, form: Form) -> dict[str, Any]:
+    """The units and roles to choose from, and the count of what is chosen (the page without script)."""
     actor = views.actor_of(request)
     deps = views.deps_of(request)
     async with deps.session_factory() as session:
         units = await audience.unit_choices(session, actor.units_with(Role.PROVINCE_ADMIN))
         count = await _count(session, form.unit, form.roles) if form.unit and form.roles else None
+    return {"units": units, "count": count, "roles": [(o.value, o.label) for o in post.AUDIENCE.options]}
+
+
+async def _compose_page(request: web.Request, form: Form, error: str | None = None) -> web.Response:
     return await views.render(request, "content_compose.html", {
-        "title": "Soạn tin", "form": form, "error": error, "units": units, "count": count,
-        "topics": TOPICS, "roles": [(o.value, o.label) for o in post.AUDIENCE.options],
+        "title": "Soạn tin", "form": form, "error": error, "topics": TOPICS,
         "max_text": post.MAX_TEXT, "max_photo_mb": approval.MAX_PHOTO_BYTES // 2**20,
-        "max_document_mb": approval.MAX_DOCUMENT_BYTES // 2**20,
+        "max_document_mb": approval.MAX_DOCUMENT_BYTES // 2**20, **await _audience_picker(request, form),
     }, page=PAGE, status=400 if error else 200)
 
 
@@ -377,6 +382,38 @@ async def cancel(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------------- polls
 
 
+async def new_poll(request: web.Request) -> web.Response:
+    _require_province_admin(request)
+    admin_units = views.admin_units(views.actor_of(request))
+    return await _poll_page(request, Form(unit=admin_units[0].code if admin_units else ""), "")
+
+
+async def _poll_page(request: web.Request, form: Form, options: str, error: str | None = None) -> web.Response:
+    return await views.render(request, "content_poll_new.html", {
+        "title": "Tạo khảo sát", "form": form, "options": options, "error": error,
+        "max_question": polls.QUESTION_MAX_LENGTH, "min_options": polls.MIN_OPTIONS, "max_options": polls.MAX_OPTIONS,
+        **await _audience_picker(request, form),
+    }, page=PAGE, status=400 if error else 200)
+
+
+async def create_poll(request: web.Request) -> web.Response:
+    """A poll goes for approval exactly as /thamdo sends it."""
+    data = await request.post()
+    form = Form(text=str(data.get("question", "")), unit=str(data.get("unit", "")),
+                roles=tuple(str(r) for r in data.getall("roles", [])))
+    options = str(data.get("options", ""))
+    spec = post.audience_of({"unit": form.unit, "q:roles": list(form.roles)})
+
+    async def again(message: str) -> web.Response:
+        return await _poll_page(request, form, options, message)
+
+    return await views.act(
+        request, lambda ctx, engine: poll_handlers.submit_poll(ctx, form.text, options.splitlines(), spec),
+        back=_url(request), refused=again if _is_province_admin(request) else None,
+    )
+
+
+
 async def poll_results(request: web.Request) -> web.Response:
     """A poll's votes per option (an SVG chart) and per unit of the voters."""
     _require_province_admin(request)
@@ -412,3 +449,5 @@ def add_routes(app: web.Application) -> None:
                          ("tu-choi", reject), ("dung", stop), ("huy", cancel)):
         app.router.add_post(BASE + r"/{id:\d+}/" + path, action)
     app.router.add_get(BASE + r"/khao-sat/{id:\d+}", poll_results)
+    app.router.add_get(f"{BASE}/khao-sat/moi", new_poll)
+    app.router.add_post(f"{BASE}/khao-sat/moi", create_poll)

@@ -2,10 +2,9 @@
 // without them: the count is also shown on the preview, the figures on reload.
 "use strict";
 (function () {
-  const compose = document.getElementById("compose");
-  if (compose) {
-    const text = document.getElementById("text");
-    const toolbar = compose.querySelector(".toolbar");
+  const text = document.getElementById("text");
+  const toolbar = document.querySelector(".toolbar");
+  if (text && toolbar) {
     toolbar.hidden = false;
     toolbar.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-wrap]");
@@ -23,6 +22,9 @@
       text.setRangeText(open + chosen + close, start, end, "select");
       text.focus();
     });
+  }
+  const compose = document.querySelector("form[data-count-url]");
+  if (compose) {
     const output = document.getElementById("count");
     const url = compose.getAttribute("data-count-url");
     let asked = 0;
