@@ -306,7 +306,9 @@ async def test_the_pages_fit_a_phone(browser, admin, app, harness, session_facto
     waiting = await pending_broadcast(harness, session_factory, clock, text="Kính gửi " + "hội viên " * 60)
     page = await sign_in(browser, harness.person(APPROVER), PHONE)
     base = console_base(page)
-    for path, name in (("/tin-bai", "list"), ("/tin-bai/soan", "compose"), (f"/tin-bai/{waiting}", "detail")):
+    pages = (("/tin-bai", "list"), ("/tin-bai/soan", "compose"), (f"/tin-bai/{waiting}", "detail"),
+             ("/tin-bai/khao-sat/moi", "poll-form"))
+    for path, name in pages:
         await page.goto(base + path)
         await expect(page.locator("main h1")).to_be_visible(timeout=WAIT_MS)
         width = await page.evaluate("document.documentElement.scrollWidth")

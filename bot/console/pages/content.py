@@ -23,7 +23,7 @@ from bot.core.numbers import typed_id
 from bot.services.people.units import get_unit_by_code
 from broadcasts import approval, audience, polls, store
 from broadcasts.store import StatusCounts
-from broadcasts.text import html_to_text
+from broadcasts.text import clean_html, html_to_text
 from handlers import polls as poll_handlers
 from handlers import post
 from handlers.broadcast_texts import FAILURE_REASONS, STATUS_NAMES
@@ -299,7 +299,8 @@ async def detail(request: web.Request) -> web.Response:
     may_approve = b.status == S.PENDING_APPROVAL and (not mine or deps.dispatcher.config.allow_self_approval)
     text = b.text
     return await views.render(request, "content_detail.html", {
-        "title": f"Tin số {b.id}", "b": b, "row": _row(item, counts), "telegram_html": text if b.html else None,
+        "title": f"Tin số {b.id}", "b": b, "row": _row(item, counts),
+        "telegram_html": clean_html(text) if b.html else None,  # shown as HTML: only Telegram's tags, whoever wrote it
         "plain": html_to_text(text) if b.html else text, "mine": mine, "may_approve": may_approve,
         "units": [u.name for u in names if u is not None], "roles": post.describe_roles(post.audience_roles(spec)),
         "reach": reach, "progress": _progress(b.status, counts), "poll": poll,
