@@ -10,9 +10,10 @@ half an audience and nothing unapproved ever has a delivery. Every step is audit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserFacingError
@@ -33,6 +34,7 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     LinkedChat,
+    Person,
     Role,
     Unit,
     rows_changed,
@@ -149,6 +151,52 @@ def _attach_media(broadcast: Broadcast, photo: Photo | None, document: Document 
     broadcast.media_kind = "photo" if photo is not None else "document"
     broadcast.media_name = media.file_name
     broadcast.media = media.data
+
+
+async def revise(
+    session: AsyncSession,
+    actor: Actor,
+    broadcast_id: int,
+    *,
+    text: str,
+    audience: Audience,
+    now: datetime,
+    topic: str = BroadcastTopic.REGULAR,
+    photo: Photo | None = None,
+    document: Document | None = None,
+    keep_media: bool = False,
+    html: bool = False,
+) -> Broadcast:
+    """The author rewrites a draft (not yet sent for approval): the same checks as `create`.
+
+    The photo or file goes unless a new one is given or `keep_media` keeps the old one."""
+    require_province_admin(actor)
+    broadcast = await get(session, broadcast_id, for_update=True)
+    if broadcast.author_id != actor.person_id:
+        raise UserFacingError("broadcast_not_allowed")
+    _require_status(broadcast, (S.DRAFT,), "revise")
+    text = text.strip()
+    kept = keep_media and photo is None and document is None and broadcast.media_kind is not None
+    if not text and photo is None and document is None and not kept:
+        raise UserFacingError("broadcast_empty")
+    if len(text) > MAX_TEXT:
+        raise UserFacingError("broadcast_too_long", length=len(text), maximum=MAX_TEXT)
+    await _check_audience(session, actor, audience)
+    broadcast.text, broadcast.html, broadcast.topic = text, html, BroadcastTopic(topic)
+    broadcast.audience = audience.to_json()
+    if not kept:
+        broadcast.media_kind = broadcast.media_name = broadcast.media = None
+        _attach_media(broadcast, photo, document)
+    _touch(broadcast, S.DRAFT, now)
+    audit.record(
+        session,
+        "broadcast.revise",
+        now=now,
+        actor_id=actor.person_id,
+        target=f"broadcast:{broadcast.id}",
+        details={"audience": audience.to_json(), "topic": broadcast.topic, "media": broadcast.media_kind},
+    )
+    return broadcast
 
 
 async def _check_audience(session: AsyncSession, actor: Actor, audience: Audience) -> None:
@@ -379,12 +427,81 @@ async def stop(session: AsyncSession, actor: Actor, broadcast_id: int, *, now: d
 # --------------------------------------------------------------------------- reading
 
 
-async def waiting_for_approval(session: AsyncSession, limit: int = 20) -> list[Broadcast]:
-    """Submitted broadcasts, oldest first (for /duyet)."""
-    result = await session.scalars(
-        select(Broadcast).where(Broadcast.status == S.PENDING_APPROVAL).order_by(Broadcast.id).limit(limit)
+@dataclass(frozen=True)
+class Listed:
+    """A broadcast in a list, with its author's name (its media is not loaded)."""
+
+    broadcast: Broadcast
+    author: str | None
+
+
+def _listed(statuses: Sequence[str]) -> Select[tuple[Broadcast, str | None]]:
+    return (
+        select(Broadcast, Person.full_name)
+        .outerjoin(Person, Person.id == Broadcast.author_id)
+        .where(Broadcast.status.in_(list(statuses)))
     )
-    return list(result)
+
+
+async def awaiting_approval(
+    session: AsyncSession, actor: Actor, *, allow_self_approval: bool, limit: int = 50, offset: int = 0
+) -> list[Listed]:
+    """What waits for this province admin's approval, oldest first: everyone else's content
+    (their own too where the province allows self-approval). Nothing for anyone else."""
+    if not is_province_admin(actor):
+        return []
+    stmt = _listed((S.PENDING_APPROVAL,))
+    if not allow_self_approval:
+        stmt = stmt.where(or_(Broadcast.author_id.is_(None), Broadcast.author_id != actor.person_id))
+    rows = await session.execute(stmt.order_by(Broadcast.id).limit(limit).offset(offset))
+    return [Listed(broadcast, author) for broadcast, author in rows.tuples()]
+
+
+async def listed(
+    session: AsyncSession, statuses: Sequence[str], *, author_id: int | None = None, limit: int = 50, offset: int = 0
+) -> list[Listed]:
+    """Broadcasts in these statuses (only `author_id`'s if given), newest first, one page."""
+    stmt = _listed(statuses)
+    if author_id is not None:
+        stmt = stmt.where(Broadcast.author_id == author_id)
+    rows = await session.execute(stmt.order_by(Broadcast.id.desc()).limit(limit).offset(offset))
+    return [Listed(broadcast, author) for broadcast, author in rows.tuples()]
+
+
+async def one_listed(session: AsyncSession, broadcast_id: int) -> Listed:
+    """One broadcast with its author's name; refused as gone when there is none."""
+    row = (
+        await session.execute(
+            select(Broadcast, Person.full_name)
+            .outerjoin(Person, Person.id == Broadcast.author_id)
+            .where(Broadcast.id == broadcast_id)
+        )
+    ).first()
+    if row is None:
+        raise UserFacingError("broadcast_gone", id=broadcast_id)
+    return Listed(row[0], row[1])
+
+
+async def statuses_of(session: AsyncSession, broadcast_ids: Sequence[int]) -> dict[int, str]:
+    """The status of each of these broadcasts (those that exist)."""
+    if not broadcast_ids:
+        return {}
+    rows = await session.execute(
+        select(Broadcast.id, Broadcast.status).where(Broadcast.id.in_(sorted(set(broadcast_ids))))
+    )
+    return {broadcast_id: status for broadcast_id, status in rows.tuples()}
+
+
+async def media_of(session: AsyncSession, broadcast_id: int) -> tuple[str, str | None, bytes] | None:
+    """The broadcast's photo or file: (kind, file name, bytes), or None."""
+    row = (
+        await session.execute(
+            select(Broadcast.media_kind, Broadcast.media_name, Broadcast.media).where(Broadcast.id == broadcast_id)
+        )
+    ).first()
+    if row is None or row[0] is None or row[2] is None:
+        return None
+    return row[0], row[1], row[2]
 
 
 async def recent(session: AsyncSession, limit: int = 5) -> list[Broadcast]:

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Exists, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people.reachable import holds_role, written_to
+from bot.services.people.units import name_sort_key
 from broadcasts import store
 from storage.models import DeliveryStatus, Identity, LinkedChat, Person, RoleAssignment, Unit
 
@@ -139,6 +140,40 @@ async def _unit_paths(session: AsyncSession, codes: Sequence[str]) -> list[str]:
 def _like_prefix(path: str) -> str:
     escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"{escaped}%"
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit an audience may name: its code, name and depth under the chooser's root."""
+
+    code: str
+    name: str
+    depth: int
+
+
+async def unit_choices(session: AsyncSession, roots: Sequence[Unit]) -> list[UnitChoice]:
+    """Every unit of these subtrees, each under its parent, siblings by name (for a picker).
+
+    One query per root over (code, name, parent, level); a province has a few hundred units."""
+    choices: list[UnitChoice] = []
+    for root in roots:
+        rows = (
+            await session.execute(
+                select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.level).where(
+                    Unit.path.like(_like_prefix(root.path), escape="\\")
+                )
+            )
+        ).all()
+        under: dict[int | None, list[Any]] = {}
+        for row in rows:
+            under.setdefault(row.parent_id, []).append(row)
+        stack = [(row, 0) for row in rows if row.id == root.id]
+        while stack:
+            row, depth = stack.pop()
+            choices.append(UnitChoice(row.code, row.name, depth))
+            kids = sorted(under.get(row.id, []), key=lambda kid: name_sort_key(kid.name), reverse=True)
+            stack.extend((kid, depth + 1) for kid in kids)
+    return choices
 
 
 async def count(session: AsyncSession, audience: Audience) -> int:

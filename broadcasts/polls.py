@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.buttons import button_data
@@ -177,6 +177,36 @@ async def results(session: AsyncSession, poll_id: int) -> Results:
         counts[option] += 1
         by_unit.setdefault(unit_name or "—", Counter())[option] += 1
     return Results(poll, counts, by_unit)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A poll in a list: its votes so far and its broadcast's status."""
+
+    poll: Poll
+    votes: int
+    broadcast_status: str | None
+
+
+async def recent(session: AsyncSession, *, limit: int = 50, offset: int = 0) -> list[Listed]:
+    """Polls, newest first, each with its vote count (one grouped query over the page's polls)."""
+    rows = (
+        await session.execute(
+            select(Poll, Broadcast.status)
+            .outerjoin(Broadcast, Broadcast.id == Poll.broadcast_id)
+            .order_by(Poll.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).tuples().all()
+    ids = [poll.id for poll, _ in rows]
+    votes: dict[int, int] = {}
+    if ids:
+        counted = await session.execute(
+            select(PollVote.poll_id, func.count()).where(PollVote.poll_id.in_(ids)).group_by(PollVote.poll_id)
+        )
+        votes = {poll_id: count for poll_id, count in counted.tuples()}
+    return [Listed(poll, votes.get(poll.id, 0), status) for poll, status in rows]
 
 
 async def polls_for_broadcasts(session: AsyncSession, broadcast_ids: set[int]) -> dict[int, Poll]:

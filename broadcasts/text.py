@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -65,3 +66,91 @@ def html_to_text(text: str) -> str:
     """Telegram-style HTML as plain text, for platforms without formatting (links keep their URL)."""
     text = re.sub(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', r"\2 (\1)", text, flags=re.S)
     return html.unescape(_TAG.sub("", text))
+
+
+# Telegram's HTML formatting (Bot API, "HTML style"), as far as an author may use it: tag ->
+# the attributes kept. Everything else is dropped and its text kept.
+ALLOWED_TAGS: dict[str, tuple[str, ...]] = {
+    "b": (), "strong": (), "i": (), "em": (), "u": (), "ins": (), "s": (), "strike": (), "del": (),
+    "a": ("href",), "code": (), "pre": (), "blockquote": (), "tg-spoiler": (),
+}
+_SAFE_LINK = re.compile(r"^(https?://|tg://|mailto:)\S+$", re.IGNORECASE)
+_BREAKS = frozenset({"br", "p", "div", "li"})  # typed or pasted HTML: their line breaks are kept
+_HIDDEN = frozenset({"script", "style", "template"})  # their content is not text: dropped whole
+
+
+class _Cleaner(HTMLParser):
+    """Rewrites HTML into Telegram's subset: allowed tags balanced, text escaped, the rest dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.open: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+            return
+        if tag in _BREAKS:
+            self._break()
+            return
+        if tag not in ALLOWED_TAGS:
+            return
+        if tag == "a":
+            href = (dict(attrs).get("href") or "").strip()
+            if not _SAFE_LINK.match(href):
+                return  # a link to nowhere (or to script): its words stay, plain
+            self.out.append(f'<a href="{html.escape(href, quote=True)}">')
+        else:
+            self.out.append(f"<{tag}>")
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAKS:
+            self._break()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+            return
+        if tag in ("p", "div", "li"):
+            self._break()
+            return
+        if tag not in self.open:
+            return
+        while self.open:  # close what was left open inside it, then the tag itself
+            inner = self.open.pop()
+            self.out.append(f"</{inner}>")
+            if inner == tag:
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden:
+            return
+        self.out.append(html.escape(data, quote=False))
+
+    def _break(self) -> None:
+        if self.out and not "".join(self.out[-2:]).endswith("\n"):
+            self.out.append("\n")
+
+    def result(self) -> str:
+        self.close()
+        while self.open:
+            self.out.append(f"</{self.open.pop()}>")
+        return "".join(self.out)
+
+
+def clean_html(text: str) -> str:
+    """An author's HTML as Telegram will take it: only `ALLOWED_TAGS` (links to http(s), tg: or
+    mailto: only), every tag closed, `<`, `>` and `&` in the text escaped; line breaks kept and
+    `<br>`/paragraphs turned into them. Text without tags comes back escaped, nothing lost."""
+    cleaner = _Cleaner()
+    cleaner.feed(text.replace("\r\n", "\n").replace("\r", "\n"))
+    cleaned = cleaner.result()
+    return re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+
+
+def has_formatting(cleaned: str) -> bool:
+    """Whether cleaned HTML carries any tag (else it is plain text, escaped)."""
+    return _TAG.search(cleaned) is not None

@@ -47,6 +47,7 @@ ACTIONS = {
     "cancel": "hủy",
     "stop": "dừng",
     "expand": "phát",
+    "revise": "sửa",
 }
 
 FAILURE_REASONS = {

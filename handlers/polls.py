@@ -18,6 +18,7 @@ from bot.services.reporting.charts import poll_chart
 from bot.services.reporting.rollup import percent
 from broadcasts import approval as broadcast_service
 from broadcasts import polls as service
+from broadcasts.audience import Audience
 from handlers import post
 from handlers.answers import Text
 from handlers.feedback_texts import POLL as t
@@ -28,12 +29,16 @@ from storage.models import Role
 
 
 async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    poll = await service.create(
-        ctx.session, ctx.actor, question=answers["question"], options=answers["options"].splitlines(),
-        audience=post.audience_of(answers), now=ctx.now,
-    )
+    return await submit_poll(ctx, answers["question"], answers["options"].splitlines(), post.audience_of(answers))
+
+
+async def submit_poll(ctx: Context, question: str, options: list[str], audience: Audience) -> list[Outgoing]:
+    """A poll goes for approval like content (the last step of /thamdo, and the web console's form)."""
+    broadcast_service.require_province_admin(ctx.actor)
+    poll = await service.create(ctx.session, ctx.actor, question=question, options=options, audience=audience,
+                                now=ctx.now)
     await broadcast_service.submit(ctx.session, ctx.actor, poll.broadcast_id, now=ctx.now)
-    await post.ask_approvers(ctx, poll.broadcast_id, answers, poll.question)
+    await post.ask_approvers(ctx, poll.broadcast_id, audience, poll.question)
     return [Outgoing(t["submitted"].format(poll=poll.id, id=poll.broadcast_id))]
 
 

@@ -23,6 +23,7 @@ from bot.services.people.units import fold, unit_by_code
 from broadcasts import approval as service
 from broadcasts.audience import Audience
 from broadcasts.summary import build_summary
+from broadcasts.text import clean_html, has_formatting, html_to_text
 from handlers import post_texts as t
 from handlers import settled
 from handlers.answers import InvalidAnswer, OneOf, Text
@@ -31,7 +32,7 @@ from handlers.flow import Context, Flow, FlowEngine, Goto, Step
 from handlers.questions import QuestionAnswer
 from handlers.todo_texts import SETTLED
 from handlers.unit_answer import UNIT_PREFIX, UnitAnswer
-from storage.models import BroadcastStatus, Role, Unit
+from storage.models import Broadcast, BroadcastStatus, Role, Unit
 
 MAX_TEXT = 4000
 CHATS = "chats"
@@ -125,26 +126,80 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     if answers.get("confirm") != SUBMIT:
         return [Outgoing(t.POST["dropped"])]
     content = await content_of(ctx, answers)
+    return await submit_content(ctx, content, topic=answers["topic"], audience=audience_of(answers),
+                                text=answers["text"])
+
+
+async def submit_content(ctx: Context, content: Outgoing, *, topic: str, audience: Audience,
+                         text: str) -> list[Outgoing]:
+    """Content as recipients will get it goes for approval (the last step of /dangtin).
+
+    `text` is the content's words as the approvers' notice quotes them."""
     broadcast = await service.create(
-        ctx.session, ctx.actor, text=content.text, audience=audience_of(answers), now=ctx.now,
-        topic=answers["topic"], photo=content.photo, document=content.document, html=content.html,
+        ctx.session, ctx.actor, text=content.text, audience=audience, now=ctx.now,
+        topic=topic, photo=content.photo, document=content.document, html=content.html,
     )
+    return await send_for_approval(ctx, broadcast, text)
+
+
+async def send_for_approval(ctx: Context, broadcast: Broadcast, text: str) -> list[Outgoing]:
+    """Submit a draft: the other province admins get it with their buttons, or, where the
+    province allows self-approval and nobody else could approve, it goes out at once."""
     await service.submit(ctx.session, ctx.actor, broadcast.id, now=ctx.now)
     if ctx.config.allow_self_approval and not await _other_approvers(ctx):
         await service.approve(ctx.session, ctx.actor, broadcast.id, now=ctx.now, allow_self_approval=True)
         count = await service.expand(ctx.session, broadcast, now=ctx.now, actor_id=ctx.actor.person.id)
         ctx.after_commit.append(ctx.config.wake_outbox)
         return [Outgoing(t.POST["self_approved"].format(id=broadcast.id, count=count))]
-    await ask_approvers(ctx, broadcast.id, answers, answers["text"])
+    await ask_approvers(ctx, broadcast.id, Audience.from_json(broadcast.audience), text)
     return [Outgoing(t.POST["submitted"].format(id=broadcast.id))]
 
 
-async def ask_approvers(ctx: Context, broadcast_id: int, answers: dict[str, Any], text: str) -> None:
+async def save_draft(ctx: Context, *, text: str, topic: str, audience: Audience,
+                     media: Photo | Document | None = None, keep_media: bool = False,
+                     draft_id: int | None = None) -> tuple[Broadcast, list[Outgoing]]:
+    """The web console's draft: `text` may carry Telegram's formatting as HTML, cleaned here as
+    Telegram will take it; a new draft, or the author's draft `draft_id` rewritten."""
+    cleaned = clean_html(text)
+    formatted = has_formatting(cleaned)
+    plain = html_to_text(cleaned)
+    if len(plain) > MAX_TEXT:
+        raise UserFacingError("broadcast_too_long", length=len(plain), maximum=MAX_TEXT)
+    photo = media if isinstance(media, Photo) else None
+    document = media if isinstance(media, Document) else None
+    stored = cleaned if formatted else plain
+    if draft_id is None:
+        broadcast = await service.create(ctx.session, ctx.actor, text=stored, audience=audience, now=ctx.now,
+                                         topic=topic, photo=photo, document=document, html=formatted)
+    else:
+        broadcast = await service.revise(ctx.session, ctx.actor, draft_id, text=stored, audience=audience,
+                                         now=ctx.now, topic=topic, photo=photo, document=document,
+                                         keep_media=keep_media, html=formatted)
+    return broadcast, [Outgoing(t.POST["draft_saved"].format(id=broadcast.id))]
+
+
+async def submit_draft(ctx: Context, broadcast_id: int) -> list[Outgoing]:
+    """The author sends their draft for approval (the web console's "Gửi duyệt")."""
+    broadcast = await service.get(ctx.session, broadcast_id)
+    if broadcast.author_id != ctx.actor.person_id:
+        raise UserFacingError("broadcast_not_allowed")
+    text = html_to_text(broadcast.text) if broadcast.html else broadcast.text
+    return await send_for_approval(ctx, broadcast, text)
+
+
+def audience_roles(audience: Audience) -> list[str]:
+    """The audience's roles (and linked chats) as the /dangtin question's values, in its order."""
+    chosen = {*audience.roles, *([CHATS] if audience.include_linked_chats else [])}
+    return [option.value for option in AUDIENCE.options if option.value in chosen]
+
+
+async def ask_approvers(ctx: Context, broadcast_id: int, audience: Audience, text: str) -> None:
     """The other province admins get the content with approve / schedule / reject buttons."""
+    names = [await _unit_name(ctx, code) for code in audience.units]
     notice = t.POST["to_approver"].format(
         id=broadcast_id, author=ctx.actor.person.full_name or "—",
-        count=await service.preview_audience(ctx.session, audience_of(answers)),
-        unit=await _unit_name(ctx, answers["unit"]), roles=describe_roles(answers["q:roles"]), text=text,
+        count=await service.preview_audience(ctx.session, audience),
+        unit=", ".join(names), roles=describe_roles(audience_roles(audience)), text=text,
     )
     choices = approval_choices(broadcast_id)
     for identity in await _other_approvers(ctx):
@@ -239,8 +294,16 @@ async def reject_action(ctx: Context, engine: FlowEngine, broadcast_id: int) -> 
 
 
 async def _finish_reject(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    broadcast = await service.reject(ctx.session, ctx.actor, answers["_id"], answers["reason"], now=ctx.now)
-    await _author_notice(ctx, broadcast, t.POST["to_author_rejected"].format(id=broadcast.id, reason=answers["reason"]))
+    return await reject_content(ctx, answers["_id"], answers["reason"])
+
+
+async def reject_content(ctx: Context, broadcast_id: int, reason: str) -> list[Outgoing]:
+    """Reject content with a reason: the author is told, the other admins' copies settled."""
+    service.require_province_admin(ctx.actor)
+    if (decided := await decided_note(ctx, broadcast_id)) is not None:
+        return decided
+    broadcast = await service.reject(ctx.session, ctx.actor, broadcast_id, reason, now=ctx.now)
+    await _author_notice(ctx, broadcast, t.POST["to_author_rejected"].format(id=broadcast.id, reason=reason))
     await _settle_copies(ctx, broadcast.id, "rejected")
     return [Outgoing(t.POST["rejected"].format(id=broadcast.id))]
 
@@ -274,9 +337,16 @@ class LocalTime:
 
 
 async def _finish_schedule(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    broadcast = await service.approve(ctx.session, ctx.actor, answers["_id"], now=ctx.now,
+    return await approve_at(ctx, answers["_id"], datetime.fromisoformat(answers["when"]))
+
+
+async def approve_at(ctx: Context, broadcast_id: int, send_at: datetime) -> list[Outgoing]:
+    """Approve content to go out at `send_at`: the author is told, the other admins' copies settled."""
+    service.require_province_admin(ctx.actor)
+    if (decided := await decided_note(ctx, broadcast_id)) is not None:
+        return decided
+    broadcast = await service.approve(ctx.session, ctx.actor, broadcast_id, now=ctx.now,
                                       allow_self_approval=ctx.config.allow_self_approval)
-    send_at = datetime.fromisoformat(answers["when"])
     await service.schedule(ctx.session, ctx.actor, broadcast.id, send_at, now=ctx.now)
     when = local_time(send_at, ctx.config.tz_name)
     await _settle_copies(ctx, broadcast.id, "approved")
@@ -325,6 +395,11 @@ async def stop_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     broadcast_id = _broadcast_id(ctx, "dungtin")
     if broadcast_id is None:
         return [Outgoing(t.POST["ask_id"].format(command="dungtin"))]
+    return await stop_broadcast(ctx, broadcast_id)
+
+
+async def stop_broadcast(ctx: Context, broadcast_id: int) -> list[Outgoing]:
+    """Stop a running broadcast (/dungtin N): what was sent stays sent, the rest is cancelled."""
     await service.stop(ctx.session, ctx.actor, broadcast_id, now=ctx.now)
     ctx.after_commit.append(lambda: ctx.config.outbox_stopped(broadcast_id))
     return [Outgoing(t.POST["stopped"].format(id=broadcast_id))]
@@ -334,6 +409,11 @@ async def cancel_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
     broadcast_id = _broadcast_id(ctx, "huytin")
     if broadcast_id is None:
         return [Outgoing(t.POST["ask_id"].format(command="huytin"))]
+    return await cancel_broadcast(ctx, broadcast_id)
+
+
+async def cancel_broadcast(ctx: Context, broadcast_id: int) -> list[Outgoing]:
+    """Withdraw a broadcast before it goes out (/huytin N): nothing is sent."""
     await service.cancel(ctx.session, ctx.actor, broadcast_id, now=ctx.now)
     return [Outgoing(t.POST["cancelled"].format(id=broadcast_id))]
 

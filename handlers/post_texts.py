@@ -23,6 +23,7 @@ POST = {
     "submit": "Gửi duyệt",
     "rewrite": "Soạn lại nội dung",
     "drop": "Hủy bản tin",
+    "draft_saved": "Đã lưu bản nháp tin số {id}. Xem trước rồi gửi duyệt.",
     "dropped": "Đã hủy bản tin, không có gì được gửi.",
     "submitted": "Đã gửi tin số {id} để duyệt. Một quản trị viên cấp tỉnh khác sẽ duyệt trước khi phát.",
     "self_approved": "Tin số {id} đã được duyệt (tỉnh cho phép tự duyệt) và đang được gửi tới {count} người/nhóm.",

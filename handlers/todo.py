@@ -70,11 +70,9 @@ async def waiting_items(ctx: Context) -> list[Item]:
 
 
 async def _content_waiting(ctx: Context) -> list:
-    if not approval.is_province_admin(ctx.actor):
-        return []
-    mine = ctx.actor.person_id
-    return [b for b in await approval.waiting_for_approval(ctx.session)
-            if b.author_id != mine or ctx.config.allow_self_approval]
+    waiting = await approval.awaiting_approval(ctx.session, ctx.actor, limit=20,
+                                               allow_self_approval=ctx.config.allow_self_approval)
+    return [item.broadcast for item in waiting]
 
 
 async def _open(ctx: Context, kind: str, item_id: int | None) -> list[Outgoing]:

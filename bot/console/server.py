@@ -20,6 +20,7 @@ from bot.console.pages import PAGES
 from bot.console.shared import nav, views
 from bot.console.shared.deps import ConsoleDeps
 from bot.services.people import console_access
+from broadcasts.approval import MAX_DOCUMENT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ SIGN_IN_PATH = "/vao"
 COOKIE = "ketnoi_phien"
 STATIC = Path(__file__).parent / "static"
 OPEN_PATHS = frozenset({SIGN_IN_PATH, "/dang-nhap"})  # reachable without a session
+UPLOAD_MAX = MAX_DOCUMENT_BYTES + 2**20  # the largest file a broadcast takes, and the form around it
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -94,6 +96,8 @@ async def _signed_in(request: web.Request, handler: Handler) -> web.StreamRespon
         if request.method in SAFE_METHODS:
             raise web.HTTPSeeOther(f"{PREFIX}/dang-nhap")
         raise web.HTTPForbidden()
+    if request.method not in SAFE_METHODS and request.content_type == "multipart/form-data":
+        request = request.clone(client_max_size=UPLOAD_MAX)  # a signed-in person's file, up to the limit
     if request.method not in SAFE_METHODS:
         given = request.headers.get("X-CSRF-Token")
         if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):

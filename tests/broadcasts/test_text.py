@@ -24,3 +24,18 @@ def test_html_reads_as_plain_text_where_there_is_no_formatting():
     assert html_to_text('<b>Họp</b> tại <a href="https://mttq.vn">đây</a> &amp; hỏi') == "Họp tại đây (https://mttq.vn) & hỏi"
     escaped = '<a href="https://www.google.com/search?q=&quot;MTTQ&quot;&amp;hl=vi">tìm</a>'
     assert html_to_text(escaped) == 'tìm (https://www.google.com/search?q="MTTQ"&hl=vi)'  # Zalo: the real address
+
+
+def test_an_authors_html_is_cleaned_to_telegrams_formatting():
+    from broadcasts.text import clean_html, has_formatting
+
+    assert clean_html("<b>Họp</b> & bàn <i>nhé") == "<b>Họp</b> &amp; bàn <i>nhé</i>"  # closed, escaped
+    assert clean_html("<b><i>x</b> y</i>") == "<b><i>x</i></b> y"  # never crossed
+    assert clean_html("<script>alert(1)</script>Xin <img src=x onerror=alert(1)>chào") == "Xin chào"
+    assert clean_html('<a href="javascript:alert(1)">bấm</a>') == "bấm"
+    assert clean_html('<a href="https://mttq.vn/?a=1&b=2" onclick="x()">đây</a>') == (
+        '<a href="https://mttq.vn/?a=1&amp;b=2">đây</a>')
+    assert clean_html("dòng 1<br>dòng 2\r\n<p>đoạn</p>") == "dòng 1\ndòng 2\nđoạn"
+    assert clean_html("a < b > c &amp; d") == "a &lt; b &gt; c &amp; d"
+    assert not has_formatting(clean_html("a < b")) and has_formatting(clean_html("<u>x</u>"))
+    assert html_to_text(clean_html("<b>Tôm</b> & cá")) == "Tôm & cá"

@@ -147,3 +147,51 @@ async def test_a_poll_is_drafted_in_chat_and_goes_for_approval(admin, second_adm
     assert notice.chat_id == "101" and "Bà con muốn họp vào buổi nào?" in notice.text
     await second_admin.send(choice=notice.choices[0].value)
     assert "đang gửi tới 2 người/nhóm" in second_admin.text
+
+
+async def _person_id(session_factory, user_id: str) -> int:
+    from bot.services.people import people
+
+    async with session_factory() as session:
+        return (await people.find_identity(session, "telegram", user_id)).person_id
+
+
+async def test_the_web_consoles_draft_is_cleaned_then_goes_for_approval_as_in_chat(
+    admin, second_admin, dispatcher, session_factory, clock
+):
+    """The console's compose: the same rules and the same notice to the other admin as /dangtin."""
+    from broadcasts.audience import Audience
+    from handlers import post
+    from handlers.dispatch import Refused
+
+    await members(session_factory, clock, 2)
+    author, other = await _person_id(session_factory, "100"), await _person_id(session_factory, "101")
+    audience = Audience(units=("86",), roles=("member",))
+    typed = '<b>Hội nghị</b> & <script>alert(1)</script><a href="javascript:x()">bấm</a> <i>nhé'
+    saved: list[int] = []
+
+    async def draft_it(ctx, engine):
+        broadcast, replies = await post.save_draft(ctx, text=typed, topic="focal", audience=audience)
+        saved.append(broadcast.id)
+        return replies
+
+    response = await dispatcher.act(author, draft_it)
+    assert response.replies[0].text == "Đã lưu bản nháp tin số 1. Xem trước rồi gửi duyệt."
+    async with session_factory() as session:
+        stored = await session.get(Broadcast, saved[0])
+    assert (stored.text, stored.html, stored.status) == ("<b>Hội nghị</b> &amp; bấm <i>nhé</i>", True, "draft")
+
+    with pytest.raises(Refused) as refused:  # only the author sends their draft
+        await dispatcher.act(other, lambda ctx, engine: post.submit_draft(ctx, saved[0]))
+    assert refused.value.message == "Chỉ quản trị viên cấp tỉnh mới soạn, duyệt và phát tin."
+    response = await dispatcher.act(author, lambda ctx, engine: post.submit_draft(ctx, saved[0]))
+    assert response.replies[0].text.startswith("Đã gửi tin số 1 để duyệt")
+    (notice,) = response.notices
+    assert notice.chat_id == "101" and "Hội nghị & bấm nhé" in notice.text and "Gửi tới 2 người/nhóm" in notice.text
+    assert [c.label for c in notice.choices] == ["Duyệt và phát ngay", "Duyệt và hẹn giờ", "Từ chối"]
+
+    too_long = "x" * (post.MAX_TEXT + 1)
+    with pytest.raises(Refused) as refused:
+        await dispatcher.act(author, lambda ctx, engine: post.save_draft(ctx, text=too_long, topic="regular",
+                                                                          audience=audience))
+    assert "vượt quá 4000 ký tự" in refused.value.message

@@ -3,7 +3,7 @@ action as the signed-in person (with the chat's rules and notices), scope checks
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -60,20 +60,26 @@ def role_lines(actor: Actor) -> list[str]:
     return [f"{words[r.role]} · {r.unit.name}" for r in actor.roles if r.role in ADMIN_ROLES]
 
 
-async def act(request: web.Request, work: DeskWork, *, back: str) -> web.Response:
+async def act(request: web.Request, work: DeskWork, *, back: str | Callable[[], str],
+              refused: Callable[[str], Awaitable[web.Response]] | None = None) -> web.Response:
     """Run `work` as the signed-in person (the chat's rules, notices and copy edits), leave what
-    it said for the next page and send the browser to `back` (post, redirect, get)."""
+    it said for the next page and send the browser to `back` (post, redirect, get).
+
+    `back` may be a function, asked after the work (e.g. for the page of what it created);
+    `refused`, if given, answers a refusal itself (e.g. the form again, with what was typed)."""
     deps, visit = deps_of(request), visit_of(request)
     try:
         response = await deps.dispatcher.act(visit.actor.person_id, work)
         message = "\n".join(reply.text for reply in response.replies)
-    except Refused as refused:
-        response, message = None, refused.message
+    except Refused as refusal:
+        if refused is not None:
+            return await refused(refusal.message)
+        response, message = None, refusal.message
     if response is not None:
         await deps.route(response)
     async with deps.session_factory() as session, session.begin():
         await console_access.set_flash(session, visit, message)
-    return redirect(back)
+    return redirect(back if isinstance(back, str) else back())
 
 
 def redirect(location: str) -> web.Response:

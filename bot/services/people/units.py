@@ -445,6 +445,11 @@ def _name_sort_key(name: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((1, int(part)) if part.isdigit() else (0, part) for part in parts if part)
 
 
+def name_sort_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Names in a natural order, ignoring case and accents ("Phường 2" before "Phường 10")."""
+    return _name_sort_key(name)
+
+
 def _like_prefix(path: str) -> str:
     """A LIKE pattern for everything starting with `path`, escaping LIKE's wildcards."""
     escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
