@@ -79,3 +79,42 @@ async def summarize(session: AsyncSession, unit: Unit, period: Period, tz_name: 
         .where(Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
     ) or 0
     return summary
+
+
+@dataclass
+class Heard:
+    """How many items were heard (feedback and officers' observations), by category and by tone."""
+
+    total: int = 0
+    by_category: Counter = field(default_factory=Counter)
+    by_tone: Counter = field(default_factory=Counter)  # "unknown" for feedback sent without a tone
+
+
+async def heard_counts(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> Heard:
+    """What `items_in` finds, counted in the database instead of loaded (two grouped queries)."""
+    heard = Heard()
+    for model in (Feedback, Observation):
+        rows = await session.execute(
+            select(model.category, model.tone, func.count())
+            .join(Unit, Unit.id == model.unit_id)
+            .where(Unit.path.like(f"{unit.path}%"), model.created_at >= start, model.created_at < end)
+            .group_by(model.category, model.tone)
+        )
+        for category, tone, count in rows.tuples():
+            heard.total += count
+            heard.by_category[category] += count
+            heard.by_tone[tone or "unknown"] += count
+    return heard
+
+
+async def open_issues(session: AsyncSession, unit: Unit, limit: int = 5) -> tuple[int, list[UrgentIssue]]:
+    """Urgent issues in `unit`'s subtree not resolved yet: how many, and the `limit` oldest."""
+    in_subtree = (Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
+    count = await session.scalar(
+        select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id).where(*in_subtree)
+    )
+    oldest = await session.scalars(
+        select(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id).where(*in_subtree)
+        .order_by(UrgentIssue.created_at, UrgentIssue.id).limit(limit)
+    )
+    return count or 0, list(oldest)

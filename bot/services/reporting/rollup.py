@@ -21,8 +21,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.core.forms import form_for
 from bot.core.periods import Period
@@ -257,3 +258,136 @@ def percent(rate: float) -> str:
 def number(value: int) -> str:
     """'12.345': Vietnamese groups thousands with a dot."""
     return f"{value:,}".replace(",", ".")
+
+
+# --------------------------------------------------------------------------- every unit, one page at a time
+
+
+class Sort(StrEnum):
+    """How the list of units is ordered."""
+
+    NAME = "name"  # by name, numbers read as numbers
+    STATE = "state"  # the most urgent first (ATTENTION), then on time
+    SUBMITTED = "submitted"  # by sending time, units that sent nothing last
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One unit below the viewed one, and where its report for the period stands."""
+
+    unit_id: int
+    code: str
+    name: str
+    parent_name: str
+    area_code: str  # the viewed unit's child this unit is in (itself for a child)
+    state: ReportState
+    status: str | None  # the report's own status (draft, submitted, accepted, returned), None if none
+    submitted_at: datetime | None
+    report_id: int | None
+
+
+@dataclass(frozen=True)
+class Area:
+    """A child of the viewed unit with units below it (a district): what the list can be narrowed to."""
+
+    code: str
+    name: str
+
+
+@dataclass
+class StatusPage:
+    rows: list[UnitStatus]
+    total: int  # units that match the filters (all pages)
+    page: int
+    pages: int
+    areas: list[Area]  # empty when every child is a leaf (a province without districts)
+
+
+_STATE_ORDER = {state: index for index, state in enumerate((*ATTENTION, ReportState.ON_TIME))}
+
+
+async def unit_statuses(
+    session: AsyncSession, unit: Unit, period: Period, *, state: ReportState | None = None,
+    area: str | None = None, search: str = "", sort: Sort = Sort.NAME, descending: bool = False,
+    page: int = 1, per_page: int = 50,
+) -> StatusPage:
+    """Every unit below `unit` with its state for `period`, filtered, ordered, one page of it.
+
+    One query (the units, their parents' names and their reports, no answers); the filtering
+    is done here because a name is matched without diacritics ("tan hoa" finds "Tân Hòa"),
+    as `search_units` matches them.
+    """
+    parent = aliased(Unit)
+    result = await session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.path, parent.name, Report.id, Report.status, Report.late,
+               Report.submitted_at)
+        .join(parent, parent.id == Unit.parent_id)
+        .outerjoin(Report, and_(Report.unit_id == Unit.id, in_period(period)))
+        .where(below(unit))
+    )
+    depth = unit.path.strip("/").count("/") + 1
+    rows: list[UnitStatus] = []
+    with_units_below: set[str] = set()
+    names: dict[str, str] = {}
+    for unit_id, code, name, path, parent_name, report_id, status, late, submitted_at in result:
+        segments = path.strip("/").split("/")
+        if len(segments) == depth + 1:
+            names[code] = name
+        else:
+            with_units_below.add(segments[depth])
+        sent = status is not None and status != ReportStatus.DRAFT
+        rows.append(UnitStatus(
+            unit_id, code, name, parent_name, segments[depth], state_of(status, bool(late)), status,
+            submitted_at if sent else None, report_id,
+        ))
+    areas = sorted((Area(code, names[code]) for code in with_units_below if code in names),
+                   key=lambda found: natural_key(found.name))
+    needle = fold(search)
+    chosen = [
+        row for row in rows
+        if (state is None or row.state == state) and (not area or row.area_code == area)
+        and (not needle or needle in fold(row.name))
+    ]
+    chosen.sort(key=_sort_key(sort), reverse=descending)
+    pages = max(1, math.ceil(len(chosen) / per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    return StatusPage(chosen[start:start + per_page], len(chosen), page, pages, areas)
+
+
+def _sort_key(sort: Sort) -> Any:
+    if sort == Sort.STATE:
+        return lambda row: (_STATE_ORDER[row.state], natural_key(row.name))
+    if sort == Sort.SUBMITTED:
+        # Units that sent nothing sort after every sending time (ascending).
+        return lambda row: (row.submitted_at is None, row.submitted_at or datetime.min, natural_key(row.name))
+    return lambda row: natural_key(row.name)
+
+
+# --------------------------------------------------------------------------- the trend
+
+
+async def trend(session: AsyncSession, unit: Unit, periods: Iterable[Period]) -> list[tuple[Period, Tally]]:
+    """Each period's tally under `unit` (one query for all of them), against today's tree:
+    every unit below is expected, a unit with no report is missing."""
+    wanted = list(periods)
+    expected = await session.scalar(select(func.count()).select_from(Unit).where(below(unit))) or 0
+    by_kind: dict[str, list[str]] = {}
+    for period in wanted:
+        by_kind.setdefault(period.kind, []).append(period.key)
+    result = await session.execute(
+        select(Report.period_kind, Report.period_key, Report.status, Report.late, func.count())
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(below(unit), or_(*(and_(Report.period_kind == kind, Report.period_key.in_(keys))
+                                  for kind, keys in by_kind.items())))
+        .group_by(Report.period_kind, Report.period_key, Report.status, Report.late)
+    )
+    tallies = {(period.kind, period.key): Tally() for period in wanted}
+    for kind, key, status, late, count in result:
+        tallies[kind, key].add(state_of(status, bool(late)), count)
+    found = []
+    for period in wanted:
+        tally = tallies[period.kind, period.key]
+        tally.add(ReportState.MISSING, max(0, expected - tally.expected))
+        found.append((period, tally))
+    return found
