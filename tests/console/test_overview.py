@@ -11,7 +11,7 @@ import pytest
 from bot.core.periods import Period
 from bot.services.people.units import get_unit_by_code, import_units, rows_from_csv
 from storage.models import Feedback, Observation, ReportStatus, UrgentIssue
-from tests.browser import PHONE, WAIT_MS
+from tests.browser import PHONE
 from tests.conftest import TRA_VINH_CSV
 from tests.console.conftest import expect, sign_in
 from tests.integration.conftest import ADMIN_ID, register
