@@ -129,8 +129,6 @@ async def show(request: web.Request) -> web.Response:
         history = await trend(session, unit, periods)
         issue_count, issues = await open_issues(session, unit)
         heard = await heard_counts(session, unit, now - timedelta(days=HEARD_DAYS), now)
-    if filters["area"] and filters["area"] not in {area.code for area in table.areas}:
-        filters["area"] = None
     config = feedback_config()
     room = max([*heard.by_category.values(), *heard.by_tone.values(), 1]) * 1.15  # the longest bar leaves room for its number
     category_bars = charts.hbars([

@@ -118,8 +118,8 @@ async def photo(request: web.Request) -> web.StreamResponse:
     if deps.fetch_file is None or index >= len(photos):
         raise web.HTTPNotFound()
     try:
-        data = await deps.fetch_file(photos[index]["platform"], photos[index]["file_id"])
-    except Exception:  # the platform no longer has it, or is not running here
+        data = await deps.fetch_file(str(photos[index].get("platform")), str(photos[index].get("file_id")))
+    except Exception:  # the platform no longer has it (or is not running here), or the entry is odd
         raise web.HTTPNotFound() from None
     kind = next((kind for magic, kind in IMAGE_TYPES if data.startswith(magic)), None)
     if kind is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
