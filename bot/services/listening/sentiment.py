@@ -91,19 +91,25 @@ class Heard:
 
 
 async def heard_counts(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> Heard:
-    """What `items_in` finds, counted in the database instead of loaded (two grouped queries)."""
+    """What `items_in` finds, counted in the database instead of loaded.
+
+    The days are picked by the `created_at` index and the subtree is kept here, by unit id: a
+    join on the units' paths lets PostgreSQL, before it has statistics of a fresh table, loop
+    over every unit of the country (half a second for a week of 50,000 items).
+    """
+    inside = set((await session.scalars(select(Unit.id).where(Unit.path.like(f"{unit.path}%")))).all())
     heard = Heard()
     for model in (Feedback, Observation):
         rows = await session.execute(
-            select(model.category, model.tone, func.count())
-            .join(Unit, Unit.id == model.unit_id)
-            .where(Unit.path.like(f"{unit.path}%"), model.created_at >= start, model.created_at < end)
-            .group_by(model.category, model.tone)
+            select(model.unit_id, model.category, model.tone, func.count())
+            .where(model.created_at >= start, model.created_at < end)
+            .group_by(model.unit_id, model.category, model.tone)
         )
-        for category, tone, count in rows.tuples():
-            heard.total += count
-            heard.by_category[category] += count
-            heard.by_tone[tone or "unknown"] += count
+        for unit_id, category, tone, count in rows.tuples():
+            if unit_id in inside:
+                heard.total += count
+                heard.by_category[category] += count
+                heard.by_tone[tone or "unknown"] += count
     return heard
 
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.core.forms import form_for
 from bot.core.periods import Period
@@ -316,32 +315,36 @@ async def unit_statuses(
 ) -> StatusPage:
     """Every unit below `unit` with its state for `period`, filtered, ordered, one page of it.
 
-    One query (the units, their parents' names and their reports, no answers); the filtering
+    Two queries (the units below, the period's reports below, no answers), as the roll-up
+    makes, whatever the database's statistics say of a join; the filtering
     is done here because a name is matched without diacritics ("tan hoa" finds "Tân Hòa"),
     as `search_units` matches them.
     """
-    parent = aliased(Unit)
-    result = await session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.path, parent.name, Report.id, Report.status, Report.late,
-               Report.submitted_at)
-        .join(parent, parent.id == Unit.parent_id)
-        .outerjoin(Report, and_(Report.unit_id == Unit.id, in_period(period)))
-        .where(below(unit))
+    units = (await session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id).where(below(unit))
+    )).all()
+    found = await session.execute(
+        select(Report.unit_id, Report.id, Report.status, Report.late, Report.submitted_at)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(below(unit), in_period(period))
     )
+    by_unit = {row[0]: row[1:] for row in found}
+    unit_names = {unit.id: unit.name} | {unit_id: name for unit_id, _, name, _, _ in units}
     depth = unit.path.strip("/").count("/") + 1
     rows: list[UnitStatus] = []
     with_units_below: set[str] = set()
     names: dict[str, str] = {}
-    for unit_id, code, name, path, parent_name, report_id, status, late, submitted_at in result:
+    for unit_id, code, name, path, parent_id in units:
         segments = path.strip("/").split("/")
         if len(segments) == depth + 1:
             names[code] = name
         else:
             with_units_below.add(segments[depth])
+        report_id, status, late, submitted_at = by_unit.get(unit_id, (None, None, False, None))
         sent = status is not None and status != ReportStatus.DRAFT
         rows.append(UnitStatus(
-            unit_id, code, name, parent_name, segments[depth], state_of(status, bool(late)), status,
-            submitted_at if sent else None, report_id,
+            unit_id, code, name, unit_names.get(parent_id, ""), segments[depth], state_of(status, bool(late)),
+            status, submitted_at if sent else None, report_id,
         ))
     areas = sorted((Area(code, names[code]) for code in with_units_below if code in names),
                    key=lambda found: natural_key(found.name))
