@@ -141,6 +141,7 @@ class KetNoiApp:
         web_app.add_subapp(f"{CONSOLE_PREFIX}/", build_console(ConsoleDeps(
             self.session_factory, self.clock, self.dispatcher, self.route, tz_name=s.tz_name,
             idle=timedelta(minutes=s.console_idle_minutes), secure_cookies=self.public_url.startswith("https://"),
+            fetch_file=self._fetch_file,
         )))
         if self.configure_web is not None:
             self.configure_web(web_app)

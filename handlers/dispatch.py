@@ -26,8 +26,9 @@ from bot.core.messages import Incoming, Outgoing, Response
 from bot.services.people import invites, linking, people
 from broadcasts import approval as broadcast_chats
 from handlers import texts
+from handlers.answers import InvalidAnswer
 from handlers.catalogue import Catalogue, Command
-from handlers.flow import Context, FlowEngine, HandlerConfig
+from handlers.flow import WEB, Context, FlowEngine, HandlerConfig
 from handlers.start import join_with_code
 from storage.claims import insert_if_absent
 from storage.models import ProcessedUpdate
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 Action = Callable[..., Awaitable[list[Outgoing]]]
 # What the web console asks of the conversations floor: one feature call, as a signed-in person.
 DeskWork = Callable[[Context, FlowEngine], Awaitable[list[Outgoing]]]
-WEB = "web"  # the platform name of the console's synthetic events (no chat, no conversation)
 
 
 class Refused(Exception):
@@ -119,6 +119,8 @@ class Dispatcher:
                 ctx.notices = await _once_per_person(session, ctx.notices)
         except UserFacingError as refusal:
             raise Refused(texts.refusal_text(refusal)) from refusal
+        except InvalidAnswer as problem:  # a typed value checked by the chat's own answer type
+            raise Refused(texts.ANSWER_ERRORS[problem.key].format(**problem.params)) from problem
         for hook in ctx.after_commit:
             if hook is not None:
                 hook()

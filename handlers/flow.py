@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from handlers.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
+WEB = "web"  # the platform name of the web console's synthetic events (no chat, no conversation)
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,17 @@ Both show the admin's own unit: a province admin the whole province, a unit admi
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import UserFacingError
-from bot.core.messages import Choice, Document, Outgoing, Photo
+from bot.core.messages import Choice, Outgoing, Photo
 from bot.core.periods import Period, PeriodKind
-from bot.services.people.people import ADMIN_ROLES
+from bot.services.people.people import ADMIN_ROLES, Actor
 from bot.services.people.units import unit_by_id
 from bot.services.reporting.charts import rollup_chart
-from bot.services.reporting.export import export_reports
+from bot.services.reporting.export import workbook
 from bot.services.reporting.rollup import rollup
 from handlers import report_texts as t
 from handlers.answers import OneOf
@@ -37,11 +35,18 @@ def recent_periods(moment: datetime, tz_name: str) -> list[Period]:
     return found
 
 
+def admin_home(actor: Actor) -> Unit | None:
+    """The unit whose subtree an admin follows: the highest one they administer (the chat's
+    /tiendo and /xuat, and the web console's overview and export)."""
+    units = actor.units_with(*ADMIN_ROLES)
+    return min(units, key=lambda u: u.level) if units else None
+
+
 def _admin_unit(ctx: Context) -> Unit:
-    units = ctx.actor.units_with(*ADMIN_ROLES)
-    if not units:
+    unit = admin_home(ctx.actor)
+    if unit is None:
         raise UserFacingError("not_admin")
-    return min(units, key=lambda u: u.level)
+    return unit
 
 
 def _period_choices(answers: dict[str, Any]) -> list[Choice]:
@@ -63,13 +68,9 @@ async def show_progress(ctx: Context, unit: Unit, period: Period) -> list[Outgoi
 
 
 async def send_export(ctx: Context, unit: Unit, period: Period) -> list[Outgoing]:
-    file_name = f"bao-cao-{unit.code}-{period.key}.xlsx"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / file_name
-        summary = await export_reports(ctx.session, unit, period, "xlsx", path, ctx.config.tz_name)
-        data = path.read_bytes()
-    caption = t.PROGRESS["export_caption"].format(label=period.label, unit=unit.name, rows=summary.rows)
-    return [Outgoing(caption, document=Document(data, file_name))]
+    document, rows = await workbook(ctx.session, unit, period, ctx.config.tz_name)
+    caption = t.PROGRESS["export_caption"].format(label=period.label, unit=unit.name, rows=rows)
+    return [Outgoing(caption, document=document)]
 
 
 async def _finish_progress(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:

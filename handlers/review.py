@@ -6,6 +6,7 @@ The buttons arrive on the reviewer's notice as actions (`rv:ok:<id>`, `rv:back:<
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.core.errors import UserFacingError
@@ -73,25 +74,39 @@ async def return_action(ctx: Context, engine: FlowEngine, report_id: int) -> lis
     return await engine.start(ctx, RETURN.name, {"report_id": report.id, **names})
 
 
-async def _finish_return(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    report = await _report(ctx, answers["report_id"])
+async def return_report(ctx: Context, report_id: int, reason: str) -> list[Outgoing]:
+    """Return a submitted report with a reason: the officers get the reason and a button (a number
+    on Zalo) that opens this very report; the other reviewers' copies say it was returned. The
+    chat's flow ends here, and so does the web console's "Trả lại"."""
+    report = await _report(ctx, report_id)
     if already_reviewed(report):  # another admin reviewed it while this one typed the reason
         return await reviewed_note(ctx, report)
-    await reports.review(ctx.session, report, ctx.actor, accept=False, reason=answers["reason"], now=ctx.now)
-    names = {"label": answers["label"], "unit": answers["unit"]}
-    # The officers get a button (a number on Zalo) that opens this very report to fix it.
-    fix = open_report_choice(report.period_key, answers["label"], t.REVIEW["fix_button"])
-    text = t.REVIEW["to_officers_returned"].format(reason=answers["reason"], **names)
+    await reports.review(ctx.session, report, ctx.actor, accept=False, reason=reason, now=ctx.now)
+    label = Period.parse(report.period_key).label
+    names = {"label": label, "unit": report.unit.name}
+    fix = open_report_choice(report.period_key, label, t.REVIEW["fix_button"])
+    text = t.REVIEW["to_officers_returned"].format(reason=reason, **names)
     await _tell_officers(ctx, report, text, (fix,))
     await _settle_copies(ctx, report, names, "returned")
     return [Outgoing(t.REVIEW["returned"].format(**names))]
 
 
+async def return_with_reason(ctx: Context, engine: FlowEngine, report_id: int, reason: str) -> list[Outgoing]:
+    """The web console's "Trả lại": the reason is checked as the chat's step checks it."""
+    checked = await REASON.parse(replace(ctx.incoming, text=reason), {}, ctx)
+    return await return_report(ctx, report_id, checked)
+
+
+async def _finish_return(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
+    return await return_report(ctx, answers["report_id"], answers["reason"])
+
+
+REASON = Text(maximum=REASON_MAX, minimum=3)
 RETURN = Flow(
     name="review_return",
     steps=(
         Step("reason", lambda ctx, a: t.REVIEW["ask_reason"].format(label=a["label"], unit=a["unit"]),
-             Text(maximum=REASON_MAX, minimum=3)),
+             REASON),
     ),
     finish=_finish_return,
 )

@@ -16,7 +16,7 @@ from bot.core.formatting import local_time
 from bot.core.messages import Edit, Outgoing
 from bot.services import notices
 from bot.services.people.people import full_name_of
-from handlers.flow import Context
+from handlers.flow import WEB, Context
 from handlers.todo_texts import SETTLED
 
 
@@ -31,7 +31,10 @@ def when_text(moment: datetime, ctx: Context) -> str:
 async def update_copies(ctx: Context, subject: tuple[str, int], what: str, verb: str) -> None:
     """Edit every other admin's copy of the notice about `subject`: "<what> — done by <actor>"."""
     person = ctx.actor.person
-    mine = frozenset((i.platform, i.chat_id) for i in person.identities) if person is not None else frozenset()
+    # In the chat the press already changed the actor's own copy; from the web console nothing
+    # did, so there every copy is edited, the actor's own too.
+    from_chat = ctx.incoming.platform != WEB
+    mine = frozenset((i.platform, i.chat_id) for i in person.identities) if person and from_chat else frozenset()
     text = SETTLED["edited"].format(what=what, who=_name(person.full_name if person else None),
                                     verb=SETTLED["verbs"][verb], when=when_text(ctx.now, ctx))
     for copy in await notices.copies(ctx.session, subject, except_chats=mine):

@@ -249,7 +249,8 @@ class Report(Base):
     """One unit's report for one period: shared by all officers of the unit.
 
     `answers` holds every answer as it is given (key → value), so nothing typed is lost;
-    `submitted_answers` is the snapshot last sent up, so a reviewer can see what changed.
+    `submitted_answers` is the snapshot last sent up, so a reviewer can see what changed;
+    `previous_answers` the one sent up before it (a resubmission's "what changed", migration 0011).
     """
 
     __tablename__ = "reports"
@@ -267,6 +268,7 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(12), default=ReportStatus.DRAFT)
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submitted_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    previous_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deadline: Mapped[datetime]
     late: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None]

@@ -21,3 +21,4 @@ class ConsoleDeps:
     tz_name: str = "Asia/Ho_Chi_Minh"
     idle: timedelta = timedelta(minutes=30)
     secure_cookies: bool = False  # behind https (PUBLIC_BASE_URL): the cookie is `Secure`
+    fetch_file: Callable[[str, str], Awaitable[bytes]] | None = None  # (platform, file id) -> a photo's bytes

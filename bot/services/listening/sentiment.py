@@ -79,3 +79,48 @@ async def summarize(session: AsyncSession, unit: Unit, period: Period, tz_name: 
         .where(Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
     ) or 0
     return summary
+
+
+@dataclass
+class Heard:
+    """How many items were heard (feedback and officers' observations), by category and by tone."""
+
+    total: int = 0
+    by_category: Counter = field(default_factory=Counter)
+    by_tone: Counter = field(default_factory=Counter)  # "unknown" for feedback sent without a tone
+
+
+async def heard_counts(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> Heard:
+    """What `items_in` finds, counted in the database instead of loaded.
+
+    The days are picked by the `created_at` index and the subtree is kept here, by unit id: a
+    join on the units' paths lets PostgreSQL, before it has statistics of a fresh table, loop
+    over every unit of the country (half a second for a week of 50,000 items).
+    """
+    inside = set((await session.scalars(select(Unit.id).where(Unit.path.like(f"{unit.path}%")))).all())
+    heard = Heard()
+    for model in (Feedback, Observation):
+        rows = await session.execute(
+            select(model.unit_id, model.category, model.tone, func.count())
+            .where(model.created_at >= start, model.created_at < end)
+            .group_by(model.unit_id, model.category, model.tone)
+        )
+        for unit_id, category, tone, count in rows.tuples():
+            if unit_id in inside:
+                heard.total += count
+                heard.by_category[category] += count
+                heard.by_tone[tone or "unknown"] += count
+    return heard
+
+
+async def open_issues(session: AsyncSession, unit: Unit, limit: int = 5) -> tuple[int, list[UrgentIssue]]:
+    """Urgent issues in `unit`'s subtree not resolved yet: how many, and the `limit` oldest."""
+    in_subtree = (Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
+    count = await session.scalar(
+        select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id).where(*in_subtree)
+    )
+    oldest = await session.scalars(
+        select(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id).where(*in_subtree)
+        .order_by(UrgentIssue.created_at, UrgentIssue.id).limit(limit)
+    )
+    return count or 0, list(oldest)

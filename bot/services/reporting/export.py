@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from bot.core.forms import Form, Question, current_form, form_for
+from bot.core.messages import Document
 from bot.core.periods import Period, period_bounds
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.sentiment import items_in
@@ -400,3 +402,14 @@ async def export_reports(
         await asyncio.shield(asyncio.to_thread(_discard, sink, part))
         raise
     return ExportSummary(rows=sheet.rows, path=out)
+
+
+async def workbook(session: AsyncSession, unit: Unit, period: Period, tz_name: str) -> tuple[Document, int]:
+    """The period's Excel file of the units below `unit`, named as /xuat sends it and the web
+    console downloads it, and how many units it lists."""
+    file_name = f"bao-cao-{unit.code}-{period.key}.xlsx"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name
+        summary = await export_reports(session, unit, period, "xlsx", path, tz_name)
+        data = await asyncio.to_thread(path.read_bytes)
+    return Document(data, file_name), summary.rows

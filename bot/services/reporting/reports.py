@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserFacingError
 from bot.core.forms import Form, current_form, form_for
-from bot.core.periods import Level, Period, PeriodKind, Schedule, period_bounds
+from bot.core.periods import MONTHS_IN, Level, Period, PeriodKind, Schedule, period_bounds
 from bot.services import audit
 from bot.services.people.people import Actor
 from bot.services.people.reachable import Reachable, reachable
@@ -211,6 +211,19 @@ class Change:
     after: Any
 
 
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """The answers of `after` that differ from `before`, in the order they were given."""
+    return [Change(k, before.get(k), v) for k, v in after.items() if before.get(k) != v]
+
+
+def resubmission_changes(report: Report) -> list[Change] | None:
+    """What the latest submission changed against the one before it; None when there was no
+    earlier submission (or it predates migration 0011, which started keeping it)."""
+    if report.previous_answers is None or report.submitted_answers is None:
+        return None
+    return changes_between(report.previous_answers, report.submitted_answers)
+
+
 async def submit(
     session: AsyncSession, report: Report, *, actor_id: int | None, now: datetime
 ) -> list[Change] | None:
@@ -221,8 +234,8 @@ async def submit(
         raise UserFacingError("report_incomplete", count=len(missing))
     changes = None
     if report.submitted_answers is not None:
-        previous = report.submitted_answers
-        changes = [Change(k, previous.get(k), v) for k, v in report.answers.items() if previous.get(k) != v]
+        changes = changes_between(report.submitted_answers, report.answers)
+        report.previous_answers = dict(report.submitted_answers)
     report.status = ReportStatus.SUBMITTED
     report.submitted_answers = dict(report.answers)
     report.submitted_at = now
@@ -285,14 +298,47 @@ async def officers_of(session: AsyncSession, unit: Unit) -> list[Reachable]:
     return await reachable(session, roles=FILERS, unit_ids=[unit.id])
 
 
+def _reviewable(actor: Actor) -> list[ColumnElement[bool]]:
+    """One condition per unit this person reviews for: units strictly below it (`can_review`)."""
+    return [
+        and_(Unit.path.startswith(a.unit.path, autoescape=True), Unit.id != a.unit_id)
+        for a in actor.roles if a.role in REVIEWERS
+    ]
+
+
 async def waiting_for_review(session: AsyncSession, actor: Actor, limit: int = 50) -> list[Report]:
     """Submitted reports this person may review (admins strictly above the unit), oldest first."""
-    scopes = [a.unit.path for a in actor.roles if a.role in REVIEWERS]
+    scopes = _reviewable(actor)
     if not scopes:
         return []
     rows = await session.scalars(
         select(Report).join(Unit, Report.unit_id == Unit.id)
-        .where(Report.status == ReportStatus.SUBMITTED, or_(*(Unit.path.startswith(p) for p in scopes)))
+        .where(Report.status == ReportStatus.SUBMITTED, or_(*scopes))
         .order_by(Report.submitted_at, Report.id)
+        .limit(limit)
     )
-    return [r for r in rows if can_review(actor, r.unit)][:limit]
+    return list(rows)
+
+
+async def count_waiting_for_review(session: AsyncSession, actor: Actor) -> int:
+    """How many submitted reports wait for this person's review (all of them, not one page)."""
+    scopes = _reviewable(actor)
+    if not scopes:
+        return 0
+    count = await session.scalar(
+        select(func.count()).select_from(Report).join(Unit, Report.unit_id == Unit.id)
+        .where(Report.status == ReportStatus.SUBMITTED, or_(*scopes))
+    )
+    return count or 0
+
+
+def _period_order(report: Report) -> tuple[int, int, int]:
+    """Latest period first; for one end month the longest period first (year, half, quarter, month)."""
+    period = Period.parse(report.period_key)
+    return (period.year, period.last_month, MONTHS_IN[period.kind])
+
+
+async def history(session: AsyncSession, unit: Unit) -> list[Report]:
+    """Every report of one unit, the latest period first (a unit has a few dozen at most)."""
+    rows = await session.scalars(select(Report).where(Report.unit_id == unit.id))
+    return sorted(rows, key=_period_order, reverse=True)

@@ -19,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import form_for
@@ -239,11 +240,13 @@ def _sum_answers(reports: Iterable[_ReportRow]) -> dict[str, int]:
 
 
 _DIGITS = re.compile(r"(\d+)")
+_folded = lru_cache(maxsize=16384)(fold)
 
 
+@lru_cache(maxsize=16384)  # unit names hardly change: a page of the whole country sorts 3,356 of them
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Accent-insensitive order with numbers read as numbers ("Phường 2" before "Phường 10")."""
-    parts = _DIGITS.split(fold(name))
+    parts = _DIGITS.split(_folded(name))
     return tuple((1, int(part)) if part.isdigit() else (0, part) for part in parts if part)
 
 
@@ -257,3 +260,140 @@ def percent(rate: float) -> str:
 def number(value: int) -> str:
     """'12.345': Vietnamese groups thousands with a dot."""
     return f"{value:,}".replace(",", ".")
+
+
+# --------------------------------------------------------------------------- every unit, one page at a time
+
+
+class Sort(StrEnum):
+    """How the list of units is ordered."""
+
+    NAME = "name"  # by name, numbers read as numbers
+    STATE = "state"  # the most urgent first (ATTENTION), then on time
+    SUBMITTED = "submitted"  # by sending time, units that sent nothing last
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One unit below the viewed one, and where its report for the period stands."""
+
+    unit_id: int
+    code: str
+    name: str
+    parent_name: str
+    area_code: str  # the viewed unit's child this unit is in (itself for a child)
+    state: ReportState
+    status: str | None  # the report's own status (draft, submitted, accepted, returned), None if none
+    submitted_at: datetime | None
+    report_id: int | None
+
+
+@dataclass(frozen=True)
+class Area:
+    """A child of the viewed unit with units below it (a district): what the list can be narrowed to."""
+
+    code: str
+    name: str
+
+
+@dataclass
+class StatusPage:
+    rows: list[UnitStatus]
+    total: int  # units that match the filters (all pages)
+    page: int
+    pages: int
+    areas: list[Area]  # empty when every child is a leaf (a province without districts)
+
+
+_STATE_ORDER = {state: index for index, state in enumerate((*ATTENTION, ReportState.ON_TIME))}
+
+
+async def unit_statuses(
+    session: AsyncSession, unit: Unit, period: Period, *, state: ReportState | None = None,
+    area: str | None = None, search: str = "", sort: Sort = Sort.NAME, descending: bool = False,
+    page: int = 1, per_page: int = 50,
+) -> StatusPage:
+    """Every unit below `unit` with its state for `period`, filtered, ordered, one page of it.
+
+    Two queries (the units below, the period's reports below, no answers), as the roll-up
+    makes, whatever the database's statistics say of a join; the filtering
+    is done here because a name is matched without diacritics ("tan hoa" finds "Tân Hòa"),
+    as `search_units` matches them.
+    """
+    units = (await session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id).where(below(unit))
+    )).all()
+    found = await session.execute(
+        select(Report.unit_id, Report.id, Report.status, Report.late, Report.submitted_at)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(below(unit), in_period(period))
+    )
+    by_unit = {row[0]: row[1:] for row in found}
+    unit_names = {unit.id: unit.name} | {unit_id: name for unit_id, _, name, _, _ in units}
+    depth = unit.path.strip("/").count("/") + 1
+    rows: list[UnitStatus] = []
+    with_units_below: set[str] = set()
+    names: dict[str, str] = {}
+    for unit_id, code, name, path, parent_id in units:
+        segments = path.strip("/").split("/")
+        if len(segments) == depth + 1:
+            names[code] = name
+        else:
+            with_units_below.add(segments[depth])
+        report_id, status, late, submitted_at = by_unit.get(unit_id, (None, None, False, None))
+        sent = status is not None and status != ReportStatus.DRAFT
+        rows.append(UnitStatus(
+            unit_id, code, name, unit_names.get(parent_id, ""), segments[depth], state_of(status, bool(late)),
+            status, submitted_at if sent else None, report_id,
+        ))
+    areas = sorted((Area(code, names[code]) for code in with_units_below if code in names),
+                   key=lambda found: natural_key(found.name))
+    needle = fold(search)
+    chosen = [
+        row for row in rows
+        if (state is None or row.state == state) and (not area or row.area_code == area)
+        and (not needle or needle in _folded(row.name))
+    ]
+    chosen.sort(key=_sort_key(sort), reverse=descending)
+    pages = max(1, math.ceil(len(chosen) / per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    return StatusPage(chosen[start:start + per_page], len(chosen), page, pages, areas)
+
+
+def _sort_key(sort: Sort) -> Any:
+    if sort == Sort.STATE:
+        return lambda row: (_STATE_ORDER[row.state], natural_key(row.name))
+    if sort == Sort.SUBMITTED:
+        # Units that sent nothing sort after every sending time (ascending).
+        return lambda row: (row.submitted_at is None, row.submitted_at or datetime.min, natural_key(row.name))
+    return lambda row: natural_key(row.name)
+
+
+# --------------------------------------------------------------------------- the trend
+
+
+async def trend(session: AsyncSession, unit: Unit, periods: Iterable[Period]) -> list[tuple[Period, Tally]]:
+    """Each period's tally under `unit` (one query for all of them), against today's tree:
+    every unit below is expected, a unit with no report is missing."""
+    wanted = list(periods)
+    expected = await session.scalar(select(func.count()).select_from(Unit).where(below(unit))) or 0
+    by_kind: dict[str, list[str]] = {}
+    for period in wanted:
+        by_kind.setdefault(period.kind, []).append(period.key)
+    result = await session.execute(
+        select(Report.period_kind, Report.period_key, Report.status, Report.late, func.count())
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(below(unit), or_(*(and_(Report.period_kind == kind, Report.period_key.in_(keys))
+                                  for kind, keys in by_kind.items())))
+        .group_by(Report.period_kind, Report.period_key, Report.status, Report.late)
+    )
+    tallies = {(period.kind, period.key): Tally() for period in wanted}
+    for kind, key, status, late, count in result:
+        tallies[kind, key].add(state_of(status, bool(late)), count)
+    found = []
+    for period in wanted:
+        tally = tallies[period.kind, period.key]
+        tally.add(ReportState.MISSING, max(0, expected - tally.expected))
+        found.append((period, tally))
+    return found
