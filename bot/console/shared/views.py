@@ -63,17 +63,23 @@ def role_lines(actor: Actor) -> list[str]:
 async def act(request: web.Request, work: DeskWork, *, back: str) -> web.Response:
     """Run `work` as the signed-in person (the chat's rules, notices and copy edits), leave what
     it said for the next page and send the browser to `back` (post, redirect, get)."""
+    _, message = await perform(request, work)
     deps, visit = deps_of(request), visit_of(request)
-    try:
-        response = await deps.dispatcher.act(visit.actor.person_id, work)
-        message = "\n".join(reply.text for reply in response.replies)
-    except Refused as refused:
-        response, message = None, refused.message
-    if response is not None:
-        await deps.route(response)
     async with deps.session_factory() as session, session.begin():
         await console_access.set_flash(session, visit, message)
     return redirect(back)
+
+
+async def perform(request: web.Request, work: DeskWork) -> tuple[bool, str]:
+    """`act` without the redirect, for a page that shows what the work made at once (e.g. invite
+    codes, shown once): whether it was done, and what it said (or the refusal's sentence)."""
+    deps, visit = deps_of(request), visit_of(request)
+    try:
+        response = await deps.dispatcher.act(visit.actor.person_id, work)
+    except Refused as refused:
+        return False, refused.message
+    await deps.route(response)
+    return True, "\n".join(reply.text for reply in response.replies)
 
 
 def redirect(location: str) -> web.Response:

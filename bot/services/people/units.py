@@ -373,6 +373,23 @@ async def subtree_ids(session: AsyncSession, unit: Unit) -> list[int]:
     return list(result)
 
 
+async def in_subtrees(session: AsyncSession, roots: Sequence[Unit]) -> list[Unit]:
+    """Every unit under (and including) `roots`, as a tree reads: each unit followed by the units
+    below it, siblings in name order (for a picker; a province has a few hundred units at most)."""
+    if not roots:
+        return []
+    found = list(await session.scalars(
+        select(Unit).where(or_(*(Unit.path.like(_like_prefix(root.path), escape="\\") for root in roots)))
+    ))
+    by_code = {unit.code: unit for unit in found}
+
+    def key(unit: Unit) -> tuple[tuple[tuple[int, int | str], ...], ...]:
+        codes = unit.path.strip("/").split("/")
+        return tuple(_name_sort_key(by_code[c].name) if c in by_code else ((0, c),) for c in codes)
+
+    return sorted(found, key=key)
+
+
 def is_in_subtree(ancestor: Unit, unit: Unit) -> bool:
     """True if `unit` is `ancestor` or lies under it; no query, just the path prefix."""
     return unit.path.startswith(ancestor.path)
