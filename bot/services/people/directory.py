@@ -173,10 +173,13 @@ class Missing:
     parent_name: str | None
 
 
-async def without_officer(session: AsyncSession, actor: Actor) -> list[Missing]:
-    """Units in the reader's scope that file reports (all but a root) and have no officer: whom
-    to invite first. Districts before communes, then by the name of the unit above and by name."""
+async def without_officer(session: AsyncSession, actor: Actor, under: Unit | None = None) -> list[Missing]:
+    """Units in the reader's scope (under `under`, if given) that file reports (all but a root)
+    and have no officer: whom to invite first. Districts before communes, then by the name of
+    the unit above and by name."""
     scopes = [u.path for u in actor.units_with(*ADMIN_ROLES)]
+    if under is not None:
+        scopes = [under.path] if may_read(actor, under) else []
     if not scopes:
         return []
     has_officer = (
@@ -193,3 +196,12 @@ async def without_officer(session: AsyncSession, actor: Actor) -> list[Missing]:
     )
     found = [Missing(unit, parent_name) for unit, parent_name in rows.tuples()]
     return sorted(found, key=lambda m: (m.unit.level, _name_sort_key(m.parent_name or ""), _name_sort_key(m.unit.name)))
+
+
+async def trail(session: AsyncSession, actor: Actor, unit: Unit) -> list[Unit]:
+    """The units above `unit` that the reader administers or reads, top first (a breadcrumb)."""
+    codes = unit.path.strip("/").split("/")[:-1]
+    if not codes:
+        return []
+    found = await session.scalars(select(Unit).where(Unit.code.in_(codes)))
+    return sorted((u for u in found if may_read(actor, u)), key=lambda u: u.level)
