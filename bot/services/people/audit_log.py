@@ -80,6 +80,7 @@ class AuditPage:
     rows: list[AuditRow]
     page: int
     has_next: bool
+    unit_names: dict[str, str] = field(default_factory=dict)  # units named in the rows' details
 
 
 def _paths(actor: Actor) -> list[str]:
@@ -150,12 +151,14 @@ async def entries(session: AsyncSession, actor: Actor, wanted: AuditFilter, page
     shown = found[:PER_PAGE]
     names = await _names(session, [e.actor_id for e in shown])
     targets = await _targets(session, [e.target for e in shown if e.target])
+    named_units = {str(e.details["unit"]) for e in shown if isinstance(e.details, dict) and e.details.get("unit")}
+    unit_names = {code: t.label or code for code, t in (await _units(session, named_units)).items()}
     rows = [
         AuditRow(e.id, e.at, e.action, e.actor_id, names.get(e.actor_id) if e.actor_id else None,
                  e.actor_id in names, targets.get(e.target) if e.target else None, dict(e.details or {}))
         for e in shown
     ]
-    return AuditPage(rows, page, len(found) > PER_PAGE)
+    return AuditPage(rows, page, len(found) > PER_PAGE, unit_names)
 
 
 async def _names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int | None, str | None]:
@@ -191,6 +194,8 @@ def _bare(kind: str, key: str) -> Target:
 
 
 async def _units(session: AsyncSession, keys: set[str]) -> dict[str, Target]:
+    if not keys:
+        return {}
     rows = await session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(keys)))
     return {code: Target("unit", code, name) for code, name in rows.tuples()}
 
