@@ -105,10 +105,16 @@ def _conditions(actor: Actor, wanted: InboxFilter) -> list[ColumnElement[bool]]:
         where.append(Feedback.created_at < wanted.until)
     if wanted.text:
         words = wanted.text.strip()
-        where.append(or_(Feedback.text.icontains(words, autoescape=True),
+        where.append(or_(*(Feedback.text.icontains(variant, autoescape=True) for variant in _cases(words)),
                          Feedback.reference == words.upper()[:20]))
     where += _state(wanted.state)
     return where
+
+
+def _cases(words: str) -> list[str]:
+    """The words as typed, in lower case, capitalised and in upper case: SQLite's case-insensitive
+    LIKE folds only ASCII letters, so "Phòng" would not find "phòng" otherwise."""
+    return list(dict.fromkeys((words, words.lower(), words[:1].upper() + words[1:].lower(), words.upper())))
 
 
 def _state(state: str | None) -> list[ColumnElement[bool]]:
