@@ -4,10 +4,12 @@ Which entries an admin sees (one rule, here). An entry belongs to a unit's subtr
   1. whoever acted holds a role at a unit of the subtree (today), or
   2. what it acted on lies in the subtree: the unit itself (`unit:<code>`), a report, urgent
      issue or feedback item of one of its units, a person holding a role there, or a group or
-     channel linked to one of its units, or
-  3. its details name a unit of the subtree (`"unit": "<code>"`: role grants, chat links, issues).
+     channel linked to one of its units.
+(A role granted at a unit targets the person, who then holds a role there; a chat linked to a
+unit, or an issue raised at one, targets the chat or the issue: rule 2 covers them.)
 A reader sees the entries of the subtrees of the units they administer; a province admin also
-sees the entries without an actor (the scheduler's jobs, erased people, refused links). Filtering
+sees the entries without an actor (the scheduler's jobs, erased people, refused links), and an
+admin of every top unit (a province admin where one province is served) sees the whole log. Filtering
 by a unit applies the same rule to that unit's subtree. Pages are newest first, 50 at a time,
 without counting the whole log.
 """
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.periods import Period
 from bot.services.people.people import ADMIN_ROLES, Actor
-from bot.services.people.units import fold
+from bot.services.people.units import covers_every_root, fold
 from storage.models import (
     AuditEntry,
     Broadcast,
@@ -107,28 +109,32 @@ def belongs_to(paths: Sequence[str]) -> ColumnElement[bool]:
         named("feedback:", Feedback.id, Feedback.unit_id.in_(units_in)),
         named("person:", RoleAssignment.person_id, RoleAssignment.unit_id.in_(units_in)),
         named("chat:", LinkedChat.id, LinkedChat.unit_id.in_(units_in)),
-        AuditEntry.details["unit"].as_string().in_(select(Unit.code).where(_in(paths))),
     )
 
 
-async def _people_named(session: AsyncSession, text: str) -> list[int]:
+async def _people_named(session: AsyncSession, paths: Sequence[str], text: str) -> list[int]:
+    """People holding a role in these subtrees whose name holds `text` (any case, with or
+    without accents: matched in Python, as SQL cannot fold Vietnamese the same on both databases)."""
     needle = fold(text)
-    rows = await session.execute(select(Person.id, Person.full_name).where(Person.full_name.is_not(None)))
+    in_scope = select(RoleAssignment.person_id).where(RoleAssignment.unit_id.in_(select(Unit.id).where(_in(paths))))
+    rows = await session.execute(
+        select(Person.id, Person.full_name).where(Person.full_name.is_not(None), Person.id.in_(in_scope))
+    )
     return [person_id for person_id, name in rows.tuples() if needle in fold(name or "")][:MAX_NAMED]
 
 
 async def _conditions(session: AsyncSession, actor: Actor, wanted: AuditFilter) -> list[ColumnElement[bool]]:
     paths = _paths(actor)
-    scope = belongs_to(paths)
-    if actor.has_role(Role.PROVINCE_ADMIN):
-        scope = or_(scope, AuditEntry.actor_id.is_(None))
-    where = [scope]
+    where: list[ColumnElement[bool]] = []
+    if not await covers_every_root(session, actor.units_with(*ADMIN_ROLES)):
+        scope = belongs_to(paths)
+        where.append(or_(scope, AuditEntry.actor_id.is_(None)) if actor.has_role(Role.PROVINCE_ADMIN) else scope)
     if wanted.unit is not None:
         where.append(belongs_to([wanted.unit.path]))
     if wanted.actor_id is not None:
         where.append(AuditEntry.actor_id == wanted.actor_id)
     if wanted.actor_name:
-        where.append(AuditEntry.actor_id.in_(await _people_named(session, wanted.actor_name)))
+        where.append(AuditEntry.actor_id.in_(await _people_named(session, paths, wanted.actor_name)))
     if wanted.action:
         where.append(AuditEntry.action == wanted.action)
     if wanted.since is not None:
