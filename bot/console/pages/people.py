@@ -75,13 +75,18 @@ async def show_missing(request: web.Request) -> web.Response:
 
 
 async def show_invite_form(request: web.Request) -> web.Response:
+    """Every unit of the reader's scope to choose from; from a unit's page (`?don_vi=`), that
+    unit's subtree, the unit already chosen."""
     actor = views.actor_of(request)
-    async with views.deps_of(request).session_factory() as session:
-        choices = await units.in_subtrees(session, views.admin_units(actor))
-        missing = await directory.without_officer(session, actor)
     chosen = set(request.query.getall("don_vi", []))
+    async with views.deps_of(request).session_factory() as session:
+        under = await units.get_unit_by_code(session, next(iter(chosen))[:16]) if len(chosen) == 1 else None
+        roots = [under] if under is not None and views.in_scope(actor, under) else views.admin_units(actor)
+        choices = await units.in_subtrees(session, roots)
+        missing = await directory.without_officer(session, actor)
     return await views.render(request, "people_invite.html", _common() | {
         "title": "Tạo mã mời", "tab": "invite", "units": choices, "chosen": chosen, "missing": len(missing),
+        "under": under if roots == [under] else None,
         "root_level": min((u.level for u in choices), default=0), "roles": BULK_ROLES,
         "max_per_unit": invite.MAX_PER_UNIT,
     }, page=PAGE)
