@@ -287,3 +287,29 @@ async def _fits(page, screenshot: str) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     await page.screenshot(path=screenshot, full_page=True)
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone"
+
+
+async def test_the_photos_sent_with_feedback_show_on_its_page(
+    browser, admin, app, harness, session_factory, clock, platform
+):
+    await register(session_factory, clock, platform=platform, n=MEMBER, name="Lê Văn Tư", unit_code="29641",
+                   role="member")
+    member = harness.person(MEMBER, "Lê Văn Tư")
+    await member.say("/phananh")
+    await member.choose("Gửi có tên")
+    await member.choose("Môi trường")
+    await member.say("Bãi rác tự phát cạnh chợ, ảnh kèm theo.")
+    await member.send_photo()
+    await member.choose("Xong")
+    reference = REFERENCE.search((await member.choose("Bỏ qua"))[-1]["text"]).group(0)
+
+    page = await sign_in(browser, admin)
+    await page.goto(page.url + f"phan-anh?tim={reference}")
+    await page.get_by_role("link", name=reference).click()
+    photo = page.get_by_role("img", name="Ảnh 1 kèm phản ánh")
+    await expect(photo).to_be_visible(timeout=WAIT_MS)
+    await page.wait_for_function(  # the photo itself, fetched from the platform that received it
+        "() => [...document.querySelectorAll('.photos img')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=WAIT_MS)
+    missing = await page.request.get(page.url + "/anh/2")
+    assert missing.status == 404
