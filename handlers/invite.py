@@ -1,6 +1,8 @@
 """/invite (/moi): an admin creates a single-use invite for a role at a unit in their subtree.
 
-The answer is the code, a Telegram deep link and a QR code image to print for a meeting.
+The answer is the code, a Telegram deep link and a QR code image to print for a meeting. The web
+console creates many at once with `create_for_units` (the same service, checks and audit) and
+prints them with `handlers.invite_sheet`.
 """
 
 from __future__ import annotations

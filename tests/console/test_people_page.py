@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pypdf
 from sqlalchemy import select
 
+from bot.services.people import invites, units
 from storage.models import AuditEntry
 from tests.browser import PHONE, WAIT_MS
 from tests.console.conftest import expect, sign_in
@@ -139,6 +141,16 @@ async def test_a_unit_admin_invites_only_in_their_subtree(browser, app, harness,
     async with session_factory() as session:
         made = (await session.execute(select(AuditEntry).where(AuditEntry.action == "invite.create"))).all()
     assert made == []
+
+    async with session_factory() as session, session.begin():  # another commune's invite, made in the chat
+        (elsewhere,) = await invites.create_invites(session, actor=None, unit=await units.get_unit_by_code(
+            session, "29641"), role="officer", now=clock(), ttl=timedelta(days=14))
+    printed = await page.evaluate(
+        """([url, token, code]) => fetch(url, {method: "POST", body: new URLSearchParams(
+             {csrf: token, ma: code})}).then(r => r.status)""",
+        [base + "nguoi-dung/moi/pdf", await page.locator("input[name=csrf]").first.get_attribute("value"), elsewhere],
+    )
+    assert printed == 404  # not printed, and not even said to exist
 
 
 async def test_the_pages_fit_a_phone(browser, admin, app, harness, session_factory, clock, platform):

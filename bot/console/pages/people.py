@@ -124,10 +124,9 @@ async def sheet(request: web.Request) -> web.Response:
     now = deps.clock()
     async with deps.session_factory() as session:
         usable = await invites.still_usable(session, codes, now)
+    usable = [(code, found) for code, found in usable if views.in_scope(actor, found.unit)]  # others: as unknown
     if not usable:
         raise web.HTTPNotFound()
-    for _, found in usable:
-        views.require_scope(actor, found.unit)
     config = deps.dispatcher.config
     pdf = sheet_pdf(
         [SheetInvite(found.unit.code, found.unit.name, found.role, code, invite.invite_link(config, code))
