@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.core.errors import UserFacingError
 from bot.core.messages import Choice, Incoming
 from bot.core.numbers import NumberError, option_number, parse_whole, show_number
+from bot.core.storable import storable
 from bot.services.people.units import fold
 
 
@@ -76,6 +78,16 @@ class Text:
         if len(text) > self.maximum:
             raise InvalidAnswer("too_long", length=len(text), maximum=self.maximum)
         return text
+
+
+def typed_text(answer: Text, text: str) -> str:
+    """Text typed outside a chat step (a web console form), held to that step's own rule."""
+    cleaned = storable(text).strip()
+    if len(cleaned) < answer.minimum:
+        raise UserFacingError("text_empty")
+    if len(cleaned) > answer.maximum:
+        raise UserFacingError("text_too_long", length=len(cleaned), maximum=answer.maximum)
+    return cleaned
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.core.messages import Choice, Outgoing
 from bot.core.periods import Period, PeriodKind
 from bot.services import audit
 from bot.services.listening import feedback as service
+from bot.services.listening import inbox
 from bot.services.listening.sentiment import summarize
 from bot.services.people import people, units
 from bot.services.people.people import ADMIN_ROLES
@@ -262,8 +263,14 @@ async def answer_action(ctx: Context, engine: FlowEngine, feedback_id: int) -> l
 async def _finish_answer(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     if answers.get("confirm") != "send":
         return [Outgoing(t.FEEDBACK["answer_cancelled"])]
-    item, unit = await _answerable(ctx, answers["_feedback_id"])
-    if not await service.answer_feedback(ctx.session, item, unit, ctx.actor, answers["text"], ctx.now):
+    return await send_answer(ctx, answers["_feedback_id"], answers["text"])
+
+
+async def send_answer(ctx: Context, feedback_id: int, text: str) -> list[Outgoing]:
+    """An admin's answer to named feedback: stored once, audited, and sent to the sender on their
+    chosen account. The end of the chat's "Trả lời" flow, and the web console's answer form."""
+    item, unit = await _answerable(ctx, feedback_id)
+    if not await service.answer_feedback(ctx.session, item, unit, ctx.actor, text, ctx.now):
         return [await _already_answered(ctx, item)]
     sender = await account_of(ctx.session, item.person_id)
     if sender is not None:
@@ -275,11 +282,13 @@ async def _finish_answer(ctx: Context, answers: dict[str, Any]) -> list[Outgoing
     return [Outgoing(t.FEEDBACK["answered"].format(reference=item.reference))]
 
 
+ANSWER_TEXT = Text(maximum=CONFIG.text_max_length, minimum=2)  # an answer to feedback, a reply to an issue
+
 ANSWER = Flow(
     name="feedback_answer",
     steps=(
         Step("text", lambda ctx, a: t.FEEDBACK["ask_answer"].format(reference=a["_reference"], text=a["_text"]),
-             Text(maximum=CONFIG.text_max_length, minimum=2)),
+             ANSWER_TEXT),
         Step("confirm", lambda ctx, a: t.FEEDBACK["ask_answer_confirm"].format(reference=a["_reference"],
                                                                               answer=a["text"]),
              OneOf((Choice("send", t.FEEDBACK["send_answer"]), Choice("no", t.FEEDBACK["no"])))),
@@ -328,10 +337,21 @@ async def observe_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 async def _finish_urgent(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
     if answers.get("confirm") != "send":
         return [Outgoing(t.FEEDBACK["declined"])]
-    unit = await units.unit_by_id(ctx.session, answers["_unit_id"])
+    return await raise_urgent(ctx, answers["_unit_id"], answers["category"], answers["text"],
+                              feedback_id=answers.get("_feedback_id"))
+
+
+async def raise_urgent(
+    ctx: Context, unit_id: int, category: str, text: str, *, feedback_id: int | None = None
+) -> list[Outgoing]:
+    """Open an urgent issue and alert the province and the unit above at once; from feedback,
+    the other admins' copies of its notice say so. The end of /khancap and of "Chuyển thành vụ
+    việc khẩn", in the chat and in the web console."""
+    if feedback_id is not None and (settled_note := await _escalated_note(ctx, feedback_id)) is not None:
+        return settled_note
+    unit = await units.unit_by_id(ctx.session, unit_id)
     issue = await service.raise_issue(
-        ctx.session, ctx.actor, unit, category=answers["category"], text=answers["text"], now=ctx.now,
-        feedback_id=answers.get("_feedback_id"),
+        ctx.session, ctx.actor, unit, category=category, text=text, now=ctx.now, feedback_id=feedback_id,
     )
     reporter = ctx.actor.person.full_name or t.URGENT["someone"]
     text = t.URGENT["alert"].format(
@@ -389,13 +409,35 @@ async def urgent_command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
 
 
 async def urgent_from_feedback(ctx: Context, engine: FlowEngine, feedback_id: int) -> list[Outgoing]:
-    """An admin turns a piece of feedback into an urgent issue (its text and place carried over)."""
+    """An admin turns a piece of feedback into an urgent issue (its text and place carried over),
+    after confirming in the chat."""
+    answers = await _escalation(ctx, feedback_id)
+    if (settled_note := await _escalated_note(ctx, feedback_id)) is not None:
+        return settled_note
+    return await engine.start(ctx, URGENT.name, answers)
+
+
+async def escalate_feedback(ctx: Context, feedback_id: int) -> list[Outgoing]:
+    """The same from the web console, whose button asks for the confirmation itself."""
+    answers = await _escalation(ctx, feedback_id)
+    return await raise_urgent(ctx, answers["_unit_id"], answers["category"], answers["text"],
+                              feedback_id=answers["_feedback_id"])
+
+
+async def _escalation(ctx: Context, feedback_id: int) -> dict[str, Any]:
     item = await service.feedback_by_id(ctx.session, feedback_id)
     if item is None or not ctx.actor.units_with(*ADMIN_ROLES):
         raise UserFacingError("not_allowed")
-    answers = {"_unit_id": item.unit_id, "_feedback_id": item.id, "category": item.category,
-               "text": f"[{item.reference}] {item.text}"}
-    return await engine.start(ctx, URGENT.name, answers)
+    return {"_unit_id": item.unit_id, "_feedback_id": item.id, "category": item.category,
+            "text": f"[{item.reference}] {item.text}"}
+
+
+async def _escalated_note(ctx: Context, feedback_id: int) -> list[Outgoing] | None:
+    """Feedback someone already turned into an urgent issue: who did, and when (never a second issue)."""
+    issue = await inbox.issue_of_feedback(ctx.session, feedback_id)
+    if issue is None:
+        return None
+    return await settled.note(ctx, "feedback", "escalated", issue.raised_by, issue.created_at)
 
 
 async def _issue(ctx: Context, issue_id: int) -> UrgentIssue:
@@ -461,11 +503,17 @@ async def reply_action(ctx: Context, engine: FlowEngine, issue_id: int) -> list[
 
 
 async def _finish_reply(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
-    issue = await _issue(ctx, answers["_issue_id"])
+    return await reply_to_issue(ctx, answers["_issue_id"], answers["text"])
+
+
+async def reply_to_issue(ctx: Context, issue_id: int, reply: str) -> list[Outgoing]:
+    """An admin's reply to whoever raised an urgent issue (replying acknowledges an open one); the
+    end of the chat's "Trả lời" flow and the web console's reply form."""
+    issue = await _issue(ctx, issue_id)
     if issue.status == service.OPEN:  # answering is acknowledging
         await service.change_status(ctx.session, issue, ctx.actor, service.ACKNOWLEDGED, ctx.now)
         await _settle_copies(ctx, issue, "acknowledged")
-    text = t.URGENT["to_officer_reply"].format(reference=issue.reference, who=_who(ctx), text=answers["text"])
+    text = t.URGENT["to_officer_reply"].format(reference=issue.reference, who=_who(ctx), text=reply)
     await _tell_raiser(ctx, issue, text)
     audit.record(ctx.session, "issue.reply", now=ctx.now, actor_id=ctx.actor.person.id, target=f"issue:{issue.id}")
     return [Outgoing(t.URGENT["replied"].format(reference=issue.reference), choices=_what_is_left(issue))]
@@ -473,8 +521,7 @@ async def _finish_reply(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]
 
 REPLY = Flow(
     name="issue_reply",
-    steps=(Step("text", lambda ctx, a: t.URGENT["ask_reply"].format(reference=a["_reference"]),
-                Text(maximum=CONFIG.text_max_length, minimum=2)),),
+    steps=(Step("text", lambda ctx, a: t.URGENT["ask_reply"].format(reference=a["_reference"]), ANSWER_TEXT),),
     finish=_finish_reply,
 )
 

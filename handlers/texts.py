@@ -80,6 +80,8 @@ ERRORS = {
     "link_already": "Tài khoản này đã được liên kết với bạn rồi.",
     "link_other_person": "Tài khoản này đã được đăng ký riêng nên không liên kết được. Nếu muốn liên kết, bạn gõ /xoadulieu trên tài khoản này trước, rồi gõ lại /lienket kèm mã.",
     "link_same_platform": "Mã liên kết phải được dùng trên nền tảng còn lại: lấy mã trên Telegram thì gõ mã trên Zalo, và ngược lại.",
+    "text_empty": "Bạn chưa nhập nội dung.",
+    "text_too_long": "Nội dung dài {length} ký tự, vượt quá {maximum} ký tự cho phép. Bạn vui lòng rút gọn.",
     "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
 }
 
@@ -194,6 +196,22 @@ INVITE = {
     "how_zalo": "Trên Zalo, người được mời gõ mã trên khi nhắn tin cho bot.\n",
     "qr_caption_code": "Mã QR để in hoặc chiếu tại hội nghị: quét để đọc mã mời ({role} của {unit}), rồi gõ mã khi nhắn tin cho bot.",
     "qr_caption": "Mã QR để in hoặc chiếu tại hội nghị: quét để tham gia với vai trò {role} của {unit}.",
+    "bulk_created": "Đã tạo {count} mã mời cho {units} đơn vị. Mỗi mã dùng một lần, hết hạn lúc {expires}.",
+}
+
+# The printed sheet of invites (web console, "Người dùng"): one A4 page per unit, a QR code per invite.
+INVITE_SHEET = {
+    "title": "Mã mời tham gia Kết Nối",
+    "unit": "{unit}",
+    "role": "Vai trò: {role}",
+    "how_both": (
+        "Quét mã QR bằng camera điện thoại để mở bot Kết Nối trên Telegram, "
+        "hoặc gửi mã trên cho bot Kết Nối trên Zalo hoặc Telegram (@{bot})."
+    ),
+    "how_telegram": "Quét mã QR bằng camera điện thoại để mở bot Kết Nối trên Telegram, hoặc gửi mã trên cho bot @{bot}.",
+    "how_zalo": "Quét mã QR bằng camera điện thoại để đọc mã, rồi gửi mã trên cho bot Kết Nối trên Zalo.",
+    "expires": "Mỗi mã dùng một lần, cho một người; hết hạn lúc {expires}.",
+    "file": "ma-moi-{date}.pdf",
 }
 
 COMMANDS = {

@@ -27,6 +27,7 @@ SETTLED = {
     "note_report": "Báo cáo này đã được {who} {verb} lúc {when}.",
     "note_broadcast": "Tin này đã được {who} {verb} lúc {when}.",
     "note_issue": "Vụ việc này đã được {who} {verb} lúc {when}.",
+    "note_feedback": "Phản ánh này đã được {who} {verb} lúc {when}.",
     "someone": "một quản trị viên khác",
     "verbs": {
         "accepted": "chấp nhận",

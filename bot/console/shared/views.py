@@ -67,19 +67,25 @@ async def act(request: web.Request, work: DeskWork, *, back: str | Callable[[], 
 
     `back` may be a function, asked after the work (e.g. for the page of what it created);
     `refused`, if given, answers a refusal itself (e.g. the form again, with what was typed)."""
+    done, message = await perform(request, work)
+    if not done and refused is not None:
+        return await refused(message)
     deps, visit = deps_of(request), visit_of(request)
-    try:
-        response = await deps.dispatcher.act(visit.actor.person_id, work)
-        message = "\n".join(reply.text for reply in response.replies)
-    except Refused as refusal:
-        if refused is not None:
-            return await refused(refusal.message)
-        response, message = None, refusal.message
-    if response is not None:
-        await deps.route(response)
     async with deps.session_factory() as session, session.begin():
         await console_access.set_flash(session, visit, message)
     return redirect(back if isinstance(back, str) else back())
+
+
+async def perform(request: web.Request, work: DeskWork) -> tuple[bool, str]:
+    """`act` without the redirect, for a page that shows what the work made at once (e.g. invite
+    codes, shown once): whether it was done, and what it said (or the refusal's sentence)."""
+    deps, visit = deps_of(request), visit_of(request)
+    try:
+        response = await deps.dispatcher.act(visit.actor.person_id, work)
+    except Refused as refused:
+        return False, refused.message
+    await deps.route(response)
+    return True, "\n".join(reply.text for reply in response.replies)
 
 
 def redirect(location: str) -> web.Response:

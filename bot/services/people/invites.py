@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -146,3 +147,22 @@ async def redeem(session: AsyncSession, invite: Invite, person_id: int, now: dat
         target=f"unit:{invite.unit.code}",
         details={"role": invite.role, "invite": invite.id},
     )
+
+
+async def still_usable(session: AsyncSession, codes: Sequence[str], now: datetime) -> list[tuple[str, Invite]]:
+    """The invites behind these codes that can still be used, with their codes, in the order
+    given; used, expired, unknown or repeated codes are left out (a printed sheet shows only
+    invites that work)."""
+    hashes: dict[str, str] = {}
+    for code in codes[:MAX_INVITES_PER_CALL]:
+        if looks_like_code(code):
+            hashes.setdefault(hash_code(code), normalise_code(code))
+    if not hashes:
+        return []
+    rows = await session.execute(
+        select(Invite)
+        .where(Invite.code_hash.in_(list(hashes)), Invite.used_at.is_(None), Invite.expires_at > now)
+        .options(selectinload(Invite.unit))
+    )
+    found = {invite.code_hash: invite for invite in rows.scalars()}
+    return [(code, found[digest]) for digest, code in hashes.items() if digest in found]

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from vietnam_provinces import Province, Ward
 from vietnam_provinces.codes import ProvinceCode
@@ -358,6 +358,13 @@ async def roots(session: AsyncSession) -> list[Unit]:
     return list((await session.execute(select(Unit).where(Unit.parent_id.is_(None)))).scalars())
 
 
+async def covers_every_root(session: AsyncSession, units: Sequence[Unit]) -> bool:
+    """True when these units include every top unit: their subtrees are the whole tree."""
+    held = {unit.id for unit in units}
+    top = set(await session.scalars(select(Unit.id).where(Unit.parent_id.is_(None))))
+    return bool(held) and top <= held
+
+
 async def first_root(session: AsyncSession) -> Unit | None:
     """The oldest top unit: the province a deployment serves when only one is loaded."""
     return (
@@ -371,6 +378,31 @@ async def subtree_ids(session: AsyncSession, unit: Unit) -> list[int]:
         select(Unit.id).where(Unit.path.like(_like_prefix(unit.path), escape="\\")).order_by(Unit.path)
     )
     return list(result)
+
+
+async def in_subtrees(session: AsyncSession, roots: Sequence[Unit], limit: int = 500) -> list[Unit]:
+    """The units under (and including) `roots`, as a tree reads: each unit followed by the units
+    below it, siblings in name order; for a picker, so at most about `limit`: a subtree larger
+    than that (the whole country) is cut at the deepest level that keeps it within the limit."""
+    if not roots:
+        return []
+    in_roots = or_(*(Unit.path.like(_like_prefix(root.path), escape="\\") for root in roots))
+    per_level = dict((await session.execute(
+        select(Unit.level, func.count()).where(in_roots).group_by(Unit.level)
+    )).tuples().all())
+    deepest, total = min(per_level, default=0), 0
+    for level in sorted(per_level):
+        total += per_level[level]
+        if total > limit and level > min(per_level):
+            break
+        deepest = level
+    found = list(await session.scalars(select(Unit).where(in_roots, Unit.level <= deepest)))
+    keys = {unit.code: _name_sort_key(unit.name) for unit in found}
+
+    def key(unit: Unit) -> tuple[tuple[tuple[int, int | str], ...], ...]:
+        return tuple(keys.get(code, ((0, code),)) for code in unit.path.strip("/").split("/"))
+
+    return sorted(found, key=key)
 
 
 def is_in_subtree(ancestor: Unit, unit: Unit) -> bool:
