@@ -62,8 +62,10 @@ SEED = 20261201
 TARGET_MS = 300.0
 FEEDBACK, ISSUES, BROADCASTS, SENDING, PER_SENDING, AUDIT = 50_000, 300, 120, 5, 2_000, 20_000
 # Every menu page, then a detail page of each kind found on the listing (href patterns).
-PAGES = ("/", "/bao-cao", "/tin-bai", "/phan-anh", "/nguoi-dung", "/nhat-ky")
-DETAILS = (r"/quanly/bao-cao/\d+", r"/quanly/phan-anh/\d+", r"/quanly/tin-bai/\d+")
+PAGES = ("/", "/bao-cao", "/tin-bai", "/tin-bai/soan", "/phan-anh", "/phan-anh/vu-viec", "/nguoi-dung",
+         "/nguoi-dung/chua-co-can-bo", "/nguoi-dung/moi", "/nhat-ky", "/phan-anh?q=giá")
+DETAILS = (r"/quanly/bao-cao/\d+", r"/quanly/bao-cao/don-vi/\w+", r"/quanly/tin-bai/\d+",
+           r"/quanly/phan-anh/y-kien/\d+", r"/quanly/phan-anh/vu-viec/\d+", r"/quanly/nguoi-dung/don-vi/\w+")
 
 
 # --------------------------------------------------------------------------- seeding

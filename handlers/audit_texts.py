@@ -33,6 +33,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
     }),
     ("Tin bài, khảo sát", {
         "broadcast.create": "Soạn tin",
+        "broadcast.revise": "Sửa bản nháp tin",
         "broadcast.submit": "Gửi duyệt tin",
         "broadcast.approve": "Duyệt tin",
         "broadcast.reject": "Từ chối tin",
