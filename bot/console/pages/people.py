@@ -24,7 +24,7 @@ from storage.models import Role, Unit
 PAGE = "people"
 BASE = "/quanly/nguoi-dung"  # the console is mounted at /quanly (server.PREFIX)
 COLUMNS = (  # the roles counted per unit, in this order
-    (Role.UNIT_ADMIN, "Quản trị viên"),
+    (Role.UNIT_ADMIN, "Quản trị viên đơn vị"),
     (Role.OFFICER, "Cán bộ"),
     (Role.MEMBER, "Hội viên"),
     (Role.CITIZEN, "Người dân"),
