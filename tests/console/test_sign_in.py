@@ -8,7 +8,7 @@ from sqlalchemy import select
 from storage.models import AuditEntry
 from tests.browser import PHONE, WAIT_MS
 from tests.console.conftest import expect, link_from_chat, sign_in
-from tests.integration.conftest import register
+from tests.integration.conftest import ADMIN_ID, register
 
 
 async def _audited(session_factory) -> list[str]:
@@ -111,3 +111,17 @@ async def test_the_first_page_fits_a_phone(browser, admin, app):
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
     await page.screenshot(path="/tmp/ketnoi-console-phone.png", full_page=True)
+
+
+async def test_behind_https_the_cookie_is_secure(start_app, seeded, harness):
+    """With PUBLIC_BASE_URL on https the link uses it and the session cookie is `Secure`."""
+    app = await start_app(public_base_url="https://ketnoi.example.vn")
+    link = await link_from_chat(harness.person(ADMIN_ID))
+    assert link.startswith("https://ketnoi.example.vn/quanly/vao?ma=")
+    token = link.split("ma=", 1)[1]
+    async with aiohttp.ClientSession() as http, http.post(
+        f"http://127.0.0.1:{app.settings.web_port}/quanly/vao", data={"ma": token}, allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        cookie = response.cookies["ketnoi_phien"]
+        assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
