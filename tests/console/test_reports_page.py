@@ -161,30 +161,12 @@ async def test_the_admin_of_another_commune_is_refused_that_report(browser, app,
         assert (await session.scalars(select(Report.status))).one() == "submitted"
 
 
-async def submit_report_with_a_photo(officer: ChatPerson) -> None:
-    """As `submit_report`, with a photo at the photo step."""
-    await officer.say("/baocao")
-    await officer.choose(next(o for o in officer.options() if o.startswith("Tháng 11/2026")))
-    for answer in ("12", "350"):
-        await officer.say(answer)
-    await officer.choose("Trọng tâm: Nghị quyết Đại hội XIII và đại hội các cấp")
-    await officer.choose("Xong")
-    for answer in ("1, 2", "7", "1", "0", "Bà con đồng tình, phấn khởi."):
-        await officer.say(answer)
-    await officer.choose("Bỏ qua")
-    received = await officer.send_photo()
-    assert "Đã nhận 1 ảnh." in officer.text(received)
-    await officer.choose("Xong")
-    sent = await officer.choose("Gửi báo cáo")
-    assert "Đã gửi báo cáo Tháng 11/2026" in sent[-1]["text"]
-
-
 async def test_a_reports_photo_is_shown_from_the_platform_it_was_sent_on(
     browser, admin, app, harness, session_factory, clock, platform
 ):
     clock.now = NOV_10_0931
     officer = await officer_of_cai_nhum(harness, session_factory, clock)
-    await submit_report_with_a_photo(officer)
+    await submit_report(officer, photo=True)
     page = await sign_in(browser, admin, PHONE)
     await open_waiting_report(page)
     photo = page.locator("#noi-dung .photos img")

@@ -176,9 +176,9 @@ def _options_block(text: str) -> dict[str, Any]:
     return {"options": [], "listed": False}
 
 
-async def submit_report(officer: ChatPerson, period: str = "Tháng 11/2026") -> None:
+async def submit_report(officer: ChatPerson, period: str = "Tháng 11/2026", *, photo: bool = False) -> None:
     """The commune's report for the offered period whose label starts with `period`, filled with
-    the same answers and sent through the chat."""
+    the same answers (and, if asked, a photo at the photo step) and sent through the chat."""
     await officer.say("/baocao")
     await officer.choose(next(o for o in officer.options() if o.startswith(period)))
     for answer in ("12", "350"):
@@ -188,6 +188,11 @@ async def submit_report(officer: ChatPerson, period: str = "Tháng 11/2026") -> 
     for answer in ("1, 2", "7", "1", "0", "Bà con đồng tình, phấn khởi."):
         await officer.say(answer)
     await officer.choose("Bỏ qua")
-    await officer.choose("Bỏ qua")
+    if photo:
+        received = await officer.send_photo()
+        assert "Đã nhận 1 ảnh." in officer.text(received)
+        await officer.choose("Xong")
+    else:
+        await officer.choose("Bỏ qua")
     sent = await officer.choose("Gửi báo cáo")
     assert "Đã gửi báo cáo " + period.split(" (")[0] in sent[-1]["text"]
