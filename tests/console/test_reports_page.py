@@ -4,6 +4,7 @@ the officer gets the result in the chat as if the admin had pressed the notice's
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -214,7 +215,7 @@ async def test_the_periods_excel_file_downloads_as_xuat_names_it(browser, admin,
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
 
-    sheet = openpyxl.load_workbook(saved, read_only=True).worksheets[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(saved.read_bytes()), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert sheet.title == "Báo cáo tháng 11-2026"
     assert rows[0][:4] == ("Mã đơn vị", "Đơn vị", "Trực thuộc", "Trạng thái")
