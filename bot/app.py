@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.facebook.client import GraphClient
+from bot.channels.facebook.sender import FacebookSender
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
@@ -34,6 +36,10 @@ from bot.services import notices
 from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.issue_alerts import IssueAlerts
+from bot.services.pages import PLATFORM as PAGES
+from bot.services.pages import links as page_links
+from bot.services.pages.journal import PostJournal
+from bot.services.pages.sealing import TokenBox
 from bot.services.people import linking
 from bot.services.people.housekeeping import prune
 from bot.services.people.people import Actor
@@ -49,6 +55,7 @@ from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
 from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
+from handlers.page_texts import PAGES as PAGE_TEXTS
 from handlers.registry import build_catalogue, build_dispatcher
 from handlers.reminders import ReminderWording
 from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
@@ -76,11 +83,15 @@ class KetNoiApp:
     scheduler: Scheduler = field(init=False)
     outbox: OutboxWorker | None = field(init=False, default=None)
     _outbox_bot: object | None = field(init=False, default=None)
+    page_box: TokenBox | None = field(init=False, default=None)  # Facebook Pages are on with PAGE_TOKEN_KEY
+    _graph: GraphClient | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         s = self.settings
         install_redaction(s.secrets())  # before anything can log a URL with the token in it
         self.engine = make_engine(s.database_url)
+        if s.page_token_key is not None:
+            self.page_box = TokenBox(s.page_token_key.get_secret_value())
         self.session_factory = make_session_factory(self.engine)
         feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour))
         catalogue = build_catalogue(feedback_deps)
@@ -176,12 +187,42 @@ class KetNoiApp:
             limits = Limits.zalo(s.zalo_messages_per_second)
             pacers["zalo"] = Pacer(limits if s.broadcast_limits else limits.without_pacing())
             senders["zalo"] = self.zalo.outbox_sender(pacers["zalo"])
+        if self.page_box is not None:
+            pacers[PAGES] = Pacer(Limits(overall_per_second=2.0) if s.broadcast_limits else Limits(enabled=False))
+            self._graph = GraphClient(s.facebook_graph_api_base_url)
+            senders[PAGES] = FacebookSender(
+                self._graph, self._page_token, journal=PostJournal(self.session_factory),
+                on_broken=self._page_broken, clock=self.clock,
+            )
         if not senders:
             return None
         return OutboxWorker(
             self.session_factory, senders, pacers=pacers, clock=self.clock, on_finished=self._tell_author,
             config=OutboxConfig(lease_seconds=s.outbox_lease_seconds),
         )
+
+    async def _page_token(self, page_id: str) -> str | None:
+        assert self.page_box is not None
+        async with self.session_factory() as session:
+            return await page_links.token_of(session, page_id, self.page_box)
+
+    async def _page_broken(self, page_id: str, reason: str) -> None:
+        """Facebook refused a Page's token: the link stops, and the province admins learn what to do."""
+        async with self.session_factory() as session, session.begin():
+            link = await page_links.mark_broken(session, page_id, reason, now=self.clock())
+            admins = await page_links.admins_to_tell(session, link) if link is not None else []
+        if link is None:
+            return
+        log.warning("facebook: the token of Page %s was refused (%s); the link is broken", page_id, reason)
+        text = PAGE_TEXTS["broken"].format(
+            title=link.title or page_id, page_id=page_id, unit=link.unit_name or "—",
+            unit_code=link.unit_code or "<mã đơn vị>", reason=reason,
+        )
+        for admin in admins:
+            try:
+                await self.notify(Outgoing(text, platform=admin.platform, chat_id=admin.chat_id))
+            except Exception:
+                log.exception("could not tell an admin that Page %s needs a new token", page_id)
 
     async def _tell_author(self, summary: BroadcastSummary) -> None:
         for platform, chat_id in summary.author_chats[:1]:  # notify() picks their preferred platform
@@ -245,6 +286,8 @@ class KetNoiApp:
             await self.outbox.stop()
         if self._outbox_bot is not None:
             await self._outbox_bot.shutdown()
+        if self._graph is not None:
+            await self._graph.close()
         if self.telegram is not None:
             await self.telegram.stop()
         if self.zalo is not None:

@@ -1,4 +1,4 @@
-"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,broadcast,settings,diagrams}`.
+"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,broadcast,pages,settings,diagrams}`.
 
 Operators' words are English (this is a developer/operator tool); what it prints for people
 to hand out (invite codes and links) is exactly what the bot itself shows.
@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--file", type=Path, help="UTF-8 text file with the content")
     draft.add_argument("--audience", required=True,
                         help="comma-separated: unit:CODE (one or more, with its subtree), then role:ROLE "
-                             "(member, officer, ...) and/or chats (the linked groups and channels); "
+                             "(member, officer, ...), chats (the linked groups and channels) and/or "
+                             "pages (the linked Facebook Pages); "
                              "with neither, every person of every role in the subtrees")
     draft.add_argument("--topic", choices=["focal", "regular"], default="regular")
     approve = broadcast_sub.add_parser("approve", parents=[acting], help="approve (not the author's own)")
@@ -85,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="ISO 8601 time, e.g. 2026-11-27T07:30 (without an offset: in TZ_NAME)")
     status = broadcast_sub.add_parser("status", help="print the figures, in Vietnamese, as /trangthai does")
     status.add_argument("id", type=int)
+
+    pages = sub.add_parser("pages", help="Facebook Pages linked to units (broadcasts with `pages` reach them)")
+    pages_sub = pages.add_subparsers(dest="action", required=True)
+    page_add = pages_sub.add_parser("add", help="link (or relink) a unit's Page; the token is stored encrypted")
+    page_add.add_argument("--unit", required=True, help="unit code (e.g. 86 for the province's own Page)")
+    page_add.add_argument("--page-id", required=True, help="the Page's numeric id")
+    page_add.add_argument("--token-file", type=Path, required=True,
+                          help="file holding the Page access token (kept off the command line and the shell history)")
+    page_add.add_argument("--name", default=None, help="the Page's name, as shown in lists and summaries")
+    pages_sub.add_parser("list", help="the linked Pages, with their unit and state (never the token)")
+    page_remove = pages_sub.add_parser("remove", help="unlink a Page and forget its token")
+    page_remove.add_argument("--page-id", required=True)
+    pages_sub.add_parser("key", help="print a new PAGE_TOKEN_KEY")
 
     sub.add_parser("settings", help="list the settings with their defaults")
     sub.add_parser("diagrams", help="write each guided flow's state diagram, handlers/<flow>.mmd")
@@ -109,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "diagrams":
         return write_diagrams()
+    if args.command == "pages" and args.action == "key":
+        from bot.services.pages.sealing import new_key
+
+        print(new_key())
+        return 0
     try:
         settings = load_settings(**_demo_overrides(args)) if args.command == "demo" else load_settings()
     except SettingsError as exc:
@@ -126,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "invite": commands.invite_create,
         "export": commands.export_reports,
         "broadcast": commands.broadcast,
+        "pages": commands.pages,
     }
     try:
         return asyncio.run(handlers[args.command](settings, args))

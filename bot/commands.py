@@ -20,6 +20,8 @@ from bot.core.periods import Period
 from bot.core.sending import SendError
 from bot.core.storable import storable
 from bot.logs import setup_logging
+from bot.services.pages import links as page_links
+from bot.services.pages.sealing import SealError, TokenBox
 from bot.services.people import invites, people, units
 from bot.services.people.people import Actor
 from bot.settings import Settings
@@ -210,8 +212,8 @@ def refusal_text(refusal: UserFacingError) -> str:
 # --------------------------------------------------------------------------- broadcasts
 
 AUDIENCE_USAGE = (
-    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats], e.g. unit:86 (everyone), "
-    f"unit:86,role:member,chats; roles: {', '.join(Role)}"
+    "use --audience unit:CODE[,unit:CODE...][,role:ROLE...][,chats][,pages], e.g. unit:86 (everyone), "
+    f"unit:86,role:member,chats,pages; roles: {', '.join(Role)}"
 )
 
 
@@ -220,15 +222,17 @@ def parse_audience(spec: str) -> Audience:
 
     `role:` narrows who in the units' subtrees receives it; without one, every person there receives
     it, whatever their role (`unit:86` is the whole province). `chats` adds the units' linked groups
-    and channels.
+    and channels, `pages` their linked Facebook Pages.
     """
     codes: list[str] = []
     roles: list[str] = []
-    chats = False
+    chats = pages = False
     for item in (part.strip() for part in spec.split(",")):
         kind, _, value = item.partition(":")
         if item == "chats":
             chats = True
+        elif item == "pages":
+            pages = True
         elif kind == "unit" and value.strip():
             codes.append(value.strip())
         elif kind == "role" and value in set(Role):
@@ -239,7 +243,8 @@ def parse_audience(spec: str) -> Audience:
         raise OperatorError(f"audience {spec!r} needs a unit; {AUDIENCE_USAGE}")
     if not roles:
         roles = [role.value for role in Role]
-    return Audience(units=tuple(dict.fromkeys(codes)), roles=tuple(dict.fromkeys(roles)), include_linked_chats=chats)
+    return Audience(units=tuple(dict.fromkeys(codes)), roles=tuple(dict.fromkeys(roles)),
+                    include_linked_chats=chats, include_pages=pages)
 
 
 def parse_actor(value: str) -> tuple[str, str]:
@@ -316,6 +321,58 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
             local = send_at.astimezone(settings.tz).isoformat(timespec="minutes")
             done = f"broadcast {args.id} scheduled for {local} ({settings.tz_name})"
     print(done)
+    return 0
+
+
+# --------------------------------------------------------------------------- Facebook Pages
+
+
+def token_box(settings: Settings) -> TokenBox:
+    """The box that seals Page tokens; an OperatorError without a (good) PAGE_TOKEN_KEY."""
+    if settings.page_token_key is None:
+        raise OperatorError(
+            "PAGE_TOKEN_KEY is not set: Page tokens are stored encrypted and need a key. "
+            "Make one with `python -m bot pages key` and put it in the environment or .env"
+        )
+    try:
+        return TokenBox(settings.page_token_key.get_secret_value())
+    except SealError as exc:
+        raise OperatorError(str(exc)) from None
+
+
+def _read_token(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeError) as exc:
+        raise OperatorError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+async def pages(settings: Settings, args: argparse.Namespace) -> int:
+    """`pages add|list|remove`: the units' Facebook Pages. Tokens are read from a file and never printed."""
+    now = utc_now()
+    if args.action == "add":
+        box, token = token_box(settings), _read_token(args.token_file)
+        async with _session(settings) as session:
+            unit = await _unit(session, args.unit)
+            link = await page_links.link_page(
+                session, unit=unit, page_id=args.page_id, token=token, box=box, now=now, title=args.name
+            )
+        print(f"Page {link.page_id} linked to {unit.name} ({unit.code}); its token is stored encrypted")
+        return 0
+    if args.action == "remove":
+        async with _session(settings) as session:
+            removed = await page_links.unlink_page(session, args.page_id, now=now)
+        if not removed:
+            raise OperatorError(f"no linked Page {args.page_id}")
+        print(f"Page {args.page_id} unlinked; its token is forgotten")
+        return 0
+    async with _session(settings) as session:
+        links = await page_links.list_pages(session)
+    if not links:
+        print("no Page is linked; link one with: python -m bot pages add --unit CODE --page-id ID --token-file FILE")
+    for link in links:
+        state = f"broken since {link.broken_at:%Y-%m-%d %H:%M} UTC: {link.broken_reason}" if link.broken else "active"
+        print(f"{link.page_id}\t{link.title or '-'}\t{link.unit_code or '-'} {link.unit_name or ''}\t{state}")
     return 0
 
 

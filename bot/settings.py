@@ -73,6 +73,14 @@ class Settings(BaseSettings):
         default=Path("data") / "zalo",
         description="Directory for Zalo events not yet processed and the numbered options last shown.",
     )
+    facebook_graph_api_base_url: str = Field(
+        default="https://graph.facebook.com/v26.0",
+        description="Graph API base URL with its version, for publishing on linked Facebook Pages.",
+    )
+    page_token_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts Page access tokens at rest (python -m bot pages key); Pages are off without it.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Public https URL of this server; Zalo fetches our images and files from <url>/media/.",
@@ -145,7 +153,7 @@ class Settings(BaseSettings):
             raise ValueError("must be 8-256 characters")
         return value
 
-    @field_validator("telegram_webhook_url", "zalo_webhook_url", "public_base_url")
+    @field_validator("telegram_webhook_url", "zalo_webhook_url", "public_base_url", "facebook_graph_api_base_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("https://", "http://")):
@@ -185,7 +193,8 @@ class Settings(BaseSettings):
         """Every secret value, so the log filter can scrub them."""
         return [
             s.get_secret_value()
-            for s in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret)
+            for s in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret,
+                      self.page_token_key)
             if s is not None
         ]
 

@@ -200,7 +200,7 @@ async def revise(
 
 
 async def _check_audience(session: AsyncSession, actor: Actor, audience: Audience) -> None:
-    if not audience.units or not (audience.roles or audience.include_linked_chats):
+    if not audience.units or not (audience.roles or audience.include_linked_chats or audience.include_pages):
         raise UserFacingError("broadcast_no_audience")
     for role in audience.roles:
         if role not in {r.value for r in Role}:

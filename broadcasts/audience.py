@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Exists, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.pages import PLATFORM as PAGE_PLATFORM
 from bot.services.people.reachable import holds_role, written_to
 from bot.services.people.units import name_sort_key
 from broadcasts import store
@@ -30,18 +31,22 @@ Page = Callable[[int, int], "Select[Any]"]  # (after id, limit) -> one page of r
 @dataclass(frozen=True)
 class Audience:
     """Who receives a broadcast: people holding `roles` in the subtrees of `units`, plus (if asked)
-    the groups and channels linked to units of those subtrees."""
+    the groups and channels, and the Facebook Pages, linked to units of those subtrees."""
 
     units: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     include_linked_chats: bool = False
+    include_pages: bool = False  # the units' linked Facebook Pages
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "units": list(self.units),
             "roles": list(self.roles),
             "include_linked_chats": self.include_linked_chats,
         }
+        if self.include_pages:
+            data["include_pages"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Audience:
@@ -49,6 +54,7 @@ class Audience:
             units=tuple(data.get("units", ())),
             roles=tuple(data.get("roles", ())),
             include_linked_chats=bool(data.get("include_linked_chats", False)),
+            include_pages=bool(data.get("include_pages", False)),
         )
 
 
@@ -63,7 +69,11 @@ async def insert_deliveries(
         )
     if audience.include_linked_chats and paths:
         await _insert_pages(
-            session, broadcast_id, _linked_chat_page(paths), "linked_chat_id", now, batch_size
+            session, broadcast_id, _linked_chat_page(paths, pages=False), "linked_chat_id", now, batch_size
+        )
+    if audience.include_pages and paths:
+        await _insert_pages(
+            session, broadcast_id, _linked_chat_page(paths, pages=True), "linked_chat_id", now, batch_size
         )
 
 
@@ -117,12 +127,17 @@ def _identity_page(roles: Sequence[str], paths: Sequence[str]) -> Page:
     return page
 
 
-def _linked_chat_page(paths: Sequence[str]) -> Page:
+def _is_page(pages: bool) -> ColumnElement[bool]:
+    """Facebook Pages (`pages`) or the groups and channels the bot sits in (not `pages`)."""
+    return LinkedChat.platform == PAGE_PLATFORM if pages else LinkedChat.platform != PAGE_PLATFORM
+
+
+def _linked_chat_page(paths: Sequence[str], *, pages: bool) -> Page:
     def page(after: int, limit: int) -> Select[Any]:
         return (
             select(LinkedChat.id, LinkedChat.platform, LinkedChat.chat_id)
             .join(Unit, LinkedChat.unit_id == Unit.id)
-            .where(LinkedChat.id > after, LinkedChat.active.is_(True), _in_subtrees(paths))
+            .where(LinkedChat.id > after, LinkedChat.active.is_(True), _is_page(pages), _in_subtrees(paths))
             .order_by(LinkedChat.id)
             .limit(limit)
         )
@@ -194,13 +209,14 @@ async def count(session: AsyncSession, audience: Audience) -> int:
             )
             or 0
         )
-    if audience.include_linked_chats:
-        total += (
-            await session.scalar(
-                select(func.count(LinkedChat.id))
-                .join(Unit, LinkedChat.unit_id == Unit.id)
-                .where(LinkedChat.active.is_(True), _in_subtrees(paths))
+    for wanted, pages in ((audience.include_linked_chats, False), (audience.include_pages, True)):
+        if wanted:
+            total += (
+                await session.scalar(
+                    select(func.count(LinkedChat.id))
+                    .join(Unit, LinkedChat.unit_id == Unit.id)
+                    .where(LinkedChat.active.is_(True), _is_page(pages), _in_subtrees(paths))
+                )
+                or 0
             )
-            or 0
-        )
     return total

@@ -307,7 +307,7 @@ class OutboxWorker:
             poll = polls.get(broadcast_id)
             choices = vote_choices(poll.id, poll.options) if poll is not None else ()
             self._messages[broadcast_id] = Outgoing(
-                text, photo=photo, document=document, choices=choices, html=html
+                text, photo=photo, document=document, choices=choices, html=html, key=f"broadcast:{broadcast_id}"
             )
 
     async def _maintain(self) -> None:

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.pages import PLATFORM as PAGE_PLATFORM
 from broadcasts import store
 from broadcasts.store import StatusCounts
-from storage.models import AuditEntry, Broadcast, BroadcastStatus, Identity, table
+from storage.models import AuditEntry, Broadcast, BroadcastStatus, Delivery, Identity, LinkedChat, table
 
 UNTOLD_HORIZON = timedelta(days=1)  # older untold broadcasts (finished with no one to tell) stay untold
 
@@ -27,6 +28,18 @@ class BroadcastSummary:
     author_id: int | None
     author_chats: tuple[tuple[str, str], ...]  # (platform, chat_id) of the author's reachable identities
     counts: StatusCounts
+    pages: tuple[PageResult, ...] = ()  # one per Facebook Page in the audience, by Page
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What became of a broadcast on one Facebook Page: its status, post id or reason."""
+
+    page_id: str
+    title: str | None
+    status: str  # a DeliveryStatus
+    post_id: str | None
+    reason: str | None
 
 
 async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSummary:
@@ -41,7 +54,18 @@ async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSu
             .order_by(Identity.id)
         )
         chats = tuple((platform, chat_id) for platform, chat_id in result)
-    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts)
+    pages = await _page_results(session, broadcast_id)
+    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts, pages)
+
+
+async def _page_results(session: AsyncSession, broadcast_id: int) -> tuple[PageResult, ...]:
+    rows = await session.execute(
+        select(Delivery.chat_id, LinkedChat.title, Delivery.status, Delivery.message_id, Delivery.error_detail)
+        .outerjoin(LinkedChat, LinkedChat.id == Delivery.linked_chat_id)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.platform == PAGE_PLATFORM)
+        .order_by(Delivery.id)
+    )
+    return tuple(PageResult(*row) for row in rows)
 
 
 async def untold(session: AsyncSession, now: datetime) -> list[int]:

@@ -7,7 +7,8 @@ The feature passes statuses and actions as keys; `STATUS_NAMES` and `ACTIONS` wo
 
 from __future__ import annotations
 
-from broadcasts.summary import BroadcastSummary
+from broadcasts.summary import BroadcastSummary, PageResult
+from handlers.page_texts import SUMMARY as PAGE_SUMMARY
 
 ERRORS = {
     "broadcast_not_allowed": "Chỉ quản trị viên cấp tỉnh mới soạn, duyệt và phát tin.",
@@ -88,4 +89,15 @@ def summary_text(summary: BroadcastSummary) -> str:
     lines.append(SUMMARY["unreachable"].format(count=counts.unreachable))
     if counts.cancelled:
         lines.append(SUMMARY["cancelled"].format(count=counts.cancelled))
+    if summary.pages:
+        lines.append(PAGE_SUMMARY["head"])
+        lines.extend(_page_line(page) for page in summary.pages)
     return "\n".join(lines)
+
+
+def _page_line(page: PageResult) -> str:
+    """One Page's line: its post id once posted, else why not."""
+    key = {"sent": "posted", "unreachable": "broken"}.get(page.status, page.status)
+    return PAGE_SUMMARY.get(key, PAGE_SUMMARY["pending"]).format(
+        title=page.title or page.page_id, post_id=page.post_id, reason=page.reason or "—"
+    )

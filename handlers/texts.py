@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from bot.core.errors import UserFacingError
 from handlers.broadcast_texts import ACTIONS, STATUS_NAMES
 from handlers.broadcast_texts import ERRORS as BROADCAST_ERRORS
+from handlers.page_texts import ERRORS as PAGE_ERRORS
 
 ROLE_NAMES = {
     "province_admin": "Quản trị viên cấp tỉnh",
@@ -256,6 +257,7 @@ DESK = {
 
 
 ERRORS.update(BROADCAST_ERRORS)  # the broadcast service's refusals, worded in handlers/broadcast_texts.py
+ERRORS.update(PAGE_ERRORS)  # linking Facebook Pages (handlers/page_texts.py)
 
 # Refusal fields a feature passes as keys (a status, an action), worded here per refusal.
 REFUSAL_WORDS: dict[str, dict[str, Mapping[str, str]]] = {

@@ -392,6 +392,7 @@ class LinkedChatKind(enum.StrEnum):
     GROUP = "group"
     SUPERGROUP = "supergroup"
     CHANNEL = "channel"
+    PAGE = "page"  # a Facebook Page (platform "facebook"): its token is in `page_tokens`
 
 
 class LinkedChat(Base):
@@ -415,6 +416,44 @@ class LinkedChat(Base):
     removed_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship(lazy="selectin")
+
+
+class PageToken(Base):
+    """The access token of a linked Facebook Page, encrypted at rest (Fernet, PAGE_TOKEN_KEY).
+
+    One row per Page link (a `LinkedChat` of platform "facebook"). `broken_at` is set when
+    Facebook said the token expired or was revoked; the province admins are told once, and
+    relinking with a new token clears it.
+    """
+
+    __tablename__ = "page_tokens"
+
+    linked_chat_id: Mapped[int] = mapped_column(
+        ForeignKey("linked_chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(Text)  # Fernet ciphertext, never the token itself
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime]
+    broken_at: Mapped[datetime | None]
+    broken_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class PagePost(Base):
+    """A post we are about to publish (or published) on a Page: the journal that keeps a
+    crash from posting twice (the Graph API has no idempotency key; see README, "Facebook Pages").
+
+    Written before the call; `post_id` once Facebook answered. A retry that finds a row without
+    `post_id` first looks on the Page for a post with the same words that we did not record.
+    """
+
+    __tablename__ = "page_posts"
+    __table_args__ = (UniqueConstraint("page_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))  # what is posted, e.g. "broadcast:12"
+    started_at: Mapped[datetime]
+    post_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Broadcast(Base):
@@ -485,7 +524,7 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(24))  # reason class: transient, rejected, gone...
     error_detail: Mapped[str | None] = mapped_column(String(200))
-    message_id: Mapped[str | None] = mapped_column(String(32))
+    message_id: Mapped[str | None] = mapped_column(String(64))  # a Page post id is "<page>_<post>"
     sent_at: Mapped[datetime | None]
 
 

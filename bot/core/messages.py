@@ -115,6 +115,9 @@ class Outgoing:
     # This reply takes the place of the message whose button was pressed (a multi-choice question
     # with one more option ticked): Telegram edits that message, Zalo (no edits) sends it anew.
     replaces_pressed: bool = False
+    # What this message is ("broadcast:12"), for platforms without an idempotency key (Facebook
+    # Pages): a retry after a crash checks the message did not arrive already.
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

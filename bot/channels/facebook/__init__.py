@@ -1,0 +1,1 @@
+"""Facebook Pages at the edge: a small Graph API client and the outbox's sender for Pages."""
