@@ -68,6 +68,7 @@ class FacebookEmulator(Served):
         self.requests = 0  # publishing and reading calls answered (faults included)
         self._ids = itertools.count(1_000_001)
         self._hold: asyncio.Event | None = None
+        self._held_pages: set[str] | None = None
         self.held = 0  # posts made whose answer is being held
 
     @property
@@ -112,9 +113,10 @@ class FacebookEmulator(Served):
         for _ in range(times):
             self._page(page_id).faults.append((500, error, {}))
 
-    def hold(self) -> None:
-        """From now on, posts are made but their answers wait until `release()`."""
+    def hold(self, page_ids: set[str] | None = None) -> None:
+        """From now on, posts (on these Pages, or all) are made but their answers wait until `release()`."""
         self._hold = asyncio.Event()
+        self._held_pages = page_ids
 
     def release(self) -> None:
         if self._hold is not None:
@@ -191,7 +193,7 @@ class FacebookEmulator(Served):
         page.posts.append(post)
         await self._notify()
         hold = self._hold
-        if hold is not None:
+        if hold is not None and (self._held_pages is None or page.page_id in self._held_pages):
             self.held += 1
             await self._notify()
             await hold.wait()
