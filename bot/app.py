@@ -107,6 +107,7 @@ class KetNoiApp:
             fetch_file=self._fetch_file,
             outbox_stopped=self._outbox_stopped,
             console_url=f"{self.public_url}{CONSOLE_PREFIX}{SIGN_IN_PATH}",
+            page_box=self.page_box,
         )
         self.dispatcher = build_dispatcher(self.session_factory, config, self.clock, feedback_deps)
         self.reminders = Reminders(

@@ -44,11 +44,14 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         "poll.create": "Tạo khảo sát",
         "poll.close": "Kết thúc khảo sát",
     }),
-    ("Nhóm, kênh", {
+    ("Nhóm, kênh, Trang Facebook", {
         "chat.added": "Bot được thêm vào nhóm, kênh",
         "chat.removed": "Bot bị xóa khỏi nhóm, kênh",
         "chat.link": "Liên kết nhóm, kênh với đơn vị",
         "chat.migrate": "Nhóm chuyển thành siêu nhóm",
+        "page.link": "Liên kết Trang Facebook với đơn vị",
+        "page.unlink": "Gỡ liên kết Trang Facebook",
+        "page.broken": "Trang Facebook hỏng liên kết (mã truy cập hết hạn)",
     }),
     ("Phản ánh, vụ việc", {
         "feedback.answer": "Trả lời phản ánh",

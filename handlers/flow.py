@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Choice, CommandMenuEntry, Edit, Incoming, Outgoing
 from bot.core.periods import Schedule
+from bot.services.pages.sealing import TokenBox
 from bot.services.people.people import Actor
 from handlers import texts
 from handlers.answers import AnswerType, InvalidAnswer
@@ -52,6 +53,7 @@ class HandlerConfig:
     fetch_file: Callable[[str, str], Awaitable[bytes]] | None = None  # (platform, file id) -> bytes
     outbox_stopped: Callable[[int], None] = lambda broadcast_id: None
     console_url: str | None = None  # the web console's sign-in address, the /web link's base
+    page_box: TokenBox | None = None  # seals Facebook Page tokens (/fanpage); None without PAGE_TOKEN_KEY
 
 
 @dataclass

@@ -57,7 +57,7 @@ POLL = Flow(
              Text(maximum=service.QUESTION_MAX_LENGTH, minimum=5)),
         Step("options", t["ask_options"], OptionLines(maximum=400, minimum=3)),
         Step("unit", post.t.POST["ask_unit"], UnitAnswer(post.roots_of, offered=post.offered_roots)),
-        Step("q:roles", post.t.POST["ask_roles"], QuestionAnswer(post.AUDIENCE)),
+        Step("q:roles", post.t.POST["ask_roles"], QuestionAnswer(post.CHAT_AUDIENCE)),
     ),
     finish=_finish,
 )

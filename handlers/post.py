@@ -36,15 +36,21 @@ from storage.models import Broadcast, BroadcastStatus, Role, Unit
 
 MAX_TEXT = 4000
 CHATS = "chats"
+PAGES = "pages"  # the linked Facebook Pages
 ROLE_LABELS = {
     Role.OFFICER: t.POST["role_officer"],
     Role.UNIT_ADMIN: t.POST["role_unit_admin"],
     Role.MEMBER: t.POST["role_member"],
     Role.CITIZEN: t.POST["role_citizen"],
 }
-AUDIENCE = Question(
+# Polls go to people and chats (their options are buttons); content may also go to Facebook Pages.
+CHAT_AUDIENCE = Question(
     key="roles", type="multi_choice", prompt=t.POST["ask_roles"], label="",
     options=(*(Choice(role.value, label) for role, label in ROLE_LABELS.items()), Choice(CHATS, t.POST["role_chats"])),
+)
+AUDIENCE = Question(
+    key="roles", type="multi_choice", prompt=t.POST["ask_roles"], label="",
+    options=(*CHAT_AUDIENCE.options, Choice(PAGES, t.POST["role_pages"])),
 )
 SUBMIT, REWRITE, DROP, NO_MEDIA = "submit", "rewrite", "drop", "no-media"
 # Actions of the buttons on an approver's notice (data: `<prefix>:<broadcast id>`).
@@ -54,7 +60,8 @@ APPROVE_NOW, APPROVE_LATER, REJECT_BUTTON = "bc:ok", "bc:later", "bc:no"
 def audience_of(answers: dict[str, Any]) -> Audience:
     chosen = answers["q:roles"]
     return Audience(
-        units=(answers["unit"],), roles=tuple(r for r in chosen if r != CHATS), include_linked_chats=CHATS in chosen
+        units=(answers["unit"],), roles=tuple(r for r in chosen if r not in (CHATS, PAGES)),
+        include_linked_chats=CHATS in chosen, include_pages=PAGES in chosen,
     )
 
 
@@ -188,8 +195,9 @@ async def submit_draft(ctx: Context, broadcast_id: int) -> list[Outgoing]:
 
 
 def audience_roles(audience: Audience) -> list[str]:
-    """The audience's roles (and linked chats) as the /dangtin question's values, in its order."""
-    chosen = {*audience.roles, *([CHATS] if audience.include_linked_chats else [])}
+    """The audience's roles (and linked chats and Pages) as the /dangtin question's values, in its order."""
+    chosen = {*audience.roles, *([CHATS] if audience.include_linked_chats else []),
+              *([PAGES] if audience.include_pages else [])}
     return [option.value for option in AUDIENCE.options if option.value in chosen]
 
 

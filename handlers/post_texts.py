@@ -17,6 +17,7 @@ POST = {
     "role_member": "Hội viên, đoàn viên",
     "role_citizen": "Người dân",
     "role_chats": "Các nhóm, kênh đã liên kết",
+    "role_pages": "Các Trang Facebook đã liên kết",
     "preview_head": "XEM TRƯỚC – tin trên là đúng như người nhận sẽ thấy.",
     "preview_foot": "Nội dung: {topic}. Gửi tới: {unit}; {roles}.\nSố người/nhóm sẽ nhận: {count}.",
     "ask_confirm": "Bạn muốn làm gì với bản tin này?",

@@ -227,6 +227,7 @@ COMMANDS = {
     "deadlines": "Xem hạn nộp báo cáo",
     "post": "Soạn tin tuyên truyền để gửi duyệt và phát",
     "linkchat": "Liên kết nhóm, kênh Telegram với đơn vị",
+    "pages": "Trang Facebook (Fanpage) của đơn vị: xem, liên kết, gỡ",
     "poll": "Tạo khảo sát nhanh gửi tới hội viên, người dân",
     "results": "Xem kết quả một khảo sát",
     "close_poll": "Kết thúc một khảo sát",
