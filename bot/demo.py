@@ -2,13 +2,16 @@
 
 It seeds a SQLite demo province (Vĩnh Long, from vietnam-provinces) with a province admin, two
 officers and a few members, runs the bot against the built-in Telegram and Zalo emulators (both
-in this one process, as `run` does with both tokens), and serves a web chat on
+in this one process, as `run` does with both tokens), publishes on two emulated Facebook Pages
+(the province's and Cái Nhum's, shown at /demo/fanpage), and serves a web chat on
 http://127.0.0.1:8080 where anyone can talk to the bot as one of those personas, on either
 platform: each persona has a Telegram and a Zalo account, linked to the same person.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -26,9 +29,12 @@ from bot.core.clock import utc_now
 from bot.core.forms import current_form
 from bot.core.periods import Period, PeriodKind, Schedule
 from bot.core.sending import SendError
+from bot.emulator.facebook import FacebookEmulator
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.zalo import ZaloEmulator
 from bot.logs import setup_logging
+from bot.services.pages import links as page_links
+from bot.services.pages.sealing import TokenBox
 from bot.services.people import console_access, people, units
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
@@ -41,8 +47,17 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "123456:KETNOI-DEMO-TOKEN"  # noqa: S105 (the emulator's, not a real bot's)
 DEMO_ZALO_TOKEN = "1459232241454765289:KETNOI-DEMO-ZALO"  # noqa: S105 (the emulator's too)
 ZALO_EMULATOR = web.AppKey("zalo_emulator", ZaloEmulator)
+FACEBOOK_EMULATOR = web.AppKey("facebook_emulator", FacebookEmulator)
 DEMO_PROVINCE = 86
 CHAT_PAGE = Path(__file__).parent / "emulator" / "static" / "chat.html"
+FANPAGE_PAGE = Path(__file__).parent / "emulator" / "static" / "fanpage.html"
+# The demo's Pages (Graph emulator under /fb): the province's and a commune's, each with its token.
+DEMO_PAGES = (
+    ("1000000000000086", "86", "Mặt trận Tổ quốc tỉnh Vĩnh Long", "EAAG-demo-page-token-tinh"),
+    ("1000000000029641", "29641", "Mặt trận Tổ quốc xã Cái Nhum", "EAAG-demo-page-token-cai-nhum"),
+)
+# A fixed Fernet key, so a demo run again can open the tokens it stored (never use it for real Pages).
+DEMO_PAGE_TOKEN_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"ketnoi-demo-pages").digest()).decode()
 SESSION_FACTORY = web.AppKey("session_factory", async_sessionmaker)
 
 
@@ -98,6 +113,15 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
                     created_at=now,
                 ))
         await seed_last_month(session, now)
+        await seed_pages(session, now)
+
+
+async def seed_pages(session: AsyncSession, now) -> None:
+    """The province's and Cái Nhum's Facebook Pages, linked (again) with their demo tokens."""
+    box = TokenBox(DEMO_PAGE_TOKEN_KEY)
+    for page_id, code, name, token in DEMO_PAGES:
+        unit = await units.get_unit_by_code(session, code)
+        await page_links.link_page(session, unit=unit, page_id=page_id, token=token, box=box, now=now, title=name)
 
 
 async def seed_last_month(session: AsyncSession, now) -> None:
@@ -174,13 +198,20 @@ async def _page(request: web.Request) -> web.Response:
     return web.FileResponse(CHAT_PAGE)
 
 
-def demo_settings(settings: Settings, emulator: TelegramEmulator, zalo: ZaloEmulator | None = None) -> Settings:
-    update = {
+async def _fanpage(request: web.Request) -> web.Response:
+    return web.FileResponse(FANPAGE_PAGE)
+
+
+def demo_settings(settings: Settings, emulator: TelegramEmulator, zalo: ZaloEmulator | None = None,
+                  facebook: FacebookEmulator | None = None) -> Settings:
+    update: dict[str, object] = {
         "telegram_bot_token": SecretStr(DEMO_TOKEN),
         "telegram_api_base_url": emulator.base_url,
         "telegram_webhook_url": None,
         "telegram_webhook_secret": None,
     }
+    if facebook is not None:
+        update |= {"facebook_graph_api_base_url": facebook.base_url, "page_token_key": SecretStr(DEMO_PAGE_TOKEN_KEY)}
     if zalo is not None:
         database = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
         update |= {
@@ -207,16 +238,23 @@ async def build_demo(settings: Settings) -> tuple[KetNoiApp, TelegramEmulator]:
         *family, given = persona.name.split()
         emulator.add_user(persona.user_id, given, last_name=" ".join(family))
         zalo.add_user(persona.zalo_id, persona.name)
+    facebook = FacebookEmulator()
+    facebook.set_root(f"http://{settings.web_host}:{settings.web_port}/fb")
+    for page_id, _code, name, token in DEMO_PAGES:
+        facebook.add_page(page_id, name, token)
 
     def configure(web_app: web.Application) -> None:
         web_app.add_subapp("/tg", emulator.make_app())
         web_app.add_subapp("/zl", zalo.make_app())
+        web_app.add_subapp("/fb", facebook.make_app())
         web_app[ZALO_EMULATOR] = zalo
+        web_app[FACEBOOK_EMULATOR] = facebook
+        web_app.router.add_get("/demo/fanpage", _fanpage)
         web_app.router.add_get("/", _page)
         web_app.router.add_get("/demo/personas", _personas)
         web_app.router.add_get("/demo/registrations", _registrations)
 
-    app = KetNoiApp(demo_settings(settings, emulator, zalo), configure_web=configure)
+    app = KetNoiApp(demo_settings(settings, emulator, zalo, facebook), configure_web=configure)
     app.web.app[SESSION_FACTORY] = app.session_factory
     return app, emulator
 
@@ -263,7 +301,8 @@ async def show_menus(app: KetNoiApp) -> None:
 
 
 async def run_demo(settings: Settings) -> int:
-    setup_logging(settings.log_level, [DEMO_TOKEN, DEMO_ZALO_TOKEN])
+    setup_logging(settings.log_level, [DEMO_TOKEN, DEMO_ZALO_TOKEN, DEMO_PAGE_TOKEN_KEY,
+                                       *(token for *_, token in DEMO_PAGES)])
     app, emulator = await start_demo(settings)
     print(f"KetNoi demo: open {app.web.url} in a browser (Ctrl+C to stop)", flush=True)
     try:
