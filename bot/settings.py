@@ -146,6 +146,20 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a Zalo bot token (digits, a colon, then characters)")
         return value
 
+    @field_validator("page_token_key")
+    @classmethod
+    def _check_page_token_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from bot.services.pages.sealing import SealError, TokenBox  # cryptography only when a key is set
+
+        try:
+            TokenBox(value.get_secret_value().strip())
+        except SealError:
+            raise ValueError("is not a Fernet key (44 characters of url-safe base64); make one with: "
+                             "python -m bot pages key") from None
+        return SecretStr(value.get_secret_value().strip())
+
     @field_validator("zalo_webhook_secret")
     @classmethod
     def _check_zalo_secret(cls, value: SecretStr | None) -> SecretStr | None:

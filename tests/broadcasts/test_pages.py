@@ -278,3 +278,14 @@ def test_render_keeps_plain_text_and_finds_the_first_link():
     assert render(Outgoing("Xem https://a.vn/x, rồi https://b.vn.")) == ("Xem https://a.vn/x, rồi https://b.vn.",
                                                                         "https://a.vn/x")
     assert render(Outgoing("Không có liên kết")) == ("Không có liên kết", None)
+
+
+def test_a_page_id_is_digits_and_a_token_has_no_spaces():
+    from bot.core.errors import UserFacingError
+
+    assert links.check_page_id(" 1234567890 ") == "1234567890"
+    for bad in ("not-a-number", "", "12 34"):
+        with pytest.raises(UserFacingError):
+            links.check_page_id(bad)
+    with pytest.raises(UserFacingError):
+        links.check_token("EAAG with spaces")
