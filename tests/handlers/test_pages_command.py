@@ -1,0 +1,50 @@
+"""/fanpage (/pages): only province admins, only in a private chat for a token, never shown back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.services.pages.sealing import TokenBox, new_key
+from bot.services.people import people, units
+from handlers.flow import HandlerConfig
+from handlers.registry import build_dispatcher
+from storage.models import PageToken
+from tests.support import ChatUser
+
+PAGE, TOKEN = "1234567890", "EAAGsecret"
+
+
+async def test_a_token_sent_in_a_group_is_refused_and_not_stored(admin, session_factory):
+    replies = await admin.send(f"/fanpage them 29641 {PAGE} {TOKEN}", chat_type="group")
+    assert "nhắn riêng cho bot" in replies[0].text  # a group gets no command at all
+    async with session_factory() as session:
+        assert list(await session.scalars(select(PageToken))) == []
+
+
+async def test_without_a_key_linking_is_off_but_listing_works(admin):
+    assert "chưa được bật" in (await admin.send(f"/fanpage them 29641 {PAGE} {TOKEN}"))[0].text
+    assert "Chưa có Trang Facebook" in (await admin.send("/pages"))[0].text
+
+
+async def test_link_list_and_unlink_with_a_key(admin, session_factory, clock):
+    box = TokenBox(new_key())
+    keyed = ChatUser(build_dispatcher(session_factory, HandlerConfig(page_box=box), clock), "100")
+    assert "Không có đơn vị mã “99999”" in (await keyed.send(f"/fanpage them 99999 {PAGE} {TOKEN}"))[0].text
+    assert "chỉ gồm các chữ số" in (await keyed.send(f"/fanpage them 29641 abc {TOKEN}"))[0].text
+    linked = await keyed.send(f"/fanpage them 29641 {PAGE} {TOKEN}")
+    assert "Đã liên kết Trang 1234567890 với Xã Cái Nhum" in linked[0].text and "xóa tin nhắn" in linked[1].text
+    listing = (await keyed.send("/fanpage"))[0].text
+    assert "(mã 1234567890) – Xã Cái Nhum: đang hoạt động" in listing
+    assert all(TOKEN not in reply.text for reply in [*linked, *keyed.last.replies])
+    assert "Đã gỡ liên kết" in (await keyed.send(f"/fanpage xoa {PAGE}"))[0].text
+    assert "chưa được liên kết" in (await keyed.send(f"/fanpage xoa {PAGE}"))[0].text
+
+
+async def test_a_commune_admin_may_not(province, session_factory, clock, dispatcher):
+    async with session_factory() as session, session.begin():
+        unit = await units.get_unit_by_code(session, "29641")
+        person = await people.register(session, platform="telegram", external_id="300", chat_id="300",
+                                       full_name="Trần Văn Bình", now=clock())
+        await people.grant_role(session, person, unit, "unit_admin", granted_by=None, now=clock())
+    replies = await ChatUser(dispatcher, "300").send(f"/fanpage them 29641 {PAGE} {TOKEN}")
+    assert replies[0].text.startswith("Lệnh /fanpage dành cho quản trị viên cấp tỉnh.")
