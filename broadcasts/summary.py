@@ -5,13 +5,14 @@ The feature gathers the figures; the wording is `handlers.broadcast_texts.summar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broadcasts import store
+from broadcasts import shares, store
+from broadcasts.shares import ShareCounts
 from broadcasts.store import StatusCounts
 from storage.models import AuditEntry, Broadcast, BroadcastStatus, Identity, table
 
@@ -27,6 +28,7 @@ class BroadcastSummary:
     author_id: int | None
     author_chats: tuple[tuple[str, str], ...]  # (platform, chat_id) of the author's reachable identities
     counts: StatusCounts
+    shares: ShareCounts = field(default_factory=ShareCounts)  # officers' confirmations of forwarding it into Zalo groups
 
 
 async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSummary:
@@ -41,7 +43,8 @@ async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSu
             .order_by(Identity.id)
         )
         chats = tuple((platform, chat_id) for platform, chat_id in result)
-    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts)
+    shared = await shares.counts(session, broadcast_id)
+    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts, shared)
 
 
 async def untold(session: AsyncSession, now: datetime) -> list[int]:
