@@ -193,7 +193,12 @@ async def claim(
         )
     )
     rows = (await session.execute(stmt)).all()
-    return sorted((Claimed(*row[:-1], offers_share=bool(row[-1])) for row in rows), key=lambda claimed: claimed.id)
+    claimed = [
+        Claimed(row.id, row.broadcast_id, row.platform, row.chat_id, row.identity_id, row.linked_chat_id,
+                row.attempts, bool(row.offers_share))
+        for row in rows
+    ]
+    return sorted(claimed, key=lambda one: one.id)
 
 
 async def renew_leases(
