@@ -34,7 +34,7 @@ SHARE = {
     "ask": "Tin số {id}: bạn đã chia sẻ vào bao nhiêu nhóm Zalo (của {unit})? Chọn số nhóm, hoặc gõ một số từ 0 đến {maximum} (0 nếu chưa chia sẻ).",
     "previous": "Bạn đã báo {count} nhóm; trả lời lại để sửa.",
     "count_option": "{count} nhóm",
-    "recorded": "Đã ghi nhận: tin số {id} được chia sẻ vào {count} nhóm Zalo. Cảm ơn bạn!",
+    "recorded": "Đã ghi nhận: tin số {id} được chia sẻ vào {count} nhóm Zalo. Cảm ơn bạn! Nếu chia sẻ thêm, gõ /chiase {id} để sửa số nhóm.",
     "changed": "Đã sửa: tin số {id} được chia sẻ vào {count} nhóm Zalo (trước đó {previous} nhóm).",
     "none": "Đã ghi nhận: bạn chưa chia sẻ tin số {id} vào nhóm Zalo nào.",
     "ask_id": "Bạn gõ /{command} kèm số tin, ví dụ /{command} 12.",
