@@ -79,8 +79,8 @@ async def test_a_share_is_confirmed_changed_counted_per_unit_and_prefills_the_re
     too_many = await officer.say("500")
     assert too_many[-1]["text"].startswith("Số không được lớn hơn 200.") and too_many[-1]["options"]
     done = await officer.choose("3 nhóm")
-    assert done[-1]["text"] == f"Đã ghi nhận: tin số {broadcast_id} được chia sẻ vào 3 nhóm Zalo. Cảm ơn bạn! "
-                                 f"Nếu chia sẻ thêm, gõ /chiase {broadcast_id} để sửa số nhóm."
+    assert done[-1]["text"] == (f"Đã ghi nhận: tin số {broadcast_id} được chia sẻ vào 3 nhóm Zalo. Cảm ơn bạn! "
+                                f"Nếu chia sẻ thêm, gõ /chiase {broadcast_id} để sửa số nhóm.")
 
     again = await officer.say(f"/chiase {broadcast_id}")
     assert "Bạn đã báo 3 nhóm" in again[-1]["text"]
@@ -132,6 +132,6 @@ async def test_on_zalo_a_copy_in_the_middle_of_a_report_leaves_1_to_the_report_a
 
     await officer.say(hint.group(1))
     done = await officer.say("2")
-    assert done[-1]["text"] == f"Đã ghi nhận: tin số {broadcast_id} được chia sẻ vào 2 nhóm Zalo. Cảm ơn bạn! "
-                                 f"Nếu chia sẻ thêm, gõ /chiase {broadcast_id} để sửa số nhóm."
+    assert done[-1]["text"] == (f"Đã ghi nhận: tin số {broadcast_id} được chia sẻ vào 2 nhóm Zalo. Cảm ơn bạn! "
+                                f"Nếu chia sẻ thêm, gõ /chiase {broadcast_id} để sửa số nhóm.")
     assert [groups for _, groups in await shares_of(session_factory)] == [2]
