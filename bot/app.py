@@ -58,6 +58,7 @@ from handlers.flow import HandlerConfig
 from handlers.page_texts import PAGES as PAGE_TEXTS
 from handlers.registry import build_catalogue, build_dispatcher
 from handlers.reminders import ReminderWording
+from handlers.shares import share_choice
 from storage.db import DatabaseUnreachable, make_engine, make_session_factory, wait_for_database
 from storage.migrate import upgrade
 
@@ -199,7 +200,7 @@ class KetNoiApp:
             return None
         return OutboxWorker(
             self.session_factory, senders, pacers=pacers, clock=self.clock, on_finished=self._tell_author,
-            config=OutboxConfig(lease_seconds=s.outbox_lease_seconds),
+            config=OutboxConfig(lease_seconds=s.outbox_lease_seconds), share_choice=share_choice,
         )
 
     async def _page_token(self, page_id: str) -> str | None:

@@ -23,7 +23,7 @@ from bot.services.people.people import Actor
 from bot.services.people.reachable import Reachable, reachable
 from bot.services.people.units import get_unit_by_code, is_in_subtree
 from broadcasts import audience as audience_queries
-from broadcasts import store
+from broadcasts import shares, store
 from broadcasts.audience import Audience
 from broadcasts.store import StatusCounts as StatusCounts
 from broadcasts.store import status_counts as status_counts  # re-exported: /trangthai, CLI
@@ -360,7 +360,10 @@ async def expand(
     """
     _require_status(broadcast, (S.APPROVED, S.SCHEDULED), "expand")
     audience = Audience.from_json(broadcast.audience)
-    await audience_queries.insert_deliveries(session, broadcast.id, audience, now=now, batch_size=batch_size)
+    offer_share = await shares.offers_share(session, broadcast.id)
+    await audience_queries.insert_deliveries(
+        session, broadcast.id, audience, now=now, batch_size=batch_size, offer_share=offer_share
+    )
     count = await session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id)) or 0
     _touch(broadcast, S.SENDING, now)
     broadcast.started_at = now
@@ -537,6 +540,14 @@ async def record_chat_added(
         session, "chat.added", now=now, actor_id=actor_id, target=f"chat:{chat.id}", details={"kind": kind}
     )
     return chat
+
+
+async def record_chat_seen(session: AsyncSession, *, platform: str, chat_id: str, kind: str, now: datetime) -> None:
+    """The bot heard from a group it may not know (a command in a Zalo group): record it, once."""
+    chat = await _find_chat(session, platform, chat_id)
+    if chat is None or not chat.active:
+        await record_chat_added(session, platform=platform, chat_id=chat_id, kind=kind,
+                                title=chat.title if chat else None, now=now)
 
 
 async def record_chat_removed(session: AsyncSession, *, platform: str, chat_id: str, now: datetime) -> bool:

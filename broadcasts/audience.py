@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, Select, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.pages import PLATFORM as PAGE_PLATFORM
 from bot.services.people.reachable import holds_role, written_to
 from bot.services.people.units import name_sort_key
 from broadcasts import store
+from broadcasts.shares import SHARER_ROLES
 from storage.models import DeliveryStatus, Identity, LinkedChat, Person, RoleAssignment, Unit
 
 Page = Callable[[int, int], "Select[Any]"]  # (after id, limit) -> one page of recipients, by id
@@ -59,14 +60,16 @@ class Audience:
 
 
 async def insert_deliveries(
-    session: AsyncSession, broadcast_id: int, audience: Audience, *, now: datetime, batch_size: int
+    session: AsyncSession, broadcast_id: int, audience: Audience, *, now: datetime, batch_size: int,
+    offer_share: bool = False,
 ) -> None:
-    """One pending delivery per chat of the audience, inserted page by page (keyset on id)."""
+    """One pending delivery per chat of the audience, inserted page by page (keyset on id).
+
+    With `offer_share`, the copies of officers and unit admins offer "shared into Zalo groups"."""
     paths = await _unit_paths(session, audience.units)
     if audience.roles and paths:
-        await _insert_pages(
-            session, broadcast_id, _identity_page(audience.roles, paths), "identity_id", now, batch_size
-        )
+        page = _identity_page(audience.roles, paths, SHARER_ROLES if offer_share else ())
+        await _insert_pages(session, broadcast_id, page, "identity_id", now, batch_size)
     if audience.include_linked_chats and paths:
         await _insert_pages(
             session, broadcast_id, _linked_chat_page(paths, pages=False), "linked_chat_id", now, batch_size
@@ -94,6 +97,7 @@ async def _insert_pages(session: AsyncSession, broadcast_id: int, page: Page, ke
                     "status": DeliveryStatus.PENDING,
                     "attempts": 0,
                     "next_attempt_at": now,
+                    "offers_share": bool(getattr(row, "offers_share", False)),
                 }
                 for row in rows
             ],
@@ -110,10 +114,13 @@ def _audience_member(roles: Sequence[str], paths: Sequence[str]) -> Exists:
     return holds_role(roles, RoleAssignment.unit_id == Unit.id, _in_subtrees(paths))
 
 
-def _identity_page(roles: Sequence[str], paths: Sequence[str]) -> Page:
+def _identity_page(roles: Sequence[str], paths: Sequence[str], sharers: Sequence[str] = ()) -> Page:
+    """Recipients by identity; `offers_share` true for those holding one of `sharers` anywhere."""
+    offers = holds_role(sharers) if sharers else false()
+
     def page(after: int, limit: int) -> Select[Any]:
         return (
-            select(Identity.id, Identity.platform, Identity.chat_id)
+            select(Identity.id, Identity.platform, Identity.chat_id, offers.label("offers_share"))
             .join(Person, Person.id == Identity.person_id)
             .where(
                 Identity.id > after,

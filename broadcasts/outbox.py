@@ -23,7 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -31,7 +31,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.messages import Document, Outgoing, Photo
+from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.core.sending import ChatMigrated, RecipientGone, Rejected, Sender, SendError, Throttled, Transient
 from broadcasts import store
 from broadcasts.limits import Limits, Pacer
@@ -109,8 +109,12 @@ class OutboxWorker:
         sleep: Sleep = asyncio.sleep,
         on_finished: Callable[[BroadcastSummary], Awaitable[None]] | None = None,
         worker_id: str | None = None,
+        share_choice: Callable[[int], Choice] | None = None,
     ) -> None:
         self._sessions = session_factory
+        # The option an officer's copy of content carries (`broadcasts.shares`), worded by the root.
+        self._share_choice = share_choice
+        self._shared: dict[int, Outgoing] = {}  # broadcast id -> the officers' copy, with that option
         self._config = config or OutboxConfig()
         self._clock = clock
         self._sleep = sleep
@@ -309,6 +313,10 @@ class OutboxWorker:
             self._messages[broadcast_id] = Outgoing(
                 text, photo=photo, document=document, choices=choices, html=html, key=f"broadcast:{broadcast_id}"
             )
+            if poll is None and self._share_choice is not None:
+                self._shared[broadcast_id] = replace(
+                    self._messages[broadcast_id], choices=(self._share_choice(broadcast_id),)
+                )
 
     async def _maintain(self) -> None:
         """Renew leases on what we hold; drop queued rows of broadcasts that were stopped."""
@@ -386,7 +394,7 @@ class OutboxWorker:
         if busy_for > self._config.defer_threshold:
             return self._later(row, Kind.DEFER, "busy", None, busy_for)
         try:
-            message_id = await lane.sender.send(row.chat_id, self._messages[row.broadcast_id])
+            message_id = await lane.sender.send(row.chat_id, self._message_for(row))
         except Throttled as exc:
             pacer.pause(exc.retry_after)
             return self._later(row, Kind.DEFER, "throttled", exc.reason, exc.retry_after)
@@ -404,6 +412,12 @@ class OutboxWorker:
             log.exception("outbox: unexpected error sending delivery %s", row.id)
             return self._retry(row, "error", type(exc).__name__)
         return Outcome(row, Kind.SENT, message_id=message_id or None)
+
+    def _message_for(self, row: Claimed) -> Outgoing:
+        """The broadcast's message; an officer's copy of content offers "shared into Zalo groups"."""
+        if row.offers_share and row.broadcast_id in self._shared:
+            return self._shared[row.broadcast_id]
+        return self._messages[row.broadcast_id]
 
     def _retry(self, row: Claimed, reason: str, detail: str) -> Outcome:
         attempts = row.attempts + 1
@@ -460,6 +474,7 @@ class OutboxWorker:
     async def _summarise(self, broadcast_ids: list[int]) -> None:
         for broadcast_id in broadcast_ids:
             self._messages.pop(broadcast_id, None)
+            self._shared.pop(broadcast_id, None)
             summary = await self._with_session(partial(build_summary, broadcast_id=broadcast_id))
             if self._collect:
                 self._summaries.append(summary)
@@ -473,6 +488,7 @@ class OutboxWorker:
         ids = await self._with_session(partial(untold, now=now))
         for broadcast_id in ids:
             self._messages.pop(broadcast_id, None)
+            self._shared.pop(broadcast_id, None)
             summary = await self._with_session(partial(build_summary, broadcast_id=broadcast_id))
             await self._tell_author(summary)
 

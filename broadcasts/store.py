@@ -35,6 +35,7 @@ class Claimed:
     identity_id: int | None
     linked_chat_id: int | None
     attempts: int
+    offers_share: bool = False  # an officer's copy of content: it offers "shared into Zalo groups"
 
     @property
     def group(self) -> bool:
@@ -188,10 +189,16 @@ async def claim(
             d.c.identity_id,
             d.c.linked_chat_id,
             d.c.attempts,
+            d.c.offers_share,
         )
     )
     rows = (await session.execute(stmt)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
+    claimed = [
+        Claimed(row.id, row.broadcast_id, row.platform, row.chat_id, row.identity_id, row.linked_chat_id,
+                row.attempts, bool(row.offers_share))
+        for row in rows
+    ]
+    return sorted(claimed, key=lambda one: one.id)
 
 
 async def renew_leases(

@@ -5,14 +5,15 @@ The feature gathers the figures; the wording is `handlers.broadcast_texts.summar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.pages import PLATFORM as PAGE_PLATFORM
-from broadcasts import store
+from broadcasts import shares, store
+from broadcasts.shares import ShareCounts
 from broadcasts.store import StatusCounts
 from storage.models import AuditEntry, Broadcast, BroadcastStatus, Delivery, Identity, LinkedChat, table
 
@@ -29,6 +30,7 @@ class BroadcastSummary:
     author_chats: tuple[tuple[str, str], ...]  # (platform, chat_id) of the author's reachable identities
     counts: StatusCounts
     pages: tuple[PageResult, ...] = ()  # one per Facebook Page in the audience, by Page
+    shares: ShareCounts = field(default_factory=ShareCounts)  # officers' confirmations of forwarding it into Zalo groups
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSu
         )
         chats = tuple((platform, chat_id) for platform, chat_id in result)
     pages = await _page_results(session, broadcast_id)
-    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts, pages)
+    shared = await shares.counts(session, broadcast_id)
+    return BroadcastSummary(broadcast_id, broadcast.status, broadcast.author_id, chats, counts, pages, shared)
 
 
 async def _page_results(session: AsyncSession, broadcast_id: int) -> tuple[PageResult, ...]:

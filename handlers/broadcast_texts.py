@@ -25,6 +25,20 @@ ERRORS = {
     "broadcast_reason_required": "Bạn vui lòng ghi lý do từ chối.",
     "chat_unknown": "Bot chưa được thêm vào nhóm/kênh này.",
     "chat_not_allowed": "Bạn chỉ liên kết được nhóm/kênh với đơn vị mình quản lý.",
+    "share_not_for_you": "Tin số {id} không được gửi tới bạn để chia sẻ vào nhóm Zalo (chỉ cán bộ và quản trị viên đơn vị nhận tin mới báo chia sẻ).",
+    "share_count": "Số nhóm phải từ 0 đến {maximum}.",
+}
+
+# The share loop (`handlers/shares.py`): officers say into how many Zalo groups they forwarded a broadcast.
+SHARE = {
+    "offer": "Đã chia sẻ vào nhóm Zalo",
+    "ask": "Tin số {id}: bạn đã chia sẻ vào bao nhiêu nhóm Zalo (của {unit})? Chọn số nhóm, hoặc gõ một số từ 0 đến {maximum} (0 nếu chưa chia sẻ).",
+    "previous": "Bạn đã báo {count} nhóm; trả lời lại để sửa.",
+    "count_option": "{count} nhóm",
+    "recorded": "Đã ghi nhận: tin số {id} được chia sẻ vào {count} nhóm Zalo. Cảm ơn bạn! Nếu chia sẻ thêm, gõ /chiase {id} để sửa số nhóm.",
+    "changed": "Đã sửa: tin số {id} được chia sẻ vào {count} nhóm Zalo (trước đó {previous} nhóm).",
+    "none": "Đã ghi nhận: bạn chưa chia sẻ tin số {id} vào nhóm Zalo nào.",
+    "ask_id": "Bạn gõ /{command} kèm số tin, ví dụ /{command} 12.",
 }
 
 STATUS_NAMES = {
@@ -68,7 +82,12 @@ SUMMARY = {
     "unreachable": "Không liên lạc được (đã chặn bot, xóa tài khoản hoặc bot bị mời ra khỏi nhóm): {count}",
     "cancelled": "Đã hủy (không gửi): {count}",
     "total": "Tổng số người/nhóm nhận: {count}",
+    "shares": "Chia sẻ vào nhóm Zalo: {groups} nhóm, {people}/{offered} cán bộ đã báo",
+    "shares_none": "Chia sẻ vào nhóm Zalo: chưa có cán bộ nào báo (mời {offered} cán bộ; xem lại bằng /trangthai {id})",
+    "shares_unit": "  – {unit}: {groups} nhóm ({people} cán bộ)",
+    "shares_more": "  – và {count} đơn vị khác: {groups} nhóm",
 }
+SHARES_LISTED = 10  # units listed by name in the figures; the rest are summed on one line
 
 
 def summary_text(summary: BroadcastSummary) -> str:
@@ -92,7 +111,7 @@ def summary_text(summary: BroadcastSummary) -> str:
     if summary.pages:
         lines.append(PAGE_SUMMARY["head"])
         lines.extend(_page_line(page) for page in summary.pages)
-    return "\n".join(lines)
+    return "\n".join(lines + _share_lines(summary))
 
 
 def _page_line(page: PageResult) -> str:
@@ -101,3 +120,18 @@ def _page_line(page: PageResult) -> str:
     return PAGE_SUMMARY.get(key, PAGE_SUMMARY["pending"]).format(
         title=page.title or page.page_id, post_id=page.post_id, reason=page.reason or "—"
     )
+
+
+def _share_lines(summary: BroadcastSummary) -> list[str]:
+    """Officers' shares into Zalo groups, per unit, for content that offered the option."""
+    shared = summary.shares
+    if not shared.offered:
+        return []
+    if not shared.units:
+        return [SUMMARY["shares_none"].format(offered=shared.offered, id=summary.broadcast_id)]
+    lines = [SUMMARY["shares"].format(groups=shared.groups, people=shared.people, offered=shared.offered)]
+    listed, rest = shared.units[:SHARES_LISTED], shared.units[SHARES_LISTED:]
+    lines += [SUMMARY["shares_unit"].format(unit=u.unit_name, groups=u.groups, people=u.people) for u in listed]
+    if rest:
+        lines.append(SUMMARY["shares_more"].format(count=len(rest), groups=sum(u.groups for u in rest)))
+    return lines

@@ -255,6 +255,12 @@ class Dispatcher:
         if inc.command is None:
             return Response()
         if inc.platform != "telegram":
+            # Zalo names no event for the bot joining a group yet (groups are in beta): a command
+            # heard in a group records the group too, so that it can be linked to a unit.
+            await self._chat_event(replace(inc, event="bot_seen"))
+            command = self.catalogue.find(inc.command)
+            if command is not None and command.name == "linkchat":
+                return Response([Outgoing(texts.START["group_noted"])])
             return Response([Outgoing(texts.START["group_private_only"])])
         link = f"https://t.me/{self.config.bot_username}"
         return Response([Outgoing(texts.START["group"].format(link=link))])
@@ -267,6 +273,10 @@ class Dispatcher:
                     await broadcast_chats.record_chat_added(
                         session, platform=inc.platform, chat_id=inc.chat_id, kind=inc.chat_type,
                         title=inc.chat_title, now=now,
+                    )
+                elif inc.event == "bot_seen":
+                    await broadcast_chats.record_chat_seen(
+                        session, platform=inc.platform, chat_id=inc.chat_id, kind=inc.chat_type, now=now
                     )
                 elif inc.event == "bot_removed":
                     await broadcast_chats.record_chat_removed(

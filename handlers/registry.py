@@ -22,6 +22,7 @@ from handlers import (
     progress,
     report,
     review,
+    shares,
     start,
     texts,
     todo,
@@ -81,6 +82,8 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
             Command("closepoll", "dongthamdo", PROVINCE, polls.close_command, D["close_poll"]),
             Command("vote", polls.COMMAND, POLLED, polls.answer_command, D["vote"], phrases=("khảo sát",),
                     own_question=True),
+            Command("share", shares.service.COMMAND, FILERS, shares.share_command, D["share"], manages_flow=True,
+                    in_menu=False),
             Command("status", "trangthai", PROVINCE, post.status_command, D["status"]),
             Command("stop", "dungtin", PROVINCE, post.stop_command, D["stop"]),
             Command("unsend", "huytin", PROVINCE, post.cancel_command, D["unsend"]),
@@ -110,7 +113,7 @@ def build_catalogue(feedback_deps: feedback.FeedbackDeps | None = None) -> Catal
 def build_flows(feedback_deps: feedback.FeedbackDeps | None = None) -> list[Flow]:
     feedback_deps = feedback_deps or feedback.FeedbackDeps.from_config()
     return [start.REGISTER, start.HOME, account.FORGET, invite.INVITE, review.RETURN, progress.PROGRESS, progress.EXPORT,
-            link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL, chats.LINK_CHAT,
+            link.CHOOSE_PLATFORM, post.POST, post.REJECT, post.SCHEDULE, polls.POLL, chats.LINK_CHAT, shares.SHARE,
             feedback.feedback_flow(feedback_deps), feedback.OBSERVE, feedback.URGENT, feedback.REPLY, feedback.ANSWER,
             *report.report_flows()]
 

@@ -68,6 +68,8 @@ def _question_prompt(form: Form, index: int):
         current = answers.get(step_name(question))
         if current is not None and question.type not in {"multi_choice", "photos"}:
             text += "\n" + t.FILE["current"].format(value=show_value(question, current))
+        if question.key == reports.SHARES_QUESTION and answers.get("_shared_posts"):
+            text += "\n" + t.FILE["shared_hint"].format(count=answers["_shared_posts"])
         return text
 
     return prompt
@@ -100,6 +102,9 @@ async def enter_period(ctx: Context, answers: dict[str, Any], period_key: str) -
     answers["report_id"] = report.id
     form = reports.form_of(report)
     notice = None
+    shared = await reports.shared_posts(ctx.session, report, ctx.config.tz_name)
+    if shared and reports.SHARES_QUESTION not in report.answers:
+        answers["_shared_posts"] = shared[reports.SHARES_QUESTION]
     if not report.answers:
         if period.kind != PeriodKind.MONTH:
             start = await reports.prefill(ctx.session, report, tz_name=ctx.config.tz_name)
@@ -117,6 +122,8 @@ async def enter_period(ctx: Context, answers: dict[str, Any], period_key: str) -
         return Goto(step_name(form.questions[0]))
     for key, value in report.answers.items():
         answers[f"q:{key}"] = value
+    if "_shared_posts" in answers:  # a draft begun before the shares came: suggest them still
+        answers[f"q:{reports.SHARES_QUESTION}"] = answers["_shared_posts"]
     target = _first_missing(form, report.answers)
     if target != "summary":
         notice = t.FILE["resume"].format(label=period.label)

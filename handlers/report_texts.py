@@ -20,6 +20,7 @@ FILE = {
     "resume": "Bạn đang làm dở báo cáo {label}. Tiếp tục từ mục còn thiếu:",
     "question": "Câu {number}/{total}. {prompt}",
     "current": "Hiện tại: {value}",
+    "shared_hint": "Gợi ý: cán bộ của đơn vị đã báo chia sẻ tin vào {count} nhóm Zalo trong kỳ. Chọn “Giữ nguyên” hoặc gõ số khác.",
     "keep": "Giữ nguyên",
     "skip": "Bỏ qua",
     "done": "Xong",

@@ -165,6 +165,7 @@ START = {
     "you_can": "Bạn có thể dùng các lệnh sau:",
     "only_text": "Mình chỉ đọc được tin nhắn chữ (và ảnh khi được hỏi). Bạn vui lòng gõ nội dung, hoặc gõ /trogiup để xem các lệnh.",
     "group_private_only": "Bạn vui lòng nhắn riêng cho bot để đăng ký và sử dụng.",
+    "group_noted": "Bot đã ghi nhận nhóm này. Quản trị viên nhắn riêng cho bot lệnh /lienketnhom để liên kết nhóm với đơn vị; tin gửi tới đơn vị (có chọn nhóm, kênh) sẽ đến đây.",
 }
 
 ME = {
@@ -232,6 +233,7 @@ COMMANDS = {
     "results": "Xem kết quả một khảo sát",
     "close_poll": "Kết thúc một khảo sát",
     "vote": "Xem lại và trả lời khảo sát được gửi tới bạn",
+    "share": "Báo đã chia sẻ một tin vào bao nhiêu nhóm Zalo",
     "status": "Xem tình hình gửi một tin",
     "stop": "Dừng một tin đang gửi",
     "unsend": "Hủy một tin đã hẹn giờ",

@@ -526,6 +526,32 @@ class Delivery(Base):
     error_detail: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str | None] = mapped_column(String(64))  # a Page post id is "<page>_<post>"
     sent_at: Mapped[datetime | None]
+    # The copy offers "shared into Zalo groups" (an officer's or unit admin's copy of content,
+    # decided when the audience is expanded, like the rows themselves).
+    offers_share: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class GroupShare(Base):
+    """An officer's word that they forwarded a broadcast into their Zalo groups, and into how many.
+
+    One row per (broadcast, person, unit): a second confirmation changes `groups`. The unit's
+    shares in a period suggest its report's "posts on social media". Erasing the person keeps
+    the unit's figure (person set to NULL), as reports and observations are kept.
+    """
+
+    __tablename__ = "group_shares"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "person_id", "unit_id"),
+        Index("ix_group_shares_unit_shared", "unit_id", "shared_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    groups: Mapped[int] = mapped_column()
+    shared_at: Mapped[datetime]  # the first confirmation: the period the share counts in
+    updated_at: Mapped[datetime]
 
 
 class LinkCode(Base):

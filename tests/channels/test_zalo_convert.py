@@ -124,3 +124,14 @@ def test_group_chatter_and_bots_are_not_read():
     assert to_incoming(robot) is None
     group = to_incoming(event("message.text.received", chat=GROUP, text="/trogiup"))
     assert group.raw is None  # nothing of a group is kept, not even in memory
+
+
+def test_the_bot_joining_or_leaving_a_group_is_a_chat_event_with_nothing_of_anyone():
+    """Assumed events (Zalo documents none yet): only the group's id and name are read."""
+    joined = to_incoming(event("group.bot.joined", chat={**GROUP, "title": "Chi hội Cái Nhum"}))
+    assert (joined.event, joined.chat_type, joined.chat_id, joined.chat_title) == (
+        "bot_added", "group", GROUP["id"], "Chi hội Cái Nhum")
+    assert joined.raw is None and joined.text is None
+    left = to_incoming(event("group.bot.left", chat=GROUP))
+    assert (left.event, left.chat_title) == ("bot_removed", None)
+    assert to_incoming(event("group.bot.joined")) is None  # a private chat has no membership

@@ -1,6 +1,6 @@
 """Tin bài in the console: compose with a photo, preview as on Telegram and Zalo, approval by a
 second province admin, delivery to members in chat, rejection, scheduling, stopping, live figures,
-poll results; roles; a phone's width (issue #13)."""
+poll results; shares into Zalo groups (#14.2); roles; a phone's width (issue #13)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from bot.services.people import people
-from broadcasts import approval, polls, store
+from broadcasts import approval, polls, shares, store
 from broadcasts.audience import Audience
 from storage.models import Broadcast, Delivery, DeliveryStatus, Role
 from tests.browser import PHONE, WAIT_MS
@@ -314,3 +314,27 @@ async def test_the_pages_fit_a_phone(browser, admin, app, harness, session_facto
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} is {width}px wide on a {PHONE['width']}px phone"
         await page.screenshot(path=f"/tmp/ketnoi-content-{name}-phone.png", full_page=True)
+
+
+async def test_a_broadcast_page_counts_the_officers_shares_into_zalo_groups(
+    browser, admin, app, harness, session_factory, clock
+):
+    """Issue #14.2: the page shows what /trangthai does, the groups officers forwarded it into."""
+    await app.outbox.stop()
+    await people_of_the_test(harness, session_factory, clock)
+    await register(session_factory, clock, platform=harness.platform, n=UNIT_ADMIN, name="Trần Thị Bình",
+                   unit_code=COMMUNE, role=Role.OFFICER)
+    async with session_factory() as session, session.begin():
+        author = await people.load_actor(session, harness.platform, harness.id_of(ADMIN_ID))
+        approver = await people.load_actor(session, harness.platform, harness.id_of(APPROVER))
+        item = await approval.create(session, author, text="Thông báo lịch tiếp công dân tháng 12.", now=clock(),
+                                     audience=Audience(units=(COMMUNE,), roles=(Role.OFFICER, Role.MEMBER)))
+        await approval.submit(session, author, item.id, now=clock())
+        await approval.approve(session, approver, item.id, now=clock())
+        await approval.send_now(session, approver, item.id, now=clock())
+        officer = await people.load_actor(session, harness.platform, harness.id_of(UNIT_ADMIN))
+        await shares.record(session, officer, item.id, 6, now=clock())
+    page = await sign_in(browser, admin)
+    await page.goto(f"{console_base(page)}/tin-bai/{item.id}")
+    await expect(page.locator("#shared-total")).to_have_text("6 nhóm, 1/1 cán bộ đã báo.", timeout=WAIT_MS)
+    await expect(page.locator("#h-shared + p + ul li")).to_have_text("Xã Cái Nhum: 6 nhóm (1 cán bộ)")

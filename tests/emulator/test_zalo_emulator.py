@@ -159,3 +159,19 @@ async def test_the_control_api_of_the_demo_page(emu, http):
     with pytest.raises(EmulatorError):
         await emu.send_text("nobody", "?")
     assert json.dumps(emu.messages(user["id"]))  # the transcript is plain JSON
+
+
+async def test_the_bot_is_added_to_and_removed_from_a_group_and_cannot_write_there_after(emu, http):
+    """Group events as we assume Zalo will send them (README: "Shares into Zalo groups")."""
+    added = await emu.add_bot_to_group("6ede9afa66b88fe6d6a9", "0c0e1aa8e2f20bac52e3", title="Chi hội Cái Nhum")
+    assert added["event_name"] == "group.bot.joined"
+    assert added["message"]["chat"] == {"id": "0c0e1aa8e2f20bac52e3", "chat_type": "GROUP", "title": "Chi hội Cái Nhum"}
+    assert added["message"]["from"]["id"] == "6ede9afa66b88fe6d6a9"
+    status, _ = await call(http, emu, "sendMessage", chat_id="0c0e1aa8e2f20bac52e3", text="Chào cả nhóm")
+    assert status == 200 and emu.bot_in_group("0c0e1aa8e2f20bac52e3")
+    left = await emu.remove_bot_from_group("6ede9afa66b88fe6d6a9", "0c0e1aa8e2f20bac52e3")
+    assert left["event_name"] == "group.bot.left"
+    status, refused = await call(http, emu, "sendMessage", chat_id="0c0e1aa8e2f20bac52e3", text="Còn ai không?")
+    assert status == 403 and "not a member" in refused["description"]
+    with pytest.raises(EmulatorError, match="not in this group"):
+        await emu.send_text("6ede9afa66b88fe6d6a9", "Bot ơi", chat_id="0c0e1aa8e2f20bac52e3")

@@ -1,5 +1,6 @@
 """What only Zalo has, end to end: its webhook (secret, JSON only, both shapes, replays), the
-durable inbox, long polling, stickers, groups, images served for Zalo to fetch, long texts."""
+durable inbox, long polling, stickers, groups (linked to a unit, receiving broadcasts), images
+served for Zalo to fetch, long texts."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.messages import Outgoing
-from storage.models import Conversation, ProcessedUpdate
-from tests.integration.conftest import ADMIN_ID, ZALO_SECRET
+from bot.services.people import people
+from broadcasts import approval as broadcasts
+from storage.models import Conversation, Delivery, LinkedChat, ProcessedUpdate, Role
+from tests.integration.conftest import ADMIN_ID, ZALO_SECRET, register
 
 pytestmark = pytest.mark.parametrize("platform", ["zalo"])
 
@@ -163,3 +166,74 @@ async def test_zalo_alone_is_a_whole_service(platform, harness, emulator, zalo_e
     admin = harness.person(ADMIN_ID)
     assert "Quản trị viên cấp tỉnh" in (await admin.say("thông tin của tôi"))[0]["text"]
     assert emulator.calls == []  # Telegram was never asked anything
+
+
+GROUP_ID, MEMBER = "9a000000000000000002", 5001
+CONTENT = "Mời hội viên dự hội nghị học tập Nghị quyết lúc 8 giờ sáng thứ Hai tại hội trường xã."
+
+
+async def test_a_zalo_group_is_linked_to_a_unit_and_receives_a_broadcast_once(
+    platform, harness, zalo_emulator, start_app, seeded, session_factory, clock
+):
+    """Issue #14.2: the day Zalo lets the bot into groups, a group links like a Telegram group
+    (/lienketnhom) and the unit's broadcasts with "groups and channels" reach it, once; what
+    people write in the group is neither answered nor stored."""
+    app = await start_app(broadcast_limits=False)
+    admin = harness.person(ADMIN_ID)
+    await register(session_factory, clock, platform="zalo", n=MEMBER, name="Hội viên Năm", unit_code="29641",
+                   role=Role.MEMBER)
+    member = harness.person(MEMBER, "Hội viên Năm")
+    await zalo_emulator.add_bot_to_group(admin.user_id, GROUP_ID, title="Chi hội Cái Nhum")
+    await zalo_emulator.send_text(admin.user_id, "@Bot Kết Nối họp lúc 8 giờ", chat_id=GROUP_ID)
+    await harness.settle()
+    assert zalo_emulator.messages(GROUP_ID) == []  # chatter is not for the bot
+    async with session_factory() as session:
+        chat = (await session.execute(select(LinkedChat))).scalar_one()
+    assert (chat.platform, chat.chat_id, chat.title, chat.active) == ("zalo", GROUP_ID, "Chi hội Cái Nhum", True)
+
+    await admin.say("/lienketnhom")
+    await admin.choose("Chi hội Cái Nhum")
+    linked = await admin.say("cai nhum")
+    assert "Đã liên kết “Chi hội Cái Nhum” với Xã Cái Nhum" in linked[-1]["text"]
+
+    await register(session_factory, clock, platform="zalo", n=1002, name="Lê Thị Hoa", unit_code="86",
+                   role=Role.PROVINCE_ADMIN)
+    async with session_factory() as session, session.begin():
+        author = await people.load_actor(session, "zalo", admin.user_id)
+        approver = await people.load_actor(session, "zalo", harness.id_of(1002))
+        audience = broadcasts.Audience(units=("86",), roles=(Role.MEMBER,), include_linked_chats=True)
+        broadcast = await broadcasts.create(session, author, text=CONTENT, audience=audience, now=clock())
+        await broadcasts.submit(session, author, broadcast.id, now=clock())
+        await broadcasts.approve(session, approver, broadcast.id, now=clock())
+        await broadcasts.send_now(session, approver, broadcast.id, now=clock())
+    app._wake_outbox()
+    assert await zalo_emulator.wait_for(
+        lambda: any("đã gửi xong" in (m["text"] or "") for m in zalo_emulator.messages(admin.user_id))
+    )
+    assert [m["text"] for m in zalo_emulator.messages(GROUP_ID)] == [CONTENT]  # once, and no share option
+    assert [m["text"] for m in member.new_messages()] == [CONTENT]
+    assert await _count(session_factory, Delivery) == 2
+
+    await zalo_emulator.remove_bot_from_group(admin.user_id, GROUP_ID)
+    await harness.settle()
+    async with session_factory() as session:
+        chat = (await session.execute(select(LinkedChat))).scalar_one()
+    assert chat.active is False and chat.unit_id is not None  # the link survives the bot being re-added
+
+
+async def test_a_command_in_a_zalo_group_records_the_group_for_linking(
+    platform, harness, zalo_emulator, start_app, seeded, session_factory
+):
+    """Zalo names no event for the bot joining a group yet: the first command it hears there
+    records the group, so an admin can link it from a private chat."""
+    await start_app()
+    zalo_emulator.add_group(GROUP_ID)
+    admin_id = harness.id_of(ADMIN_ID)
+    await zalo_emulator.send_text(admin_id, "/lienketnhom", chat_id=GROUP_ID)
+    await harness.settle()
+    assert "liên kết nhóm với đơn vị" in zalo_emulator.texts(GROUP_ID)[0]
+    async with session_factory() as session:
+        chat = (await session.execute(select(LinkedChat))).scalar_one()
+    assert (chat.platform, chat.chat_id, chat.kind, chat.active) == ("zalo", GROUP_ID, "group", True)
+    offered = await harness.person(ADMIN_ID).say("/lienketnhom")
+    assert offered[-1]["options"] == [f"Nhóm {GROUP_ID}"]

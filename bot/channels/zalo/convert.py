@@ -22,6 +22,15 @@ IMAGE = "message.image.received"
 STICKER = "message.sticker.received"
 VOICE = "message.voice.received"
 UNSUPPORTED = "message.unsupported.received"
+# The bot joined or left a group. ASSUMED names and shape: Zalo's group support is in beta and
+# its documentation names no membership event yet. We assume the platform's `<object>.<what>.<verb>`
+# style and the message shape of every other event: `message.chat` is the group ({"id",
+# "chat_type": "GROUP"}, perhaps a "title" or "name"), `message.from` who added or removed the
+# bot. Should the real names differ, a group is still recorded from the first command the bot
+# hears in it (handlers/dispatch.py), so linking works either way; only these two names change.
+BOT_JOINED_GROUP = "group.bot.joined"
+BOT_LEFT_GROUP = "group.bot.left"
+_MEMBERSHIP = {BOT_JOINED_GROUP: "bot_added", BOT_LEFT_GROUP: "bot_removed"}
 # Where an image's URL has been seen: `photo` (the documentation), `photo_url` (observed).
 _PHOTO_FIELDS = ("photo", "photo_url")
 
@@ -104,6 +113,8 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
     if where is None or not sender.get("id") or sender.get("is_bot"):
         return None
     chat_id, private = where
+    if event["event_name"] in _MEMBERSHIP:
+        return _membership(event, chat_id, str(sender["id"])) if not private else None
     text: str | None = None
     attachments: tuple[Attachment, ...] = ()
     if event["event_name"] == TEXT:
@@ -136,3 +147,18 @@ def _command(text: str | None) -> tuple[str | None, tuple[str, ...]]:
     word, *args = text[1:].split()
     name = word.partition("@")[0].lower()
     return (name, tuple(args)) if name else (None, ())
+
+
+def _membership(event: dict[str, Any], chat_id: str, user_id: str) -> Incoming:
+    """The bot joined or left a group: only the group itself is kept (id, title), as on Telegram."""
+    chat = event["message"].get("chat") or {}
+    title = _string(chat.get("title")) or _string(chat.get("name"))
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=chat_id,
+        user_id=user_id,
+        chat_type="group",
+        chat_title=title[:200] if title else None,
+        event=_MEMBERSHIP[event["event_name"]],
+        update_id=event_key(event),
+    )

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THROTTLE_SECONDS = 60.0  # Zalo's 429 "Quota exceeded" says nothing about when to retry
 # Words in Zalo's error descriptions that say the person, not the message, is the problem.
 _RECIPIENT_WORDS = ("block", "unfollow", "not follow", "user not found", "chat not found", "not exist",
-                    "inactive", "deactivated", "chặn")
+                    "inactive", "deactivated", "chặn", "not a member")
 
 
 def map_error(exc: ZaloError, throttle_seconds: float = DEFAULT_THROTTLE_SECONDS) -> SendError:

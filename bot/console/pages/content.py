@@ -21,7 +21,7 @@ from bot.core.errors import UserFacingError
 from bot.core.messages import Document, Photo
 from bot.core.numbers import typed_id
 from bot.services.people.units import get_unit_by_code
-from broadcasts import approval, audience, polls, store
+from broadcasts import approval, audience, polls, shares, store
 from broadcasts.store import StatusCounts
 from broadcasts.text import clean_html, html_to_text
 from handlers import polls as poll_handlers
@@ -295,6 +295,7 @@ async def detail(request: web.Request) -> web.Response:
         reach = await approval.preview_audience(session, spec) if b.status in (S.DRAFT, S.PENDING_APPROVAL) else None
         counts = (await store.status_counts_of(session, [b.id]))[b.id]
         poll = (await polls.polls_for_broadcasts(session, {b.id})).get(b.id)
+        shared = await shares.counts(session, b.id)
     mine = b.author_id == actor.person_id
     may_approve = b.status == S.PENDING_APPROVAL and (not mine or deps.dispatcher.config.allow_self_approval)
     text = b.text
@@ -303,7 +304,7 @@ async def detail(request: web.Request) -> web.Response:
         "telegram_html": clean_html(text) if b.html else None,  # shown as HTML: only Telegram's tags, whoever wrote it
         "plain": html_to_text(text) if b.html else text, "mine": mine, "may_approve": may_approve,
         "units": [u.name for u in names if u is not None], "roles": post.describe_roles(post.audience_roles(spec)),
-        "reach": reach, "progress": _progress(b.status, counts), "poll": poll,
+        "reach": reach, "progress": _progress(b.status, counts), "poll": poll, "shared": shared,
         "cancellable": b.status in approval.CANCELLABLE and (b.status != S.DRAFT or mine),
         "now_local": _local_input(deps.clock(), deps.tz_name),
     }, page=PAGE)

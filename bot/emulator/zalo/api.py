@@ -99,6 +99,9 @@ class BotApi(People):
             raise ApiError(400, "Bad request: chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: the user has blocked the bot")
+        if chat["chat_type"] == "GROUP" and chat_id not in self._bot_groups:
+            # ASSUMED wording: Zalo documents no error for a group the bot has left.
+            raise ApiError(403, "Forbidden: the bot is not a member of this group")
         return chat
 
     # ------------------------------------------------------------------ methods

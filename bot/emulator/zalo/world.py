@@ -47,6 +47,8 @@ class World(common.Changes):
         self._log: dict[str, list[JSON]] = {}  # chat id -> messages, oldest first
         self._seq = 0
         self._files: dict[str, bytes] = {}  # people's photos, served under /_emu/files/
+        self._bot_groups: set[str] = set()  # groups the bot sits in
+        self._titles: dict[str, str | None] = {}  # group id -> its name
 
     # ------------------------------------------------------------------ people and chats
 
@@ -58,11 +60,19 @@ class World(common.Changes):
         self._chats[user_id] = {"id": user_id, "chat_type": "PRIVATE"}
         return user
 
-    def add_group(self, chat_id: str | None = None) -> JSON:
-        """A group chat (Zalo's groups are in beta: the bot hears replies and @mentions only)."""
+    def add_group(self, chat_id: str | None = None, *, title: str | None = None, with_bot: bool = True) -> JSON:
+        """A group chat (Zalo's groups are in beta: the bot hears replies and @mentions only).
+
+        `with_bot`: the bot sits in it already (no event); `People.add_bot_to_group` adds it with one."""
         chat = {"id": str(chat_id or new_id()), "chat_type": "GROUP"}
         self._chats[chat["id"]] = chat
+        self._titles[chat["id"]] = title
+        if with_bot:
+            self._bot_groups.add(chat["id"])
         return chat
+
+    def bot_in_group(self, chat_id: str) -> bool:
+        return str(chat_id) in self._bot_groups
 
     def block_bot(self, user_id: str) -> None:
         """Later sends to the person fail (403). Zalo sends the bot no event about it."""

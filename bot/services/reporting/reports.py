@@ -19,12 +19,13 @@ from bot.core.periods import MONTHS_IN, Level, Period, PeriodKind, Schedule, per
 from bot.services import audit
 from bot.services.people.people import Actor
 from bot.services.people.reachable import Reachable, reachable
-from storage.models import Observation, Report, ReportStatus, Role, Unit
+from storage.models import GroupShare, Observation, Report, ReportStatus, Role, Unit
 
 FILERS = (Role.OFFICER, Role.UNIT_ADMIN)
 REVIEWERS = (Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)
 COUNTED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)  # sent up and not sent back
 MOOD_QUESTION = "sentiment"  # the form question that officers' observations pre-fill
+SHARES_QUESTION = "posts"  # the form question that officers' shares into Zalo groups pre-fill
 
 
 async def unit_level(session: AsyncSession, unit: Unit) -> Level:
@@ -152,6 +153,7 @@ async def prefill(
     form = form_of(report)
     start: dict[str, Any] = await _observed_mood(session, report, form, period, tz_name)
     if period.kind == PeriodKind.MONTH:
+        start.update(await shared_posts(session, report, tz_name))
         if not use_last_month:
             return start
         previous = await _report_for(session, report.unit_id, period.previous())
@@ -173,7 +175,27 @@ async def prefill(
         for key in form.summable_keys:
             if isinstance(month.answers.get(key), int):
                 start[key] = start.get(key, 0) + month.answers[key]
+    if SHARES_QUESTION not in start:  # the months' figures (shares already in them) come first
+        start.update(await shared_posts(session, report, tz_name))
     return start
+
+
+async def shared_posts(session: AsyncSession, report: Report, tz_name: str = "Asia/Ho_Chi_Minh") -> dict[str, int]:
+    """The Zalo groups the unit's officers said they forwarded broadcasts into during the period
+    (`broadcasts.shares`), as a suggestion for the posts-on-social-media question; {} if none."""
+    form = form_of(report)
+    if SHARES_QUESTION not in {q.key for q in form.questions}:
+        return {}
+    begin, end = period_bounds(Period.parse(report.period_key), tz_name)
+    total = await session.scalar(
+        select(func.sum(GroupShare.groups)).where(
+            GroupShare.unit_id == report.unit_id, GroupShare.shared_at >= begin, GroupShare.shared_at < end
+        )
+    )
+    if not total:
+        return {}
+    question = form.question(SHARES_QUESTION)
+    return {SHARES_QUESTION: min(int(total), question.maximum)}
 
 
 async def _observed_mood(session: AsyncSession, report: Report, form: Form, period: Period, tz_name: str) -> dict:
