@@ -1,0 +1,41 @@
+"""A unit's mailbox: the e-mail address where urgent issues, the weekly digest and the period's
+Excel export go as well as to chat (`broadcasts.mail`).
+
+An address is checked for its form (email-validator, no DNS look-up: a ministry's server may
+not be reachable from here) and stored normalised, so one mailbox is always spelt one way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from storage.models import Unit
+
+
+class InvalidAddress(ValueError):
+    """Not an e-mail address; the message says why (for an operator)."""
+
+
+def normalise_address(address: str) -> str:
+    """The address as stored ("Ban@MTTQ.gov.vn" → "Ban@mttq.gov.vn"), or `InvalidAddress`."""
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidAddress(str(exc)) from None
+
+
+async def set_unit_email(
+    session: AsyncSession, unit: Unit, address: str | None, *, now: datetime, actor_id: int | None = None
+) -> str | None:
+    """Give the unit a mailbox (None takes it away); returns the address as stored."""
+    stored = normalise_address(address) if address is not None else None
+    if stored != unit.email:
+        unit.email, unit.updated_at = stored, now
+        audit.record(session, "unit.email", now=now, actor_id=actor_id, target=f"unit:{unit.code}",
+                     details={"set": stored is not None})
+        await session.flush()
+    return stored
