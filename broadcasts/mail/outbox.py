@@ -205,13 +205,28 @@ async def failure_recipients(session: AsyncSession, unit_id: int) -> list[Reacha
     return await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[root] if root is not None else [])
 
 
-async def mail_status(session: AsyncSession, limit: int = 20) -> tuple[dict[str, int], list[MailMessage]]:
-    """How many mails are pending, sent and failed, and the latest failed ones (for `python -m bot mail status`)."""
+@dataclass(frozen=True)
+class FailedRow:
+    """A failed mail as `python -m bot mail status` lists it (no address: the unit names the mailbox)."""
+
+    created_at: datetime
+    unit_code: str
+    kind: str
+    subject_key: str
+    attempts: int
+    reason: str
+
+
+async def mail_status(session: AsyncSession, limit: int = 20) -> tuple[dict[str, int], list[FailedRow]]:
+    """How many mails are pending, sent and failed, and the latest failed ones, newest first."""
     counts = dict((await session.execute(
         select(MailMessage.status, func.count()).group_by(MailMessage.status)
     )).tuples().all())
     failed = (await session.execute(
-        select(MailMessage).where(MailMessage.status == MailStatus.FAILED)
+        select(MailMessage.created_at, Unit.code, MailMessage.kind, MailMessage.subject_key, MailMessage.attempts,
+               MailMessage.last_error)
+        .join(Unit, Unit.id == MailMessage.unit_id)
+        .where(MailMessage.status == MailStatus.FAILED)
         .order_by(MailMessage.id.desc()).limit(limit)
-    )).scalars().all()
-    return counts, list(failed)
+    )).tuples().all()
+    return counts, [FailedRow(*row[:5], reason=row[5] or "") for row in failed]
