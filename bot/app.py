@@ -176,7 +176,10 @@ class KetNoiApp:
         """Queue what is due for the mailboxes, then send what waits; returns how many were sent."""
         if self.mail_queue is None or self.mail_outbox is None:
             return 0
-        await self.mail_queue.tick()
+        try:
+            await self.mail_queue.tick()
+        except Exception:  # what was queued before still goes out
+            log.exception("queuing mail failed")
         return await self.mail_outbox.send_due()
 
     async def _tell_mail_failed(self, failed: FailedMail) -> None:

@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("mail", help="the units' mailboxes")
     mail_sub = mail.add_subparsers(dest="action", required=True)
     mail_sub.add_parser("status", help="how many mails are waiting, sent and failed; the failed ones' reasons")
+    retry = mail_sub.add_parser("retry", help="send the failed mails again (after correcting an address or SMTP_URL)")
+    retry.add_argument("--unit", default=None, help="only this unit's (code); default: all")
 
     admin = sub.add_parser("admin", help="bootstrap administrators")
     admin_sub = admin.add_subparsers(dest="action", required=True)
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": commands.run_demo,
         "db": commands.db_upgrade,
         "units": commands.units_command,
-        "mail": commands.mail_status,
+        "mail": commands.mail_command,
         "admin": commands.admin_add,
         "invite": commands.invite_create,
         "export": commands.export_reports,

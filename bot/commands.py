@@ -122,6 +122,22 @@ async def units_email(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def mail_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "retry":
+        return await mail_retry(settings, args)
+    return await mail_status(settings, args)
+
+
+async def mail_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from broadcasts.mail.outbox import retry_failed
+
+    async with _session(settings) as session:
+        unit_id = (await _unit(session, args.unit)).id if args.unit else None
+        count = await retry_failed(session, utc_now(), unit_id)
+    print(f"{count} failed mails queued again; the running service sends them within a minute")
+    return 0
+
+
 async def mail_status(settings: Settings, args: argparse.Namespace) -> int:
     """Counts by status, then each failed mail: when, which unit, what, and the server's reason."""
     from broadcasts.mail.outbox import mail_status as status

@@ -29,6 +29,7 @@ from storage.claims import insert_if_absent
 from storage.models import MailMessage, MailStatus, Role, Unit, rows_changed
 
 log = logging.getLogger(__name__)
+NO_MAILBOX = "the unit has no mailbox any more"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -139,25 +140,32 @@ class MailOutbox:
                 sent += await self._send(row)
 
     async def _claim(self) -> list[MailMessage]:
+        """Due rows, each leased to this process; a mail goes to the unit's mailbox as it is now
+        (an address corrected after a refusal is used by `mail retry`), none if it was taken away."""
         now = self.clock()
         async with self.session_factory() as session, session.begin():
             candidates = (await session.execute(
-                select(MailMessage)
+                select(MailMessage, Unit.email).join(Unit, Unit.id == MailMessage.unit_id)
                 .where(MailMessage.status == MailStatus.PENDING, MailMessage.next_attempt_at <= now)
                 .order_by(MailMessage.next_attempt_at, MailMessage.id)
                 .limit(self.config.batch)
-            )).scalars().all()
+            )).tuples().all()
             claimed = []
-            for row in candidates:
+            for row, address in candidates:
+                values: dict[str, object] = (
+                    {"next_attempt_at": now + self.config.lease, "attempts": MailMessage.attempts + 1,
+                     "address": address}
+                    if address else {"status": MailStatus.FAILED, "last_error": NO_MAILBOX}
+                )
                 result = await session.execute(
                     update(MailMessage)
                     .where(MailMessage.id == row.id, MailMessage.status == MailStatus.PENDING,
                            MailMessage.next_attempt_at == row.next_attempt_at)
-                    .values(next_attempt_at=now + self.config.lease, attempts=MailMessage.attempts + 1)
+                    .values(**values)
                     .execution_options(synchronize_session=False)
                 )
-                if rows_changed(result) == 1:
-                    row.attempts += 1
+                if rows_changed(result) == 1 and address:
+                    row.attempts, row.address = row.attempts + 1, address
                     claimed.append(row)
             session.expunge_all()
         return claimed
@@ -203,6 +211,19 @@ async def failure_recipients(session: AsyncSession, unit_id: int) -> list[Reacha
     path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
     root = await session.scalar(select(Unit.id).where(Unit.code == (path or "/").strip("/").split("/")[0]))
     return await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[root] if root is not None else [])
+
+
+async def retry_failed(session: AsyncSession, now: datetime, unit_id: int | None = None) -> int:
+    """Failed mails (of one unit, or all) go back to the queue, to be sent at the next tick to the
+    unit's mailbox as it is then: after an operator corrected an address or the server's settings."""
+    query = (
+        update(MailMessage).where(MailMessage.status == MailStatus.FAILED)
+        .values(status=MailStatus.PENDING, attempts=0, next_attempt_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if unit_id is not None:
+        query = query.where(MailMessage.unit_id == unit_id)
+    return rows_changed(await session.execute(query))
 
 
 @dataclass(frozen=True)

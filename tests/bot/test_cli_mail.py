@@ -54,3 +54,7 @@ async def test_mail_status_counts_and_lists_the_failed_with_their_reason(db_url,
     assert lines[0] == "1 pending, 0 sent, 1 failed"
     assert lines[1].split("\t")[1:] == ["unit D1", "issue 7", "1 tries", "550 5.1.1 Mailbox does not exist"]
     assert "d1@mttq-vinhlong.vn" not in status.stdout
+
+    assert cli(db_url, "mail", "retry", "--unit", "86").stdout.startswith("0 failed mails queued again")
+    assert cli(db_url, "mail", "retry", "--unit", "D1").stdout.startswith("1 failed mails queued again")
+    assert cli(db_url, "mail", "status").stdout.splitlines() == ["2 pending, 0 sent, 0 failed"]

@@ -17,12 +17,12 @@ from bot.services.listening import feedback
 from bot.services.people import people, units
 from bot.services.people.mailbox import InvalidAddress, normalise_address, set_unit_email
 from bot.services.people.units import UnitRow
-from broadcasts.mail.outbox import FailedMail, MailConfig, MailOutbox, failure_recipients
+from broadcasts.mail.outbox import NO_MAILBOX, FailedMail, MailConfig, MailOutbox, failure_recipients, retry_failed
 from broadcasts.mail.produce import MailQueue
 from broadcasts.reminders.decide import ReminderPolicy
 from handlers.mail import MailWording
 from storage.db import make_engine, make_session_factory
-from storage.models import MailMessage, MailStatus, Person
+from storage.models import MailMessage, MailStatus, Person, Unit
 from tests.support import FakeClock
 
 TREE = [
@@ -115,6 +115,7 @@ async def test_an_urgent_issue_reaches_the_mailboxes_once(tree, session_factory,
     assert all(r.authenticated and r.encrypted for r in smtp.mailroom.received)
     assert got["Subject"] == f"[KetNoi] Vụ việc khẩn {reference} – Xã Một"
     assert got["From"] == FROM and got["To"] == PROVINCE_BOX
+    assert got["Message-ID"].startswith("<ketnoi.issue.") and got["Message-ID"].endswith("@mttq-vinhlong.vn>")
     body = got.get_content()
     assert "Lốc xoáy làm tốc mái 12 nhà ở ấp 3." in body
     assert "Lĩnh vực: Môi trường" in body and "Thời gian: 09:00 ngày 10/11/2026" in body
@@ -161,6 +162,27 @@ async def test_a_refused_mailbox_fails_for_good_with_the_reason_and_the_province
     notice = MailWording.failed(admin, item)
     assert notice.chat_id == "10"
     assert notice.text.startswith(f"Không gửi được thư điện tử đến hộp thư của {item.unit_name} (vụ việc khẩn)")
+
+    # The operator corrects the address and queues the failed mail again: it goes to the new one, once.
+    async with session_factory() as session, session.begin():
+        unit = await session.get_one(Unit, item.unit_id)
+        await set_unit_email(session, unit, "vanphong.moi@mttq-vinhlong.vn", now=clock())
+        assert await retry_failed(session, clock()) == 1
+    assert await tick(mail) == (0, 1)
+    assert await tick(mail) == (0, 0)
+    assert len(smtp.mailroom.to("vanphong.moi@mttq-vinhlong.vn")) == 1 and len(smtp.mailroom.received) == 2
+
+
+async def test_a_mailbox_taken_away_before_sending_gets_nothing(tree, session_factory, clock, smtp):
+    await raise_issue(session_factory, clock)
+    queue, outbox = mailer(session_factory, clock, smtp)
+    assert await queue.tick() == 2
+    async with session_factory() as session, session.begin():
+        await set_unit_email(session, await units.unit_by_code(session, "D1"), None, now=clock())
+    assert await outbox.send_due() == 1
+    assert [len(smtp.mailroom.to(box)) for box in (PROVINCE_BOX, DISTRICT_BOX)] == [1, 0]
+    assert {(r.status, r.last_error) for r in await rows(session_factory)} == {
+        (MailStatus.SENT, None), (MailStatus.FAILED, NO_MAILBOX)}
 
 
 async def test_too_many_transient_failures_fail_the_mail(tree, session_factory, clock, smtp):
