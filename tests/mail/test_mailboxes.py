@@ -17,7 +17,14 @@ from bot.services.listening import feedback
 from bot.services.people import people, units
 from bot.services.people.mailbox import InvalidAddress, normalise_address, set_unit_email
 from bot.services.people.units import UnitRow
-from broadcasts.mail.outbox import NO_MAILBOX, FailedMail, MailConfig, MailOutbox, failure_recipients, retry_failed
+from broadcasts.mail.outbox import (
+    NO_MAILBOX,
+    FailedMail,
+    MailConfig,
+    MailOutbox,
+    failure_recipients,
+    retry_failed,
+)
 from broadcasts.mail.produce import MailQueue
 from broadcasts.reminders.decide import ReminderPolicy
 from handlers.mail import MailWording
