@@ -29,3 +29,19 @@ MAIL = {
     "kind_digest": "tổng hợp tuần",
     "kind_export": "báo cáo cuối kỳ",
 }
+
+MAILBOX = {
+    "list_title": "Hộp thư điện tử của các đơn vị:",
+    "list_line": "- {unit} ({code}): {address}",
+    "list_none": "Chưa đơn vị nào có hộp thư điện tử.",
+    "usage": (
+        "Vụ việc khẩn, bản tổng hợp tuần và báo cáo cuối kỳ (tệp Excel) được gửi cả đến hộp thư của đơn vị.\n"
+        "Đặt hộp thư: /{command} <mã đơn vị> <địa chỉ thư>\n"
+        "Bỏ hộp thư: /{command} <mã đơn vị> {clear}"
+    ),
+    "set": "Đã đặt hộp thư của {unit} ({code}): {address}. Vụ việc khẩn, tổng hợp tuần và báo cáo cuối kỳ sẽ được gửi cả đến địa chỉ này.",
+    "cleared": "Đã bỏ hộp thư của {unit} ({code}); đơn vị không nhận thư điện tử nữa.",
+    "unchanged": "{unit} ({code}) không có hộp thư nào để bỏ.",
+    "bad_address": "“{address}” không phải là địa chỉ thư điện tử hợp lệ (ví dụ: vanphong@mttq.vinhlong.gov.vn).",
+    "unknown_unit": "Không tìm thấy đơn vị có mã {code} trong phạm vi của bạn. Gõ /{command} để xem hướng dẫn.",
+}

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from storage.models import Unit
+from bot.services.people.people import Actor
+from storage.models import Role, Unit
 
 
 class InvalidAddress(ValueError):
@@ -39,3 +41,29 @@ async def set_unit_email(
                      details={"set": stored is not None})
         await session.flush()
     return stored
+
+
+def _scopes(actor: Actor) -> list[str]:
+    """The subtrees (paths) whose mailboxes this person sets: a province admin's province."""
+    return [u.path for u in actor.units_with(Role.PROVINCE_ADMIN)]
+
+
+async def unit_in_scope(session: AsyncSession, actor: Actor, code: str) -> Unit | None:
+    """The unit with this code if the person may set its mailbox, else None."""
+    scopes = _scopes(actor)
+    if not scopes:
+        return None
+    return await session.scalar(
+        select(Unit).where(Unit.code == code.strip(), or_(*(Unit.path.startswith(p, autoescape=True) for p in scopes)))
+    )
+
+
+async def mailboxes_in_scope(session: AsyncSession, actor: Actor, limit: int = 50) -> list[Unit]:
+    """The units with a mailbox in the person's provinces, in tree order."""
+    scopes = _scopes(actor)
+    if not scopes:
+        return []
+    return list((await session.execute(
+        select(Unit).where(Unit.email.is_not(None), or_(*(Unit.path.startswith(p, autoescape=True) for p in scopes)))
+        .order_by(Unit.level, Unit.path).limit(limit)
+    )).scalars())
