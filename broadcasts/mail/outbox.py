@@ -86,7 +86,7 @@ async def queue(session: AsyncSession, letter: Letter, unit: Unit, now: datetime
         return False
     return await insert_if_absent(
         session, MailMessage, kind=letter.kind, subject_key=letter.subject_key, unit_id=unit.id,
-        address=unit.email, subject=letter.subject, body=letter.body,
+        address=unit.email, subject=letter.subject[:300], body=letter.body,
         attachment_name=letter.attachment.file_name if letter.attachment else None,
         attachment=letter.attachment.data if letter.attachment else None,
         status=MailStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,

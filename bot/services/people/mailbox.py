@@ -23,11 +23,15 @@ class InvalidAddress(ValueError):
 
 
 def normalise_address(address: str) -> str:
-    """The address as stored ("Ban@MTTQ.gov.vn" → "Ban@mttq.gov.vn"), or `InvalidAddress`."""
+    """The address as stored ("Ban@MTTQ.gov.vn" → "Ban@mttq.gov.vn"), or `InvalidAddress`.
+
+    Stored in ASCII (a Vietnamese domain name as punycode), so that any mail server takes it; a
+    name before the @ with diacritics would need SMTPUTF8, which few servers offer: refused."""
     try:
-        return validate_email(address.strip(), check_deliverability=False).normalized
+        checked = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise InvalidAddress(str(exc)) from None
+    return checked.ascii_email or checked.normalized
 
 
 async def set_unit_email(
