@@ -3,6 +3,7 @@ refusal does. The clock is a fake one; the server is aiosmtpd with STARTTLS and 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
@@ -262,3 +263,18 @@ async def test_a_mailbox_is_checked_and_stored_one_way(tree, session_factory, cl
             normalise_address(bad)
     async with session_factory() as session:
         assert (await units.unit_by_code(session, "D1")).email == DISTRICT_BOX
+
+
+async def test_two_processes_at_once_queue_and_send_each_mail_once(tree, session_factory, clock, smtp, db_url):
+    for n in range(3):
+        await raise_issue(session_factory, clock, text=f"Vụ việc số {n + 1}.")
+    engine = make_engine(db_url)
+    try:
+        first, second = mailer(session_factory, clock, smtp), mailer(make_session_factory(engine), clock, smtp)
+        queued = await asyncio.gather(first[0].tick(), second[0].tick())
+        sent = await asyncio.gather(first[1].send_due(), second[1].send_due())
+    finally:
+        await engine.dispose()
+    assert sum(queued) == 6 and sum(sent) == 6
+    assert [len(smtp.mailroom.to(box)) for box in (PROVINCE_BOX, DISTRICT_BOX)] == [3, 3]
+    assert len({m["Message-ID"] for m in smtp.mailroom.to(PROVINCE_BOX)}) == 3
