@@ -173,6 +173,13 @@ class Settings(BaseSettings):
             return value
         return None
 
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file (a PEM file of certificate authorities)")
+        return value
+
     @field_validator("mail_from")
     @classmethod
     def _check_mail_from(cls, value: str | None) -> str | None:

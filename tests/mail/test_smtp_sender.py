@@ -99,3 +99,8 @@ def test_smtp_url_needs_a_sender_and_its_password_is_a_secret():
                              mail_from="Kết Nối <ketnoi@mttq.vn>")
     assert "bí-mật" in settings.secrets()
     assert PASSWORD not in repr(settings)
+
+
+def test_a_missing_ca_file_is_one_clear_line(tmp_path: Path):
+    with pytest.raises(SettingsError, match=r"^Configuration error: SMTP_CA_FILE: .*is not a file"):
+        load_settings(_env_file=None, smtp_ca_file=tmp_path / "none.pem")
