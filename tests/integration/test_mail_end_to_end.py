@@ -53,3 +53,25 @@ async def test_an_urgent_issue_reaches_the_provinces_mailbox_once(harness, start
     assert mail["Subject"] == f"[KetNoi] Vụ việc khẩn {reference} – Xã Cái Nhum"
     body = mail.get_content()
     assert "Lĩnh vực: Thiên tai, dịch bệnh" in body and "Lốc xoáy làm tốc mái 12 nhà ở ấp 3." in body
+
+
+async def test_a_refused_mail_is_told_to_the_province_admin_in_the_chat(harness, start_app, seeded,
+                                                                       session_factory, clock, smtp):
+    await register(session_factory, clock, platform="telegram", n=3003, name="Trần Thị Bình",
+                   unit_code="29641", role="officer")
+    async with session_factory() as session, session.begin():
+        await set_unit_email(session, await units.unit_by_code(session, "86"), BOX, now=clock())
+    app = await start_app(smtp_url=smtp.url(), mail_from="ketnoi@mttq-vinhlong.vn", smtp_ca_file=smtp.ca_file)
+    officer, admin = harness.person(3003, "Trần Thị Bình"), harness.person(ADMIN_ID)
+    await officer.say("/khancap")
+    await officer.choose("Thiên tai, dịch bệnh")
+    await officer.say("Sạt lở bờ sông ấp 2.")
+    await officer.choose("Gửi ngay")
+    admin.new_messages()
+    smtp.mailroom.refuse.extend(["550 5.1.1 Mailbox does not exist"] * 5)
+
+    await app.mail_tick()
+    told = [m["text"] for m in admin.new_messages() if "thư điện tử" in m["text"]]
+    assert told and told[0].startswith("Không gửi được thư điện tử đến hộp thư của Tỉnh Vĩnh Long")
+    assert "550 5.1.1 Mailbox does not exist" in told[0]
+    assert smtp.mailroom.received == []
