@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.facebook.client import GraphClient
 from bot.channels.facebook.sender import FacebookSender
+from bot.channels.mail.smtp import SmtpSender
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
@@ -31,7 +32,7 @@ from bot.core.clock import Clock, utc_now
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
-from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, MAIL_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
 from bot.services import notices
 from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.feedback import load_config as load_feedback_config
@@ -47,6 +48,8 @@ from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
 from broadcasts import approval as broadcast_service
 from broadcasts.limits import Limits, Pacer
+from broadcasts.mail.outbox import FailedMail, MailOutbox, failure_recipients
+from broadcasts.mail.produce import MailQueue
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
@@ -55,6 +58,7 @@ from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
 from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
+from handlers.mail import MailWording
 from handlers.page_texts import PAGES as PAGE_TEXTS
 from handlers.registry import build_catalogue, build_dispatcher
 from handlers.reminders import ReminderWording
@@ -83,6 +87,8 @@ class KetNoiApp:
     issue_alerts: IssueAlerts = field(init=False)
     scheduler: Scheduler = field(init=False)
     outbox: OutboxWorker | None = field(init=False, default=None)
+    mail_queue: MailQueue | None = field(init=False, default=None)  # None without SMTP_URL
+    mail_outbox: MailOutbox | None = field(init=False, default=None)
     _outbox_bot: object | None = field(init=False, default=None)
     page_box: TokenBox | None = field(init=False, default=None)  # Facebook Pages are on with PAGE_TOKEN_KEY
     _graph: GraphClient | None = field(init=False, default=None)
@@ -122,6 +128,7 @@ class KetNoiApp:
             timedelta(minutes=load_feedback_config().urgent_ack_minutes), render=issue_realert,
         )
         self.scheduler.every(ISSUES_JOB, s.reminder_tick_minutes, self.issue_alerts.tick)
+        self._build_mail(config.schedule)
         web_app = build_web_app()
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(
@@ -161,6 +168,38 @@ class KetNoiApp:
         self.web = WebServer(web_app, s.web_host, s.web_port)
         self.scheduler.every(RELEASE_JOB, 1, self.release_due_broadcasts)
         self.scheduler.every(HOUSEKEEPING_JOB, 60, self.housekeeping)
+
+    def _build_mail(self, schedule: Schedule) -> None:
+        """The units' mailboxes, when SMTP_URL is set: queue what is due, then send, every minute."""
+        s = self.settings
+        target = s.smtp_target
+        if target is None or s.mail_from is None:
+            log.info("no SMTP_URL: e-mail to units' mailboxes is off")
+            return
+        self.mail_queue = MailQueue(
+            self.session_factory, self.clock, schedule, ReminderPolicy.load(tz_name=s.tz_name), MailWording(s.tz_name)
+        )
+        self.mail_outbox = MailOutbox(
+            self.session_factory, SmtpSender(target, ca_file=s.smtp_ca_file), self.clock, s.mail_from,
+            on_failed=self._tell_mail_failed,
+        )
+        self.scheduler.every(MAIL_JOB, 1, self.mail_tick)
+
+    async def mail_tick(self) -> int:
+        """Queue what is due for the mailboxes, then send what waits; returns how many were sent."""
+        if self.mail_queue is None or self.mail_outbox is None:
+            return 0
+        try:
+            await self.mail_queue.tick()
+        except Exception:  # what was queued before still goes out
+            log.exception("queuing mail failed")
+        return await self.mail_outbox.send_due()
+
+    async def _tell_mail_failed(self, failed: FailedMail) -> None:
+        async with self.session_factory() as session:
+            admins = await failure_recipients(session, failed.unit_id)
+        for admin in admins:
+            await self.notify(MailWording.failed(admin, failed))
 
     @property
     def public_url(self) -> str:

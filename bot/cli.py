@@ -1,4 +1,4 @@
-"""The command line: `python -m bot {run,demo,db,units,admin,invite,export,broadcast,pages,settings,diagrams}`.
+"""The command line: `python -m bot {run,demo,db,units,mail,admin,invite,export,broadcast,pages,settings,diagrams}`.
 
 Operators' words are English (this is a developer/operator tool); what it prints for people
 to hand out (invite codes and links) is exactly what the bot itself shows.
@@ -35,6 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     source = imp.add_mutually_exclusive_group(required=True)
     source.add_argument("--province", type=int, help="GSO province code, from vietnam-provinces (e.g. 86)")
     source.add_argument("--file", type=Path, help="CSV with columns code,name,kind,parent_code")
+    email = units_sub.add_parser("email", help="set or clear a unit's mailbox (urgent issues, digest, export)")
+    email.add_argument("--unit", required=True, help="unit code")
+    address = email.add_mutually_exclusive_group(required=True)
+    address.add_argument("--address", help="the unit's e-mail address")
+    address.add_argument("--clear", action="store_true", help="the unit gets no more e-mail")
+
+    mail = sub.add_parser("mail", help="the units' mailboxes")
+    mail_sub = mail.add_subparsers(dest="action", required=True)
+    mail_sub.add_parser("status", help="how many mails are waiting, sent and failed; the failed ones' reasons")
+    retry = mail_sub.add_parser("retry", help="send the failed mails again (after correcting an address or SMTP_URL)")
+    retry.add_argument("--unit", default=None, help="only this unit's (code); default: all")
 
     admin = sub.add_parser("admin", help="bootstrap administrators")
     admin_sub = admin.add_subparsers(dest="action", required=True)
@@ -140,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         "run": commands.run_service,
         "demo": commands.run_demo,
         "db": commands.db_upgrade,
-        "units": commands.units_import,
+        "units": commands.units_command,
+        "mail": commands.mail_command,
         "admin": commands.admin_add,
         "invite": commands.invite_create,
         "export": commands.export_reports,

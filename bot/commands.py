@@ -22,7 +22,7 @@ from bot.core.storable import storable
 from bot.logs import setup_logging
 from bot.services.pages import links as page_links
 from bot.services.pages.sealing import SealError, TokenBox
-from bot.services.people import invites, people, units
+from bot.services.people import invites, mailbox, people, units
 from bot.services.people.people import Actor
 from bot.settings import Settings
 from bot.signals import wait_for_stop_signal
@@ -98,6 +98,59 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     print("database is at the latest schema")
+    return 0
+
+
+async def units_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "email":
+        return await units_email(settings, args)
+    return await units_import(settings, args)
+
+
+async def units_email(settings: Settings, args: argparse.Namespace) -> int:
+    """Set (checked, normalised) or clear a unit's mailbox; says whether mail is on at all."""
+    try:
+        async with _session(settings) as session:
+            unit = await _unit(session, args.unit)
+            stored = await mailbox.set_unit_email(
+                session, unit, None if args.clear else args.address, now=utc_now()
+            )
+            name = unit.name
+    except mailbox.InvalidAddress as exc:
+        raise OperatorError(f"not an e-mail address: {exc}") from None
+    print(f"{name} ({args.unit}): " + (f"mail goes to {stored}" if stored else "no mailbox"))
+    if stored and settings.smtp_url is None:
+        print("note: SMTP_URL is not set, so no mail is sent yet", file=sys.stderr)
+    return 0
+
+
+async def mail_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "retry":
+        return await mail_retry(settings, args)
+    return await mail_status(settings, args)
+
+
+async def mail_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from broadcasts.mail.outbox import retry_failed
+
+    async with _session(settings) as session:
+        unit_id = (await _unit(session, args.unit)).id if args.unit else None
+        count = await retry_failed(session, utc_now(), unit_id)
+    print(f"{count} failed mails queued again; the running service sends them within a minute")
+    return 0
+
+
+async def mail_status(settings: Settings, args: argparse.Namespace) -> int:
+    """Counts by status, then each failed mail: when, which unit, what, and the server's reason."""
+    from broadcasts.mail.outbox import mail_status as status
+
+    async with _session(settings) as session:
+        counts, failed = await status(session)
+    print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sent", "failed")))
+    tz = ZoneInfo(settings.tz_name)
+    for mail in failed:
+        print(f"{mail.created_at.astimezone(tz):%Y-%m-%d %H:%M}\tunit {mail.unit_code}\t{mail.kind} {mail.subject_key}"
+              f"\t{mail.attempts} tries\t{mail.reason}")
     return 0
 
 

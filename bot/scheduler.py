@@ -19,6 +19,7 @@ REMINDERS_JOB = "reminders-tick"
 ISSUES_JOB = "urgent-issues-tick"
 RELEASE_JOB = "scheduled-broadcasts"
 HOUSEKEEPING_JOB = "housekeeping"
+MAIL_JOB = "mail"
 
 
 class Scheduler:

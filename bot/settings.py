@@ -8,11 +8,14 @@ which variable is wrong and why.
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.mail import SmtpTarget
 
 DEFAULT_SQLITE_PATH = Path("data") / "ketnoi.db"
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -116,6 +119,16 @@ class Settings(BaseSettings):
         default=30, ge=1, le=24 * 60,
         description="Minutes after which an unused web console session ends (sign in again with /quanly).",
     )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Mail server: smtp://user:password@host:587 (STARTTLS), smtps://...:465 (TLS) or smtp+plain://host:25; mail is off without it.",
+    )
+    mail_from: str | None = Field(
+        default=None, description="Sender of the units' e-mails, e.g. Kết Nối <ketnoi@mttq.example.vn> (needed with SMTP_URL)."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="PEM file of the certificate authorities to trust for the mail server (default: the system's)."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("database_url")
@@ -174,6 +187,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value or None
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            SmtpTarget.parse(value.get_secret_value())  # a ValueError names what is wrong
+            return value
+        return None
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file (a PEM file of certificate authorities)")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str | None) -> str | None:
+        if value and "@" not in parseaddr(value)[1]:
+            raise ValueError("must be an e-mail address, e.g. Kết Nối <ketnoi@mttq.example.vn>")
+        return value or None
+
     @field_validator("tz_name")
     @classmethod
     def _check_tz(cls, value: str) -> str:
@@ -197,7 +232,14 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not")
         if self.zalo_webhook_url and not self.zalo_webhook_secret:
             raise ValueError("ZALO_WEBHOOK_URL is set but ZALO_WEBHOOK_SECRET is not")
+        if self.smtp_url and not self.mail_from:
+            raise ValueError("SMTP_URL is set but MAIL_FROM is not")
         return self
+
+    @property
+    def smtp_target(self) -> SmtpTarget | None:
+        """Where mail goes, or None when mail is off."""
+        return SmtpTarget.parse(self.smtp_url.get_secret_value()) if self.smtp_url else None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -205,12 +247,14 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, so the log filter can scrub them."""
-        return [
+        found = [
             s.get_secret_value()
             for s in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret,
-                      self.page_token_key)
+                      self.page_token_key, self.smtp_url)
             if s is not None
         ]
+        target = self.smtp_target
+        return found + ([target.password] if target is not None and target.password else [])
 
 
 def load_settings(**overrides: object) -> Settings:

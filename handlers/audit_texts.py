@@ -24,6 +24,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         "person.preferred_platform": "Chọn nền tảng nhận tin",
         "code.lockout": "Bị khóa tạm vì nhập sai mã nhiều lần",
         "person.forget": "Xóa dữ liệu cá nhân",
+        "unit.email": "Đặt, bỏ hộp thư điện tử của đơn vị",
     }),
     ("Báo cáo", {
         "report.answer": "Nhập câu trả lời báo cáo",

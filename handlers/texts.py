@@ -247,6 +247,7 @@ COMMANDS = {
     "link": "Liên kết tài khoản Telegram và Zalo",
     "todo": "Việc cần làm: báo cáo chờ duyệt, tin chờ duyệt, vụ việc khẩn, phản ánh",
     "web": "Mở trang quản lý trên máy tính (liên kết đăng nhập)",
+    "mailbox": "Hộp thư điện tử của các đơn vị",
 }
 
 DESK = {

@@ -85,6 +85,7 @@ class Unit(Base):
     level: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     path: Mapped[str] = mapped_column(String(400), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # the unit's mailbox (urgent issues, digest, export)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -299,6 +300,44 @@ class ReminderLedger(Base):
     period_key: Mapped[str] = mapped_column(String(10), index=True)  # a period, or an ISO week
     stage: Mapped[str] = mapped_column(String(16))
     claimed_at: Mapped[datetime]
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MailMessage(Base):
+    """One e-mail to one unit's mailbox: the mail outbox's unit of work and its once-only ledger.
+
+    The unique key (kind, subject, unit) is the guarantee: whoever inserts the row first has
+    queued the mail; a second tick, a restart or a second process inserts nothing. The message
+    is stored whole (subject, body, attachment) so that a retry sends exactly the same mail with
+    the same Message-ID. A sender claims a row by pushing `next_attempt_at` forward (a lease).
+    """
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_key", "unit_id"),
+        Index("ix_mail_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # issue | digest | export
+    subject_key: Mapped[str] = mapped_column(String(32))  # an issue id, an ISO week or a period key
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(120))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(12), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class NoticeMessage(Base):

@@ -129,24 +129,25 @@ class Reminders:
                 out += [self.render.escalate(i, escalation) for i in await reports.admins_for(session, unit)]
             elif item.kind == DIGEST:
                 unit = await session.get_one(Unit, item.unit_id)
-                digest = await self._digest(session, item, unit, now)
+                digest = await weekly_digest(session, self.schedule, unit, item.period_key, now)
                 admins = await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[unit.id])
                 out += [self.render.digest(i, digest) for i in admins]
         return out
 
-    async def _digest(self, session: AsyncSession, item: Due, unit: Unit, now: datetime) -> WeeklyDigest:
-        """Per open period the unit's roll-up; then the week's feedback and the open urgent issues."""
-        periods = _unique(o.period for o in self.schedule.open_periods(Level.COMMUNE, now))
-        rollups = tuple([await rollup(session, unit, period) for period in periods])
-        heard = await items_in(session, unit, now - timedelta(days=7), now)
-        open_issues = await session.scalar(
-            select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id)
-            .where(Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
-        )
-        return WeeklyDigest(
-            week=item.period_key, unit_name=unit.name, rollups=rollups, heard=len(heard),
-            negative=sum(1 for h in heard if h.tone == "negative"), open_issues=open_issues or 0,
-        )
+async def weekly_digest(session: AsyncSession, schedule: Schedule, unit: Unit, week: str, now: datetime) -> WeeklyDigest:
+    """Per open period the unit's roll-up; then the week's feedback and the open urgent issues
+    (for the chat's digest and the province's mailbox alike)."""
+    periods = _unique(o.period for o in schedule.open_periods(Level.COMMUNE, now))
+    rollups = tuple([await rollup(session, unit, period) for period in periods])
+    heard = await items_in(session, unit, now - timedelta(days=7), now)
+    open_issues = await session.scalar(
+        select(func.count()).select_from(UrgentIssue).join(Unit, Unit.id == UrgentIssue.unit_id)
+        .where(Unit.path.like(f"{unit.path}%"), UrgentIssue.status != "resolved")
+    )
+    return WeeklyDigest(
+        week=week, unit_name=unit.name, rollups=rollups, heard=len(heard),
+        negative=sum(1 for h in heard if h.tone == "negative"), open_issues=open_issues or 0,
+    )
 
 
 def _reminder(item: Due, unit_name: str) -> DeadlineReminder:
