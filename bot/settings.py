@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -109,6 +110,13 @@ class Settings(BaseSettings):
         description="Minutes after which an unused web console session ends (sign in again with /quanly).",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or as one JSON object per line (for a log collector)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token GET /metrics asks for (Authorization: Bearer ...); /metrics is open without it.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -185,7 +193,10 @@ class Settings(BaseSettings):
         """Every secret value, so the log filter can scrub them."""
         return [
             s.get_secret_value()
-            for s in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret)
+            for s in (
+                self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret,
+                self.metrics_token,
+            )
             if s is not None
         ]
 
