@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -204,6 +203,15 @@ class _Proxy:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+def move_the_sqlite_file_away(path: Path) -> None:
+    """A folder where the file was: SQLite cannot open (nor create) a database there."""
+    for suffix in ("", "-wal", "-shm"):
+        kept = path.with_name(path.name + suffix)
+        if kept.exists():
+            kept.rename(kept.with_name(kept.name + ".gone"))
+    path.mkdir()
+
+
 async def test_readyz_is_503_when_the_database_is_gone(harness, make_settings, clock, seeded, db_url):
     settings, proxy = make_settings(), None
     if USE_POSTGRES:  # the app reaches PostgreSQL through a proxy the test can close
@@ -220,11 +228,7 @@ async def test_readyz_is_503_when_the_database_is_gone(harness, make_settings, c
             await proxy.close()
         else:
             await app.engine.dispose()
-            path = make_url(db_url).database
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(path + suffix):
-                    shutil.move(path + suffix, path + suffix + ".gone")
-            os.mkdir(path)  # where the file was, SQLite cannot open a database now
+            move_the_sqlite_file_away(Path(make_url(db_url).database))
 
         status, body = await get(app, "/readyz")
         assert status == 503
