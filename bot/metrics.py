@@ -11,6 +11,7 @@ id, a name or any text a person wrote.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -25,6 +26,7 @@ THROTTLED = "throttled"  # the outbox's reason for a platform's 429 (`broadcasts
 # under a second; the tail shows a slow database or a platform that makes us wait.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PendingCounts = Callable[[], Awaitable[Mapping[str, int]]]
+PENDING_TIMEOUT_SECONDS = 5.0  # a scrape answers even when the database hangs
 
 
 class _Backlog(Collector):
@@ -101,7 +103,8 @@ class PrometheusMeter(Meter):
         """The text exposition, with the backlog read from the database just now."""
         if self._pending is not None:
             try:
-                self._backlog.counts = dict(await self._pending())
+                async with asyncio.timeout(PENDING_TIMEOUT_SECONDS):
+                    self._backlog.counts = dict(await self._pending())
             except Exception:
                 self._backlog.counts = None  # the gauge is left out rather than stale
                 self.database_error("metrics")
