@@ -7,6 +7,7 @@ Nothing else creates engines, sessions factories, channels or servers; tests bui
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -32,6 +33,8 @@ from bot.core.clock import Clock, utc_now
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
+from bot.metrics import PrometheusMeter
+from bot.readiness import Readiness
 from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, MAIL_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
 from bot.services import notices
 from bot.services.listening.feedback import SenderLimit
@@ -45,8 +48,9 @@ from bot.services.people import linking
 from bot.services.people.housekeeping import prune
 from bot.services.people.people import Actor
 from bot.settings import Settings
-from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
+from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, Probes, WebServer, build_web_app
 from broadcasts import approval as broadcast_service
+from broadcasts.backlog import pending_by_platform
 from broadcasts.limits import Limits, Pacer
 from broadcasts.mail.outbox import FailedMail, MailOutbox, failure_recipients
 from broadcasts.mail.produce import MailQueue
@@ -89,6 +93,8 @@ class KetNoiApp:
     outbox: OutboxWorker | None = field(init=False, default=None)
     mail_queue: MailQueue | None = field(init=False, default=None)  # None without SMTP_URL
     mail_outbox: MailOutbox | None = field(init=False, default=None)
+    meter: PrometheusMeter = field(init=False)  # counts into a registry of its own: GET /metrics
+    readiness: Readiness = field(init=False)  # GET /readyz
     _outbox_bot: object | None = field(init=False, default=None)
     page_box: TokenBox | None = field(init=False, default=None)  # Facebook Pages are on with PAGE_TOKEN_KEY
     _graph: GraphClient | None = field(init=False, default=None)
@@ -100,6 +106,8 @@ class KetNoiApp:
         if s.page_token_key is not None:
             self.page_box = TokenBox(s.page_token_key.get_secret_value())
         self.session_factory = make_session_factory(self.engine)
+        platforms = tuple(p for p, token in (("telegram", s.telegram_bot_token), ("zalo", s.zalo_bot_token)) if token)
+        self.meter = PrometheusMeter(platforms, pending=self._pending)
         feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour))
         catalogue = build_catalogue(feedback_deps)
         config = HandlerConfig(
@@ -109,19 +117,19 @@ class KetNoiApp:
             tz_name=s.tz_name,
             schedule=Schedule.load(tz_name=s.tz_name),
             allow_self_approval=s.allow_self_approval,
-            platforms=tuple(p for p, token in (("telegram", s.telegram_bot_token), ("zalo", s.zalo_bot_token)) if token),
+            platforms=platforms,
             wake_outbox=self._wake_outbox,
             fetch_file=self._fetch_file,
             outbox_stopped=self._outbox_stopped,
             console_url=f"{self.public_url}{CONSOLE_PREFIX}{SIGN_IN_PATH}",
             page_box=self.page_box,
         )
-        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock, feedback_deps)
+        self.dispatcher = build_dispatcher(self.session_factory, config, self.clock, feedback_deps, self.meter)
         self.reminders = Reminders(
             self.session_factory, self.notify, self.clock, config.schedule,
-            ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name),
+            ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name), meter=self.meter,
         )
-        self.scheduler = Scheduler(s.tz_name)
+        self.scheduler = Scheduler(s.tz_name, self.meter)
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
         self.issue_alerts = IssueAlerts(
             self.session_factory, self.notify, self.clock,
@@ -129,7 +137,11 @@ class KetNoiApp:
         )
         self.scheduler.every(ISSUES_JOB, s.reminder_tick_minutes, self.issue_alerts.tick)
         self._build_mail(config.schedule)
-        web_app = build_web_app()
+        web_app = build_web_app(Probes(
+            ready=lambda: self.readiness.check(), metrics=self.meter.render,
+            metrics_content_type=self.meter.content_type,
+            metrics_token=s.metrics_token.get_secret_value() if s.metrics_token else None,
+        ))
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(
                 token=s.telegram_bot_token.get_secret_value(),
@@ -163,6 +175,9 @@ class KetNoiApp:
             idle=timedelta(minutes=s.console_idle_minutes), secure_cookies=self.public_url.startswith("https://"),
             fetch_file=self._fetch_file,
         )))
+        # Every channel offers ping() (getMe again) for /readyz.
+        pings = {platform: channel.ping for platform, channel in self.channels.items()}  # type: ignore[attr-defined]
+        self.readiness = Readiness(self.engine, pings, meter=self.meter)
         if self.configure_web is not None:
             self.configure_web(web_app)
         self.web = WebServer(web_app, s.web_host, s.web_port)
@@ -207,6 +222,10 @@ class KetNoiApp:
         s = self.settings
         return (s.public_base_url or f"http://{s.web_host}:{s.web_port}").rstrip("/")
 
+    async def _pending(self) -> dict[str, int]:
+        async with self.session_factory() as session:
+            return await pending_by_platform(session)
+
     async def housekeeping(self) -> None:
         async with self.session_factory() as session, session.begin():
             pruned = await prune(session, self.clock())
@@ -239,7 +258,7 @@ class KetNoiApp:
             return None
         return OutboxWorker(
             self.session_factory, senders, pacers=pacers, clock=self.clock, on_finished=self._tell_author,
-            config=OutboxConfig(lease_seconds=s.outbox_lease_seconds), share_choice=share_choice,
+            config=OutboxConfig(lease_seconds=s.outbox_lease_seconds), share_choice=share_choice, meter=self.meter,
         )
 
     async def _page_token(self, page_id: str) -> str | None:
@@ -320,6 +339,7 @@ class KetNoiApp:
                 await self._outbox_bot.initialize()
             await self.outbox.start()  # picks up whatever a previous run left unfinished
         self.scheduler.start()
+        self.readiness.started()  # each channel's getMe answered above
 
     async def stop(self) -> None:
         await self.scheduler.stop()
@@ -349,8 +369,10 @@ class KetNoiApp:
         Notices (to people other than the sender) are routed here, once, after the sender's
         replies went out, whichever channel the event came from.
         """
+        started = time.perf_counter()
         response = await self.dispatcher.handle(incoming)
         await deliver(incoming.chat_id, replace(response, notices=[], edits=[]))
+        self.meter.reply_latency(incoming.platform, time.perf_counter() - started)
         await self.route(response)
 
     async def route(self, response: Response) -> None:

@@ -64,7 +64,7 @@ async def _unit(session: AsyncSession, code: str):
 
 
 async def run_service(settings: Settings, args: argparse.Namespace) -> int:
-    setup_logging(settings.log_level, settings.secrets())
+    setup_logging(settings.log_level, settings.secrets(), settings.log_format)
     await _database_reachable(settings)  # before anything else starts (or logs that it does)
     app = KetNoiApp(settings)
     await app.start()

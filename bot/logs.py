@@ -1,13 +1,17 @@
 """Logging set-up that never writes a secret (bot tokens, webhook secrets) anywhere.
 
 Scrubbing happens when a record is created, so every handler (ours, pytest's, an operator's)
-sees the redacted text; our own formatter also scrubs formatted tracebacks.
+sees the redacted text; our own formatters also scrub formatted tracebacks. `LOG_FORMAT=json`
+writes one JSON object per line (python-json-logger) for a log collector, scrubbed the same way.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+
+from pythonjsonlogger.json import JsonFormatter
 
 REDACTED = "«redacted»"
 
@@ -17,9 +21,12 @@ class SecretScrubber:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # As a secret appears inside a JSON string too (a Zalo token may hold a quote or a backslash).
+        escaped = {json.dumps(s, ensure_ascii=False)[1:-1] for s in self.secrets}
+        self._forms = sorted(set(self.secrets) | escaped, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in self._forms:
             text = text.replace(secret, REDACTED)
         return text
 
@@ -27,6 +34,21 @@ class SecretScrubber:
 class ScrubbingFormatter(logging.Formatter):
     def __init__(self, scrub: SecretScrubber, fmt: str) -> None:
         super().__init__(fmt)
+        self.scrub = scrub
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.scrub(super().format(record))
+
+
+class ScrubbingJsonFormatter(JsonFormatter):
+    """One JSON object per line: time, level, logger, message (and the traceback), scrubbed."""
+
+    def __init__(self, scrub: SecretScrubber) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+        )
         self.scrub = scrub
 
     def format(self, record: logging.LogRecord) -> str:
@@ -68,12 +90,17 @@ def uninstall_redaction() -> None:
         logging.setLogRecordFactory(current.previous)
 
 
-def setup_logging(level: str, secrets: Iterable[str]) -> None:
-    """Console logging for `run` and `demo`; quiet the HTTP client, which logs request URLs."""
+def setup_logging(level: str, secrets: Iterable[str], fmt: str = "text") -> None:
+    """Console logging for `run` and `demo`, as text or (`fmt="json"`) JSON lines; quiet the HTTP
+    client, which logs request URLs."""
     scrub = SecretScrubber(secrets)
     install_redaction(scrub.secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(ScrubbingFormatter(scrub, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        ScrubbingJsonFormatter(scrub)
+        if fmt == "json"
+        else ScrubbingFormatter(scrub, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.core.meter import NO_METER, Meter
+from storage.failures import is_database_error
+
 log = logging.getLogger(__name__)
 REMINDERS_JOB = "reminders-tick"
 ISSUES_JOB = "urgent-issues-tick"
@@ -25,7 +28,8 @@ MAIL_JOB = "mail"
 class Scheduler:
     """Owns the `AsyncIOScheduler`; started and stopped by the composition root."""
 
-    def __init__(self, tz_name: str) -> None:
+    def __init__(self, tz_name: str, meter: Meter = NO_METER) -> None:
+        self.meter = meter
         self.scheduler = AsyncIOScheduler(timezone=tz_name)
         self.runs: dict[str, int] = {}
         self._ran = asyncio.Event()
@@ -39,8 +43,10 @@ class Scheduler:
             self._running.add(task)
             try:
                 await work()
-            except Exception:
+            except Exception as exc:
                 log.exception("scheduled job %s failed", job_id)
+                if is_database_error(exc):
+                    self.meter.database_error("scheduler")
             finally:
                 self._running.discard(task)
                 self.runs[job_id] = self.runs.get(job_id, 0) + 1

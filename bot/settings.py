@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -130,6 +131,13 @@ class Settings(BaseSettings):
         default=None, description="PEM file of the certificate authorities to trust for the mail server (default: the system's)."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or as one JSON object per line (for a log collector)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token GET /metrics asks for (Authorization: Bearer ...); /metrics is open without it.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -249,8 +257,10 @@ class Settings(BaseSettings):
         """Every secret value, so the log filter can scrub them."""
         found = [
             s.get_secret_value()
-            for s in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret,
-                      self.page_token_key, self.smtp_url)
+            for s in (
+                self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_bot_token, self.zalo_webhook_secret,
+                self.page_token_key, self.smtp_url, self.metrics_token,
+            )
             if s is not None
         ]
         target = self.smtp_target

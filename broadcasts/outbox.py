@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Choice, Document, Outgoing, Photo
+from bot.core.meter import NO_METER, Meter
 from bot.core.sending import ChatMigrated, RecipientGone, Rejected, Sender, SendError, Throttled, Transient
 from broadcasts import store
 from broadcasts.limits import Limits, Pacer
@@ -110,8 +111,10 @@ class OutboxWorker:
         on_finished: Callable[[BroadcastSummary], Awaitable[None]] | None = None,
         worker_id: str | None = None,
         share_choice: Callable[[int], Choice] | None = None,
+        meter: Meter = NO_METER,
     ) -> None:
         self._sessions = session_factory
+        self._meter = meter
         # The option an officer's copy of content carries (`broadcasts.shares`), worded by the root.
         self._share_choice = share_choice
         self._shared: dict[int, Outgoing] = {}  # broadcast id -> the officers' copy, with that option
@@ -201,6 +204,7 @@ class OutboxWorker:
                         break
                 except Exception:
                     log.exception("outbox: a database step failed; trying again shortly")
+                    self._meter.database_error("outbox")
                     await self._idle_wait(self._config.poll_interval)
             if self._stopping:
                 await self._wind_down(senders)
@@ -456,6 +460,7 @@ class OutboxWorker:
                 self._room.set()
         for outcome in batch:
             self._held.pop(outcome.delivery.id, None)
+            self._meter.outbox_result(outcome.delivery.platform, outcome.kind, outcome.reason)
         self.sent += recorded.sent
         if any(o.kind in (Kind.MIGRATED, Kind.DEFER, Kind.RETRY) for o in batch):
             for lane in self._lanes:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core import buttons
 from bot.core.errors import KeptWrite, UserFacingError
 from bot.core.messages import Incoming, Outgoing, Response
+from bot.core.meter import NO_METER, Meter
 from bot.services.people import invites, linking, people
 from broadcasts import approval as broadcast_chats
 from handlers import texts
@@ -31,6 +32,7 @@ from handlers.catalogue import Catalogue, Command
 from handlers.flow import WEB, Context, FlowEngine, HandlerConfig
 from handlers.start import join_with_code
 from storage.claims import insert_if_absent
+from storage.failures import is_database_error
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -64,8 +66,10 @@ class Dispatcher:
         config: HandlerConfig,
         clock: Callable[[], datetime],
         actions: dict[str, Action] | None = None,
+        meter: Meter = NO_METER,
     ) -> None:
         self.actions = actions or {}
+        self.meter = meter
         self._arity = {prefix: buttons.ids_expected(action) for prefix, action in self.actions.items()}
         self.session_factory = session_factory
         self.engine = engine
@@ -75,6 +79,7 @@ class Dispatcher:
 
     async def handle(self, inc: Incoming) -> Response:
         if not inc.is_private:
+            self.meter.update_handled(inc.platform, "group")
             return await self._group(inc)
         now = self.clock()
         try:
@@ -83,6 +88,7 @@ class Dispatcher:
                     session, inc.platform, inc.update_id, now
                 ):
                     log.info("ignoring replayed %s update %s", inc.platform, inc.update_id)
+                    self.meter.update_handled(inc.platform, "replayed")
                     return Response()
                 ctx = await self._context(session, inc, now)
                 replies = await self._route(ctx)
@@ -90,16 +96,22 @@ class Dispatcher:
             for hook in ctx.after_commit:  # e.g. wake the outbox: only once the rows are committed
                 if hook is not None:
                     hook()
+            self.meter.update_handled(inc.platform, "answered")
             return Response(replies, ctx.notices, ctx.menu, ctx.edits)
         except buttons.StaleButton as stale:
             log.warning("ignoring %s update %s: button data %r (%s)",
                         inc.platform, inc.update_id, stale.data[:80], stale.reason)
+            self.meter.update_handled(inc.platform, "stale_button")
             return Response(await self._after_failure(inc, now, texts.ERRORS[stale.key]))
         except UserFacingError as refusal:
             message = texts.refusal_text(refusal)
+            self.meter.update_handled(inc.platform, "refused")
             return Response(await self._after_failure(inc, now, message, refusal.kept))
-        except Exception:
+        except Exception as exc:
             log.exception("failed to handle %s update %s", inc.platform, inc.update_id)
+            self.meter.update_handled(inc.platform, "failed")
+            if is_database_error(exc):
+                self.meter.database_error("updates")
             return Response(await self._after_failure(inc, now, texts.ERRORS["internal"]))
 
     async def act(self, person_id: int, work: DeskWork) -> Response:

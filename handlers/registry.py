@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outgoing
+from bot.core.meter import NO_METER, Meter
 from handlers import (
     account,
     chats,
@@ -125,6 +126,7 @@ def build_dispatcher(
     config: HandlerConfig,
     clock: Callable[[], datetime],
     feedback_deps: feedback.FeedbackDeps | None = None,
+    meter: Meter = NO_METER,
 ) -> Dispatcher:
     """Everything the chat knows, wired together (used by the app and by tests alike).
 
@@ -133,5 +135,5 @@ def build_dispatcher(
     feedback_deps = feedback_deps or feedback.FeedbackDeps.from_config()
     return Dispatcher(
         session_factory, FlowEngine(build_flows(feedback_deps)), build_catalogue(feedback_deps), config, clock,
-        actions={**review.ACTIONS, **feedback.ACTIONS, **post.ACTIONS, **polls.ACTIONS},
+        actions={**review.ACTIONS, **feedback.ACTIONS, **post.ACTIONS, **polls.ACTIONS}, meter=meter,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outgoing
+from bot.core.meter import NO_METER, Meter
 from bot.core.periods import Level, OpenPeriod, Period, Schedule
 from bot.services.listening.sentiment import items_in
 from bot.services.people.reachable import Reachable, by_unit, reachable
@@ -83,7 +84,9 @@ class Reminders:
         schedule: Schedule,
         policy: ReminderPolicy,
         render: RenderReminders,
+        meter: Meter = NO_METER,
     ) -> None:
+        self.meter = meter
         self.session_factory = session_factory
         self.notify = notify
         self.clock = clock
@@ -96,19 +99,24 @@ class Reminders:
         now = self.clock()
         async with self.session_factory() as session:
             due = await find_due(session, now, self.schedule, self.policy)
-        messages: list[Outgoing] = []
+        messages: list[tuple[str, Outgoing]] = []
         for start in range(0, len(due), CLAIM_BATCH):
             async with self.session_factory() as session, session.begin():
                 won = [item for item in due[start : start + CLAIM_BATCH] if await claim(session, item, now)]
                 messages += await self._messages(session, won, now)
-        for message in messages:
+        for kind, message in messages:
             try:
                 await self.notify(message)
             except Exception:
                 log.exception("reminder to %s:%s failed", message.platform, message.chat_id)
+                continue
+            self.meter.reminder_sent(kind)
         return len(messages)
 
-    async def _messages(self, session: AsyncSession, items: list[Due], now: datetime) -> list[Outgoing]:
+    async def _messages(
+        self, session: AsyncSession, items: list[Due], now: datetime
+    ) -> list[tuple[str, Outgoing]]:
+        """Each notice with its kind (remind, escalate, digest): the kind is what is counted."""
         if not items:
             return []
         wanted = {i.unit_id for i in items} | {m for i in items for m in i.missing}
@@ -118,20 +126,20 @@ class Reminders:
         officers = by_unit(
             await reachable(session, roles=reports.FILERS, unit_ids={i.unit_id for i in items if i.kind == REMIND})
         )
-        out: list[Outgoing] = []
+        out: list[tuple[str, Outgoing]] = []
         for item in items:
             if item.kind == REMIND:
                 reminder = _reminder(item, names[item.unit_id])
-                out += [self.render.remind(i, reminder) for i in officers.get(item.unit_id, ())]
+                out += [(REMIND, self.render.remind(i, reminder)) for i in officers.get(item.unit_id, ())]
             elif item.kind == ESCALATE:
                 unit = await session.get_one(Unit, item.unit_id)
                 escalation = _escalation(item, unit.name, [names[m] for m in item.missing])
-                out += [self.render.escalate(i, escalation) for i in await reports.admins_for(session, unit)]
+                out += [(ESCALATE, self.render.escalate(i, escalation)) for i in await reports.admins_for(session, unit)]
             elif item.kind == DIGEST:
                 unit = await session.get_one(Unit, item.unit_id)
                 digest = await weekly_digest(session, self.schedule, unit, item.period_key, now)
                 admins = await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[unit.id])
-                out += [self.render.digest(i, digest) for i in admins]
+                out += [(DIGEST, self.render.digest(i, digest)) for i in admins]
         return out
 
 async def weekly_digest(session: AsyncSession, schedule: Schedule, unit: Unit, week: str, now: datetime) -> WeeklyDigest:

@@ -73,6 +73,10 @@ class TelegramChannel:
         await self.application.initialize()  # idempotent
         return self.bot_username
 
+    async def ping(self) -> None:
+        """getMe again (for /readyz): raises when Telegram does not answer."""
+        await self.application.bot.get_me()
+
     async def start(self) -> None:
         """Connect, show the default menu, then poll or register the webhook."""
         app = self.application

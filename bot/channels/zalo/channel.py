@@ -93,6 +93,10 @@ class ZaloChannel:
         """The `Sender` to register with the outbox: same client, paced by `pacer`."""
         return self.sender.paced(pacer)
 
+    async def ping(self) -> None:
+        """getMe again (for /readyz): raises when Zalo does not answer."""
+        await self.client.get_me()
+
     async def start(self) -> None:
         """Connect (getMe), pick up what a previous run left, then poll or register the webhook."""
         await self.client.start()

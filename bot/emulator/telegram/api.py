@@ -161,6 +161,7 @@ class BotApi(Updates):
             self._faults.raise_matching(name, params)
             result = await handler(params)
         except ApiError as error:
+            await self._notify()  # a refused call is news too: tests wait on `throttled_count`
             return error.response()
         except ConnectionDropped:
             if request.transport is not None:
