@@ -20,7 +20,9 @@ from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
-from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
+from bot.channels.zalo.inbox import SharedInbox
+from bot.channels.zalo.media import MEDIA_ROUTE, SharedMedia
+from bot.channels.zalo.offers import SharedOffers
 from bot.console.server import PREFIX as CONSOLE_PREFIX
 from bot.console.server import SIGN_IN_PATH, build_console
 from bot.console.shared.deps import ConsoleDeps
@@ -29,9 +31,9 @@ from bot.core.clock import Clock, utc_now
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
-from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler, prune_job_runs
 from bot.services import notices
-from bot.services.listening.feedback import SenderLimit
+from bot.services.listening.feedback import SenderLimit, prune_sends
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.issue_alerts import IssueAlerts
 from bot.services.people import linking
@@ -70,7 +72,9 @@ class KetNoiApp:
     web: WebServer = field(init=False)
     telegram: TelegramChannel | None = field(init=False, default=None)
     zalo: ZaloChannel | None = field(init=False, default=None)
-    media: MediaStore = field(init=False, default_factory=MediaStore)  # our images, fetched by Zalo
+    media: SharedMedia = field(init=False)  # our images, fetched by Zalo from any process
+    zalo_offers: SharedOffers = field(init=False)
+    zalo_inbox: SharedInbox = field(init=False)  # Zalo events accepted, not yet handled
     reminders: Reminders = field(init=False)
     issue_alerts: IssueAlerts = field(init=False)
     scheduler: Scheduler = field(init=False)
@@ -82,7 +86,10 @@ class KetNoiApp:
         install_redaction(s.secrets())  # before anything can log a URL with the token in it
         self.engine = make_engine(s.database_url)
         self.session_factory = make_session_factory(self.engine)
-        feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour))
+        self.media = SharedMedia(self.session_factory, clock=self.clock)
+        self.zalo_offers = SharedOffers(self.session_factory, clock=lambda: self.clock().timestamp())
+        self.zalo_inbox = SharedInbox(self.session_factory, clock=self.clock, lease_seconds=s.zalo_inbox_lease_seconds)
+        feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour, key=s.feedback_hash_key()))
         catalogue = build_catalogue(feedback_deps)
         config = HandlerConfig(
             conversation_ttl=timedelta(hours=s.conversation_ttl_hours),
@@ -102,7 +109,7 @@ class KetNoiApp:
             self.session_factory, self.notify, self.clock, config.schedule,
             ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name),
         )
-        self.scheduler = Scheduler(s.tz_name)
+        self.scheduler = Scheduler(s.tz_name, self.session_factory, self.clock)  # one run per tick, all processes
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
         self.issue_alerts = IssueAlerts(
             self.session_factory, self.notify, self.clock,
@@ -133,6 +140,8 @@ class KetNoiApp:
                 webhook_secret=s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else None,
                 media=self.media,
                 public_base_url=s.public_base_url,
+                inbox=self.zalo_inbox,
+                offers=self.zalo_offers,
             )
             web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
             if s.zalo_webhook_url:
@@ -156,8 +165,13 @@ class KetNoiApp:
         return (s.public_base_url or f"http://{s.web_host}:{s.web_port}").rstrip("/")
 
     async def housekeeping(self) -> None:
+        now = self.clock()
         async with self.session_factory() as session, session.begin():
-            pruned = await prune(session, self.clock())
+            pruned = await prune(session, now)
+            await prune_sends(session, now)
+            await prune_job_runs(session, now)
+        await self.media.prune()
+        await self.zalo_offers.prune()
         log.info("pruned %s update ids, %s finished conversations and %s old wrong codes",
                  pruned.update_ids, pruned.conversations, pruned.code_tries)
 
@@ -229,6 +243,8 @@ class KetNoiApp:
         else:
             log.warning("no TELEGRAM_BOT_TOKEN: Telegram is off")
         if self.zalo is not None:
+            if await self.zalo_inbox.adopt(self.settings.zalo_state_dir / "inbox"):
+                log.info("zalo: events left in the old on-disk inbox were moved into the database")
             await self.zalo.start()
         else:
             log.warning("no ZALO_BOT_TOKEN: Zalo is off")

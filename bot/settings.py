@@ -7,6 +7,7 @@ which variable is wrong and why.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,7 +72,11 @@ class Settings(BaseSettings):
     )
     zalo_state_dir: Path = Field(
         default=Path("data") / "zalo",
-        description="Directory for Zalo events not yet processed and the numbered options last shown.",
+        description="Where versions before 0017 kept Zalo events not yet processed (moved into the database at start).",
+    )
+    zalo_inbox_lease_seconds: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Seconds before another process takes over the Zalo events of a process that died.",
     )
     public_base_url: str | None = Field(
         default=None,
@@ -180,6 +185,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
+
+    def feedback_hash_key(self) -> bytes:
+        """The key of the feedback limit's sender hashes: from the secrets, so alike in every process."""
+        return hashlib.sha256("\0".join(["ketnoi-feedback-limit", *self.secrets()]).encode()).digest()
 
     def secrets(self) -> list[str]:
         """Every secret value, so the log filter can scrub them."""

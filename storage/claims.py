@@ -17,3 +17,10 @@ async def insert_if_absent(session: AsyncSession, model: type, **values: Any) ->
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     result = await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
     return result.rowcount == 1
+
+
+async def upsert(session: AsyncSession, model: type, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Insert the row, or update `values` on the row that already holds `key` (last writer wins)."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(**key, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=values))

@@ -2,7 +2,7 @@
 
 Long texts are cut at 2000 characters on paragraph boundaries and sent in order. Zalo takes
 photos by URL only, so our own images (QR codes, charts) are served from our web server
-(`media.MediaStore` under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
+(`media.SharedMedia`, or `media.MediaStore`, under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
 public URL the text goes alone, with a note. Zalo has no command menu: `set_commands` does
 nothing. When a `Pacer` is given (the outbox's sender), every API call is paced through it.
 """
@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.channels.zalo.client import ZaloClient, ZaloError
-from bot.channels.zalo.media import MediaStore
-from bot.channels.zalo.offers import Offers
+from bot.channels.zalo.media import MediaStore, SharedMedia
+from bot.channels.zalo.offers import Offers, SharedOffers
 from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
 from bot.core.buttons import StaleButton, command_of, parse
@@ -58,9 +58,9 @@ class ZaloSender:
         self,
         client: ZaloClient,
         *,
-        media: MediaStore | None = None,
+        media: MediaStore | SharedMedia | None = None,
         public_base_url: str | None = None,
-        offers: Offers | None = None,
+        offers: Offers | SharedOffers | None = None,
         pacer: Pacer | None = None,
         throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
         broadcasting: bool = False,
@@ -87,18 +87,18 @@ class ZaloSender:
         answer either: without options it leaves an open question open, and a poll that comes
         while one is open comes without its numbers, saying to type /khaosat N to answer it."""
         not_an_answer = notice or self.broadcasting
-        keeps_question = not_an_answer and self.offers is not None and self.offers.is_open(chat_id)
+        keeps_question = not_an_answer and self.offers is not None and await self.offers.is_open(chat_id)
         if keeps_question and message.choices:
             message = replace(message, choices=(), text=_join(message.text, _waiting_hint(message)))
         if message.html:  # Zalo shows no formatting: the same words, as plain text
             message = replace(message, text=html_to_text(message.text), html=False)
         text = render_text(message)
-        photo_url = self._url(message.photo.data, message.photo.file_name) if message.photo else None
+        photo_url = await self._url(message.photo.data, message.photo.file_name) if message.photo else None
         if message.photo is not None and photo_url is None:
             text = _join(text, ZALO["photo_unavailable"])
         if message.document is not None:
             name = message.document.file_name
-            url = self._url(message.document.data, name)
+            url = await self._url(message.document.data, name)
             text = _join(text, ZALO["document_link"].format(name=name, url=url) if url else
                          ZALO["document_unavailable"].format(name=name))
         sent_id = ""
@@ -110,16 +110,16 @@ class ZaloSender:
             if photo_url is not None:
                 sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, None)
         if self.offers is not None and not keeps_question:
-            self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
+            await self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
         return sent_id
 
     async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
         """Zalo has no command menu; /trogiup lists the commands instead."""
 
-    def _url(self, data: bytes, file_name: str) -> str | None:
+    async def _url(self, data: bytes, file_name: str) -> str | None:
         if self.media is None or self.public_base_url is None:
             return None
-        return f"{self.public_base_url}/media/{self.media.put(data, file_name)}"
+        return f"{self.public_base_url}/media/{await self.media.put(data, file_name)}"
 
     async def _call(self, chat_id: str, method: str, *args: Any) -> str:
         slot: AbstractAsyncContextManager[None] = (
