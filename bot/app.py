@@ -7,6 +7,7 @@ Nothing else creates engines, sessions factories, channels or servers; tests bui
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -254,6 +255,7 @@ class KetNoiApp:
                 await self._outbox_bot.initialize()
             await self.outbox.start()  # picks up whatever a previous run left unfinished
         self.scheduler.start()
+        log.info("KetNoi is running (process %s)", os.getpid())
 
     async def stop(self) -> None:
         await self.scheduler.stop()
