@@ -43,10 +43,11 @@ from bot.services.people.people import Actor
 from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, WebServer, build_web_app
 from broadcasts import approval as broadcast_service
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
+from broadcasts.shared_budget import DatabaseTimeline, budget_key
 from broadcasts.summary import BroadcastSummary
 from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
@@ -80,6 +81,7 @@ class KetNoiApp:
     issue_alerts: IssueAlerts = field(init=False)
     scheduler: Scheduler = field(init=False)
     outbox: OutboxWorker | None = field(init=False, default=None)
+    budgets: dict[str, SendBudget] = field(init=False, default_factory=dict)  # one per token, every sender's
     _outbox_bot: object | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -118,6 +120,7 @@ class KetNoiApp:
         )
         self.scheduler.every(ISSUES_JOB, s.reminder_tick_minutes, self.issue_alerts.tick)
         web_app = build_web_app()
+        self._build_budgets()
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(
                 token=s.telegram_bot_token.get_secret_value(),
@@ -128,6 +131,7 @@ class KetNoiApp:
                 else None,
                 default_menu=catalogue.menu(Actor(person=None)),
                 handle=self.converse,
+                budget=self.budgets["telegram"],
             )
             if s.telegram_webhook_url:
                 path = urlsplit(s.telegram_webhook_url).path or TELEGRAM_WEBHOOK_PATH
@@ -143,6 +147,7 @@ class KetNoiApp:
                 public_base_url=s.public_base_url,
                 inbox=self.zalo_inbox,
                 offers=self.zalo_offers,
+                budget=self.budgets["zalo"],
             )
             web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
             if s.zalo_webhook_url:
@@ -176,20 +181,37 @@ class KetNoiApp:
         log.info("pruned %s update ids, %s finished conversations and %s old wrong codes",
                  pruned.update_ids, pruned.conversations, pruned.code_tries)
 
+    def _build_budgets(self) -> None:
+        """One sending budget per token, shared by the channel's replies, notices and reminders and
+        by the outbox; on PostgreSQL also by every other process sending with the token."""
+        s = self.settings
+        if s.telegram_bot_token is not None:
+            limits = Limits(enabled=s.broadcast_limits, paid_broadcast=s.telegram_paid_broadcast)
+            self.budgets["telegram"] = self._budget("telegram", s.telegram_bot_token.get_secret_value(), limits)
+        if s.zalo_bot_token is not None:
+            limits = Limits.zalo(s.zalo_messages_per_second)
+            self.budgets["zalo"] = self._budget(
+                "zalo", s.zalo_bot_token.get_secret_value(), limits if s.broadcast_limits else limits.without_pacing()
+            )
+
+    def _budget(self, platform: str, token: str, limits: Limits) -> SendBudget:
+        shared = None
+        if limits.enabled and self.engine.dialect.name == "postgresql":
+            shared = DatabaseTimeline(self.session_factory, budget_key(platform, token))
+        return SendBudget(limits, shared=shared)
+
     def _build_outbox(self) -> OutboxWorker | None:
-        """One outbox for every platform, each paced by its own limits."""
+        """One outbox for every platform, each sending within its token's budget."""
         s = self.settings
         senders, pacers = {}, {}
         if self.telegram is not None:
-            limits = Limits(enabled=s.broadcast_limits, paid_broadcast=s.telegram_paid_broadcast)
-            pacers["telegram"] = Pacer(limits)
+            pacers["telegram"] = self.budgets["telegram"]
             self._outbox_bot = build_outbox_bot(
                 s.telegram_bot_token.get_secret_value(), base_url=s.telegram_api_base_url, pacer=pacers["telegram"]
             )
             senders["telegram"] = TelegramSender(self._outbox_bot)
         if self.zalo is not None:
-            limits = Limits.zalo(s.zalo_messages_per_second)
-            pacers["zalo"] = Pacer(limits if s.broadcast_limits else limits.without_pacing())
+            pacers["zalo"] = self.budgets["zalo"]
             senders["zalo"] = self.zalo.outbox_sender(pacers["zalo"])
         if not senders:
             return None
@@ -268,6 +290,8 @@ class KetNoiApp:
         if self.zalo is not None:
             await self.zalo.stop()
         await self.web.stop()
+        for budget in self.budgets.values():
+            await budget.close()
         await self.engine.dispose()
         uninstall_redaction()
 

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
         default=5, gt=0, le=60, description="How often the scheduler checks for reminders that fell due."
     )
     broadcast_limits: bool = Field(
-        default=True, description="Pace broadcasts within Telegram's limits (turn off only against an emulator)."
+        default=True,
+        description="Pace everything sent (replies and broadcasts) within the platforms' limits (off only against an emulator).",
     )
     telegram_paid_broadcast: bool = Field(
         default=False, description="Paid broadcasts (Telegram Stars): raises the overall rate to 1000/s."

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, cast
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -593,6 +594,15 @@ class PollVote(Base):
     option: Mapped[int] = mapped_column()
     voted_at: Mapped[datetime]
 
+
+class SendBudgetRow(Base):
+    """The sending budget of one bot token shared by every process on this database (PostgreSQL):
+    the next start time on its timeline. Keyed by a hash of the token, never the token."""
+
+    __tablename__ = "send_budgets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<platform>:<sha256 of the token, 32 hex>"
+    next_at: Mapped[float] = mapped_column(Double, default=0.0)  # seconds since the epoch, the database's clock
 
 
 # --------------------------------------------------------------------------- shared by processes

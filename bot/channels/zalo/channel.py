@@ -73,7 +73,9 @@ class ZaloChannel:
         poll_timeout: int = 30,
         lanes: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        budget: Pacer | None = None,
     ) -> None:
+        """`budget`: the token's one sending budget, shared with the outbox's sender."""
         self.client = client
         self.handle = handle
         self.webhook_url = webhook_url
@@ -81,7 +83,9 @@ class ZaloChannel:
         self.poll_timeout = poll_timeout
         self.inbox = inbox if inbox is not None else Inbox(state_dir / "inbox")
         self.offers = offers if offers is not None else Offers(state_dir / "offers")
-        self.sender = ZaloSender(client, media=media, public_base_url=public_base_url, offers=self.offers)
+        self.sender = ZaloSender(
+            client, media=media, public_base_url=public_base_url, offers=self.offers, pacer=budget
+        )
         self._sleep = sleep
         self._queues: list[asyncio.Queue[_Work]] = [asyncio.Queue() for _ in range(max(1, lanes))]
         self._tasks: list[asyncio.Task[None]] = []

@@ -4,7 +4,9 @@ Long texts are cut at 2000 characters on paragraph boundaries and sent in order.
 photos by URL only, so our own images (QR codes, charts) are served from our web server
 (`media.SharedMedia`, or `media.MediaStore`, under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
 public URL the text goes alone, with a note. Zalo has no command menu: `set_commands` does
-nothing. When a `Pacer` is given (the outbox's sender), every API call is paced through it.
+nothing. When a budget is given (`broadcasts.limits.SendBudget`, one per token, shared by the
+interactive sender and the outbox's), every API call is paced through it; the outbox's calls
+(`broadcasting`) give way to the interactive ones.
 """
 
 from __future__ import annotations
@@ -123,13 +125,18 @@ class ZaloSender:
 
     async def _call(self, chat_id: str, method: str, *args: Any) -> str:
         slot: AbstractAsyncContextManager[None] = (
-            self.pacer.slot(chat_id, group=False) if self.pacer is not None else nullcontext()
+            self.pacer.slot(chat_id, group=False, interactive=not self.broadcasting)
+            if self.pacer is not None
+            else nullcontext()
         )
         try:
             async with slot:
                 result = await getattr(self.client, method)(*args)
         except ZaloError as exc:
-            raise map_error(exc, self.throttle_seconds) from exc
+            error = map_error(exc, self.throttle_seconds)
+            if isinstance(error, Throttled) and self.pacer is not None:
+                self.pacer.pause(error.retry_after)  # every sender of the token holds back
+            raise error from exc
         return str((result or {}).get("message_id", ""))
 
 

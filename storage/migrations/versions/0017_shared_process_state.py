@@ -8,7 +8,7 @@ process it asks; `zalo_offers` the options last shown in a Zalo chat; `feedback_
 per-person hourly feedback limit (hashed senders, pruned after the hour).
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import storage.types
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
