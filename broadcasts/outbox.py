@@ -158,6 +158,7 @@ class OutboxWorker:
         self._kick.set()
         task, self._task = self._task, None
         await task
+        log.info("outbox: stopped; this process recorded %s messages sent", self.sent)
 
     def wake(self) -> None:
         """A broadcast was released (or something else changed): look for work now."""
