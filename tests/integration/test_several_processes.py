@@ -16,6 +16,7 @@ import re
 import signal
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from sqlalchemy import insert, select
 
 from bot.core.clock import utc_now
 from bot.emulator.telegram import TelegramEmulator
+from bot.scheduler import REMINDERS_JOB
 from bot.services.people import people, units
 from bot.services.people.units import UnitRow
 from broadcasts import approval as broadcasts
@@ -41,7 +43,7 @@ from storage.models import (
 )
 from tests.broadcasts.conftest import Gate
 from tests.conftest import USE_POSTGRES
-from tests.integration.conftest import SECRET, TOKEN, ZALO_SECRET, ZALO_TOKEN, free_port
+from tests.integration.conftest import SECRET, TOKEN, ZALO_SECRET, ZALO_TOKEN, free_port, register
 from tests.integration.drivers import zalo_id
 from tests.integration.processes import READY, Balancer, Service, base_env, wait_until
 
@@ -49,7 +51,7 @@ pytestmark = pytest.mark.skipif(
     not USE_POSTGRES, reason="several processes need PostgreSQL; SQLite is the one-process default"
 )
 
-AUTHOR, APPROVER = 11, 12
+AUTHOR, APPROVER, OFFICER = 11, 12, 3003
 COMMUNE = "29641"
 TEXT = "Ủy ban MTTQ tỉnh thông báo: họp dân khu phố vào 19 giờ thứ Bảy."
 
@@ -299,3 +301,33 @@ async def test_one_of_two_processes_killed_midway_the_other_finishes_the_broadca
     finally:
         gate.open()
         await cluster.stop()
+
+
+async def fire(app, job_id: str) -> None:
+    """What APScheduler does when the job's timer goes off in that process."""
+    await app.scheduler.scheduler.get_job(job_id).func()
+
+
+async def test_a_reminder_is_sent_once_by_two_processes_whose_timers_fire_together(
+    harness, start_app, seeded, session_factory, clock
+):
+    """Two apps in this test process, each with its own engine, scheduler and channels, as two
+    processes have; the injected clock is 08:30 in Vietnam, three days before November's deadline."""
+    clock.now = datetime(2026, 11, 15, 1, 30, tzinfo=UTC)
+    await register(session_factory, clock, platform="telegram", n=OFFICER, name="Trần Thị Bình",
+                   unit_code=COMMUNE, role="officer")
+    first = await start_app()
+    second = await start_app(web_port=free_port())  # behind the same webhook address
+    officer = harness.person(OFFICER, "Trần Thị Bình")
+
+    await asyncio.gather(fire(first, REMINDERS_JOB), fire(second, REMINDERS_JOB))
+    october, november = officer.new_messages()
+    assert "Báo cáo Tháng 10/2026 của Xã Cái Nhum đã quá hạn" in october["text"]
+    assert "báo cáo Tháng 11/2026 của Xã Cái Nhum cần nộp trước 23:59" in november["text"]
+    skipped = [app.scheduler.skipped.get(REMINDERS_JOB, 0) for app in (first, second)]
+    assert sorted(skipped) == [0, 1]  # one process ran the tick, the other found it claimed
+
+    clock.advance(minutes=5)  # the next tick: one of them runs it, and finds nothing new to send
+    await asyncio.gather(fire(second, REMINDERS_JOB), fire(first, REMINDERS_JOB))
+    await asyncio.gather(first.scheduler.run_now(REMINDERS_JOB), second.scheduler.run_now(REMINDERS_JOB))
+    assert officer.new_messages() == []  # the ledger: each reminder once, however many runs
