@@ -246,8 +246,9 @@ async def run(url: str, members: int, chatters: int, *, baseline: bool, paid: bo
                 started = time.perf_counter()
                 await release(app.session_factory)
                 app.outbox.wake()
-                while (stats := await emulator.stats())["reached"] < members:
-                    await asyncio.sleep(1.0)  # noqa: ASYNC110 (another process: nothing to wait on but its answer)
+                # The emulator is another process: nothing to wait on but its answer.
+                while (stats := await emulator.stats())["reached"] < members:  # noqa: ASYNC110
+                    await asyncio.sleep(1.0)
                 duration = time.perf_counter() - started
                 stop.set()
                 await asyncio.gather(*people_tasks)
