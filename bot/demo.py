@@ -180,6 +180,7 @@ def demo_settings(settings: Settings, emulator: TelegramEmulator, zalo: ZaloEmul
         "telegram_api_base_url": emulator.base_url,
         "telegram_webhook_url": None,
         "telegram_webhook_secret": None,
+        "broadcast_limits": False,  # the demo's emulators enforce no limits: a reply need not wait for one
     }
     if zalo is not None:
         database = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))

@@ -118,8 +118,10 @@ class _Window:
 
 @dataclass(eq=False)
 class _Waiter:
-    chat: _Window
+    chat_key: str
+    group: bool
     granted: asyncio.Future[bool]
+    at: float = 0.0  # when the slot was given, on the budget's clock
 
 
 class SendBudget:
@@ -172,15 +174,16 @@ class SendBudget:
         return self._shared is not None
 
     @asynccontextmanager
-    async def slot(self, chat_key: str, *, group: bool, interactive: bool = False) -> AsyncIterator[None]:
+    async def slot(self, chat_key: str, *, group: bool, interactive: bool = False) -> AsyncIterator[float]:
         """Hold a send slot for one API call to `chat_key` (waits until the limits allow it).
 
         `interactive`: someone is waiting for this message (a reply, a notice, a reminder); it
-        goes before every broadcast message that waits.
+        goes before every broadcast message that waits. Yields the time the slot was given (on
+        the budget's clock; the task may resume a little later).
         """
-        windows = await self._acquire(chat_key, group, interactive)
+        windows, at = await self._acquire(chat_key, group, interactive)
         try:
-            yield
+            yield at
         finally:
             self._release(windows)
 
@@ -223,16 +226,15 @@ class SendBudget:
 
     # ------------------------------------------------------------------ acquiring
 
-    async def _acquire(self, chat_key: str, group: bool, interactive: bool) -> tuple[_Window, ...]:
+    async def _acquire(self, chat_key: str, group: bool, interactive: bool) -> tuple[tuple[_Window, ...], float]:
         if self._overall is None:
             await self.wait_unpaused()
-            return ()
+            return (), self._clock()
         if interactive:
             self._interactive_at = self._clock()
         while True:
-            chat = self._chat_window(chat_key, group)
-            await self._chat_free(chat)
-            waiter = _Waiter(chat, asyncio.get_running_loop().create_future())
+            await self._chat_free(self._chat_window(chat_key, group))
+            waiter = _Waiter(chat_key, group, asyncio.get_running_loop().create_future())
             self._waiting[interactive].append(waiter)
             self._pump()
             try:
@@ -240,10 +242,10 @@ class SendBudget:
             except asyncio.CancelledError:
                 future = waiter.granted
                 if future.done() and not future.cancelled() and future.result():
-                    self._release((self._overall, chat))
+                    self._release((self._overall, self._chat_window(chat_key, group)))
                 raise
             if granted:
-                return (self._overall, chat)
+                return (self._overall, self._chat_window(chat_key, group)), waiter.at
 
     async def _chat_free(self, chat: _Window) -> None:
         """Wait on our own until the chat may get a message and no pause holds."""
@@ -289,14 +291,16 @@ class SendBudget:
             if not self._shared_start(now):
                 return
             waiter = queue.popleft()
-            if waiter.chat.free_at(now) != now:  # taken meanwhile (a reply and a broadcast to one chat)
+            chat = self._chat_window(waiter.chat_key, waiter.group)  # looked up again: idle ones are pruned
+            if chat.free_at(now) != now:  # taken meanwhile (a reply and a broadcast to one chat)
                 waiter.granted.set_result(False)
                 continue
             if self._shared is not None:
                 self._starts.popleft()
             overall.in_flight += 1
-            waiter.chat.in_flight += 1
+            chat.in_flight += 1
             self.granted[interactive] += 1
+            waiter.at = now
             waiter.granted.set_result(True)
 
     def _bulk_limit(self, now: float) -> int:

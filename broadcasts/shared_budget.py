@@ -29,7 +29,8 @@ from storage.models import SendBudgetRow
 _NOW = "COALESCE(CAST(:now AS double precision), EXTRACT(EPOCH FROM clock_timestamp())::double precision)"
 _RESERVE = text(
     f"WITH t AS (SELECT {_NOW} AS now) "  # noqa: S608 (constant SQL, values are bound)
-    "UPDATE send_budgets SET next_at = GREATEST(send_budgets.next_at, t.now) + CAST(:span AS double precision) "
+    "UPDATE send_budgets SET next_at = GREATEST(send_budgets.next_at, t.now + CAST(:lead AS double precision)) "
+    "+ CAST(:span AS double precision) "
     "FROM t WHERE send_budgets.key = :key "
     "RETURNING send_budgets.next_at - CAST(:span AS double precision) AS first, t.now AS now"
 )
@@ -63,6 +64,7 @@ class DatabaseTimeline:
         self._clock = clock
         self._now = now
         self._created = False
+        self._lead = 0.0  # the last reservation's round trip: fresh start times begin after the answer
 
     async def reserve(self, count: int, spacing: float) -> list[float]:
         before = self._clock()
@@ -71,11 +73,13 @@ class DatabaseTimeline:
             first, now = (
                 await session.execute(
                     _RESERVE,
-                    {"now": self._given_now(), "span": count * spacing, "key": self.key},
+                    {"now": self._given_now(), "lead": self._lead, "span": count * spacing, "key": self.key},
                 )
             ).one()
+        after = self._clock()
+        self._lead = min(max(after - before, 0.0), 1.0)
         # The database's `now` was read between `before` and the answer: its middle is our best guess.
-        offset = 0.0 if self._now is not None else (before + self._clock()) / 2 - now
+        offset = 0.0 if self._now is not None else (before + after) / 2 - now
         return [first + offset + index * spacing for index in range(count)]
 
     async def hold(self, until: float) -> None:

@@ -43,8 +43,8 @@ class Recorder:
 async def _send(
     budget: SendBudget, chat: str, granted: list[tuple[float, str]], monotonic, *, interactive=False, told=None
 ):
-    async with budget.slot(chat, group=chat.startswith("-"), interactive=interactive):
-        granted.append((monotonic(), chat))
+    async with budget.slot(chat, group=chat.startswith("-"), interactive=interactive) as started:
+        granted.append((started, chat))
         if told is not None and len(granted) >= told[0]:
             told[1].set()
 
@@ -148,8 +148,9 @@ async def test_two_processes_sharing_one_row_keep_the_overall_rate_together(sess
     assert len(granted) == 240
     assert {chat[0] for _, chat in granted} == {"1", "2"}
     starts = sorted(at for at, _ in granted)
-    assert _max_in_window(starts, 1.0) <= int(30 * SHARED_HEADROOM) + 1
+    assert _max_in_window(starts, 1.0) <= 30
+    # Start times come spaced by 95 % of the rate; a send may start up to half a spacing late.
     spacing = 1 / (30 * SHARED_HEADROOM)
-    assert all(b - a >= spacing - budgets[0]._grace for a, b in pairwise(starts))
+    assert all(b - a >= spacing / 2 - 1e-6 for a, b in pairwise(starts))
     for budget in budgets:
         await budget.close()

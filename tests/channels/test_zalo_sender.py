@@ -15,7 +15,7 @@ from bot.channels.zalo.sender import ZaloSender, map_error
 from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.core.sending import RecipientGone, Rejected, Throttled, Transient
 from bot.emulator.zalo import TINY_PNG, ZaloEmulator
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, Pacer, SendBudget
 
 TOKEN = "1234567:zalo-sender-test"
 USER = "u1"
@@ -133,6 +133,22 @@ async def test_the_outbox_sender_is_paced_per_call(emu, client):
     await paced.send(USER, Outgoing("Đoạn một. " * 150 + "\n\n" + "Đoạn hai. " * 100))
     assert len(emu.messages(USER)) == 2 and waits == [1.0]  # one message a second to one person
     assert await paced.set_commands(USER, []) is None
+
+
+async def test_replies_and_the_outbox_share_the_tokens_budget_replies_first(emu, client):
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    budget = SendBudget(Limits.zalo(5), clock=lambda: now[0], sleep=sleep)
+    replies = ZaloSender(client, pacer=budget)  # the channel's sender, as the root builds it
+    outbox = replies.paced(budget)
+    emu.add_user("u2", "Minh")
+    await replies.send(USER, Outgoing("Câu trả lời"))
+    await outbox.send("u2", Outgoing("Tin tuyên truyền"))
+    assert budget.granted == {True: 1, False: 1}
+    assert emu.texts(USER) == ["Câu trả lời"] and emu.texts("u2") == ["Tin tuyên truyền"]
 
 
 async def test_options_are_remembered_until_a_message_without_them(emu, client, new_offers):
