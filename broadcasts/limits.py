@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 PAID_OVERALL_PER_SECOND = 1000.0  # Telegram's paid broadcasts (allow_paid_broadcast), 0.1 Star a message
 RESERVE_SECONDS = 10.0  # the outbox leaves the reserve free this long after the last interactive send
-SHARED_HEADROOM = 0.95  # the shared timeline spaces starts at 95 % of the rate (jitter between processes)
+SHARED_HEADROOM = 0.9  # the shared timeline spaces starts at 90 % of the rate (jitter between processes)
 SHARED_HORIZON = 0.2  # seconds of start times a process reserves at most at once
 MIN_SLEEP = 0.001  # a wait sleeps at least this long: a clock that rounds (to µs) cannot make it spin
 _PRUNE_EVERY = 1024  # releases between sweeps of idle per-chat windows
