@@ -7,6 +7,7 @@ Nothing else creates engines, sessions factories, channels or servers; tests bui
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,9 @@ from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
-from bot.channels.zalo.media import MEDIA_ROUTE, MediaStore
+from bot.channels.zalo.inbox import SharedInbox
+from bot.channels.zalo.media import MEDIA_ROUTE, SharedMedia
+from bot.channels.zalo.offers import SharedOffers
 from bot.console.server import PREFIX as CONSOLE_PREFIX
 from bot.console.server import SIGN_IN_PATH, build_console
 from bot.console.shared.deps import ConsoleDeps
@@ -35,9 +38,17 @@ from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
 from bot.metrics import PrometheusMeter
 from bot.readiness import Readiness
-from bot.scheduler import HOUSEKEEPING_JOB, ISSUES_JOB, MAIL_JOB, RELEASE_JOB, REMINDERS_JOB, Scheduler
+from bot.scheduler import (
+    HOUSEKEEPING_JOB,
+    ISSUES_JOB,
+    MAIL_JOB,
+    RELEASE_JOB,
+    REMINDERS_JOB,
+    Scheduler,
+    prune_job_runs,
+)
 from bot.services import notices
-from bot.services.listening.feedback import SenderLimit
+from bot.services.listening.feedback import SenderLimit, prune_sends
 from bot.services.listening.feedback import load_config as load_feedback_config
 from bot.services.listening.issue_alerts import IssueAlerts
 from bot.services.pages import PLATFORM as PAGES
@@ -51,12 +62,13 @@ from bot.settings import Settings
 from bot.web import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, Probes, WebServer, build_web_app
 from broadcasts import approval as broadcast_service
 from broadcasts.backlog import pending_by_platform
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.mail.outbox import FailedMail, MailOutbox, failure_recipients
 from broadcasts.mail.produce import MailQueue
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.reminders.decide import ReminderPolicy
 from broadcasts.reminders.send import Reminders
+from broadcasts.shared_budget import DatabaseTimeline, budget_key
 from broadcasts.summary import BroadcastSummary
 from handlers.broadcast_texts import summary_text
 from handlers.dispatch import Dispatcher
@@ -86,7 +98,9 @@ class KetNoiApp:
     web: WebServer = field(init=False)
     telegram: TelegramChannel | None = field(init=False, default=None)
     zalo: ZaloChannel | None = field(init=False, default=None)
-    media: MediaStore = field(init=False, default_factory=MediaStore)  # our images, fetched by Zalo
+    media: SharedMedia = field(init=False)  # our images, fetched by Zalo from any process
+    zalo_offers: SharedOffers = field(init=False)
+    zalo_inbox: SharedInbox = field(init=False)  # Zalo events accepted, not yet handled
     reminders: Reminders = field(init=False)
     issue_alerts: IssueAlerts = field(init=False)
     scheduler: Scheduler = field(init=False)
@@ -95,6 +109,7 @@ class KetNoiApp:
     mail_outbox: MailOutbox | None = field(init=False, default=None)
     meter: PrometheusMeter = field(init=False)  # counts into a registry of its own: GET /metrics
     readiness: Readiness = field(init=False)  # GET /readyz
+    budgets: dict[str, SendBudget] = field(init=False, default_factory=dict)  # one per token, every sender's
     _outbox_bot: object | None = field(init=False, default=None)
     page_box: TokenBox | None = field(init=False, default=None)  # Facebook Pages are on with PAGE_TOKEN_KEY
     _graph: GraphClient | None = field(init=False, default=None)
@@ -108,7 +123,10 @@ class KetNoiApp:
         self.session_factory = make_session_factory(self.engine)
         platforms = tuple(p for p, token in (("telegram", s.telegram_bot_token), ("zalo", s.zalo_bot_token)) if token)
         self.meter = PrometheusMeter(platforms, pending=self._pending)
-        feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour))
+        self.media = SharedMedia(self.session_factory, clock=self.clock)
+        self.zalo_offers = SharedOffers(self.session_factory, clock=lambda: self.clock().timestamp())
+        self.zalo_inbox = SharedInbox(self.session_factory, clock=self.clock, lease_seconds=s.zalo_inbox_lease_seconds)
+        feedback_deps = FeedbackDeps(SenderLimit(load_feedback_config().per_person_per_hour, key=s.feedback_hash_key()))
         catalogue = build_catalogue(feedback_deps)
         config = HandlerConfig(
             conversation_ttl=timedelta(hours=s.conversation_ttl_hours),
@@ -129,7 +147,7 @@ class KetNoiApp:
             self.session_factory, self.notify, self.clock, config.schedule,
             ReminderPolicy.load(tz_name=s.tz_name), render=ReminderWording(s.tz_name), meter=self.meter,
         )
-        self.scheduler = Scheduler(s.tz_name, self.meter)
+        self.scheduler = Scheduler(s.tz_name, self.session_factory, self.clock, self.meter)  # one run per tick, all processes
         self.scheduler.every(REMINDERS_JOB, s.reminder_tick_minutes, self.reminders.tick)
         self.issue_alerts = IssueAlerts(
             self.session_factory, self.notify, self.clock,
@@ -142,6 +160,7 @@ class KetNoiApp:
             metrics_content_type=self.meter.content_type,
             metrics_token=s.metrics_token.get_secret_value() if s.metrics_token else None,
         ))
+        self._build_budgets()
         if s.telegram_bot_token is not None:
             self.telegram = TelegramChannel(
                 token=s.telegram_bot_token.get_secret_value(),
@@ -152,6 +171,7 @@ class KetNoiApp:
                 else None,
                 default_menu=catalogue.menu(Actor(person=None)),
                 handle=self.converse,
+                budget=self.budgets["telegram"],
             )
             if s.telegram_webhook_url:
                 path = urlsplit(s.telegram_webhook_url).path or TELEGRAM_WEBHOOK_PATH
@@ -165,6 +185,9 @@ class KetNoiApp:
                 webhook_secret=s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else None,
                 media=self.media,
                 public_base_url=s.public_base_url,
+                inbox=self.zalo_inbox,
+                offers=self.zalo_offers,
+                budget=self.budgets["zalo"],
             )
             web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
             if s.zalo_webhook_url:
@@ -227,28 +250,53 @@ class KetNoiApp:
             return await pending_by_platform(session)
 
     async def housekeeping(self) -> None:
+        now = self.clock()
         async with self.session_factory() as session, session.begin():
-            pruned = await prune(session, self.clock())
+            pruned = await prune(session, now)
+            await prune_sends(session, now)
+            await prune_job_runs(session, now)
+        await self.media.prune()
+        await self.zalo_offers.prune()
         log.info("pruned %s update ids, %s finished conversations and %s old wrong codes",
                  pruned.update_ids, pruned.conversations, pruned.code_tries)
 
+    def _build_budgets(self) -> None:
+        """One sending budget per token, shared by the channel's replies, notices and reminders and
+        by the outbox; on PostgreSQL also by every other process sending with the token."""
+        s = self.settings
+        if s.telegram_bot_token is not None:
+            limits = Limits(enabled=s.broadcast_limits, paid_broadcast=s.telegram_paid_broadcast)
+            self.budgets["telegram"] = self._budget("telegram", s.telegram_bot_token.get_secret_value(), limits)
+        if s.zalo_bot_token is not None:
+            limits = Limits.zalo(s.zalo_messages_per_second)
+            self.budgets["zalo"] = self._budget(
+                "zalo", s.zalo_bot_token.get_secret_value(), limits if s.broadcast_limits else limits.without_pacing()
+            )
+
+    def _budget(self, platform: str, token: str, limits: Limits) -> SendBudget:
+        shared = None
+        if limits.enabled and self.engine.dialect.name == "postgresql":
+            shared = DatabaseTimeline(self.session_factory, budget_key(platform, token))
+        return SendBudget(limits, shared=shared)
+
     def _build_outbox(self) -> OutboxWorker | None:
-        """One outbox for every platform, each paced by its own limits."""
+        """One outbox for every platform, each sending within its token's budget."""
         s = self.settings
         senders, pacers = {}, {}
         if self.telegram is not None:
-            limits = Limits(enabled=s.broadcast_limits, paid_broadcast=s.telegram_paid_broadcast)
-            pacers["telegram"] = Pacer(limits)
+            pacers["telegram"] = self.budgets["telegram"]
             self._outbox_bot = build_outbox_bot(
                 s.telegram_bot_token.get_secret_value(), base_url=s.telegram_api_base_url, pacer=pacers["telegram"]
             )
             senders["telegram"] = TelegramSender(self._outbox_bot)
         if self.zalo is not None:
-            limits = Limits.zalo(s.zalo_messages_per_second)
-            pacers["zalo"] = Pacer(limits if s.broadcast_limits else limits.without_pacing())
+            pacers["zalo"] = self.budgets["zalo"]
             senders["zalo"] = self.zalo.outbox_sender(pacers["zalo"])
         if self.page_box is not None:
-            pacers[PAGES] = Pacer(Limits(overall_per_second=2.0) if s.broadcast_limits else Limits(enabled=False))
+            # Facebook publishes no per-second limit for Pages; a few posts a second per process, and
+            # its rate-limit codes pause the lane (FacebookSender). Kept with the budgets to be closed.
+            self.budgets[PAGES] = SendBudget(Limits(overall_per_second=2.0) if s.broadcast_limits else Limits(enabled=False))
+            pacers[PAGES] = self.budgets[PAGES]
             self._graph = GraphClient(s.facebook_graph_api_base_url)
             senders[PAGES] = FacebookSender(
                 self._graph, self._page_token, journal=PostJournal(self.session_factory),
@@ -330,6 +378,8 @@ class KetNoiApp:
         else:
             log.warning("no TELEGRAM_BOT_TOKEN: Telegram is off")
         if self.zalo is not None:
+            if await self.zalo_inbox.adopt(self.settings.zalo_state_dir / "inbox"):
+                log.info("zalo: events left in the old on-disk inbox were moved into the database")
             await self.zalo.start()
         else:
             log.warning("no ZALO_BOT_TOKEN: Zalo is off")
@@ -340,6 +390,7 @@ class KetNoiApp:
             await self.outbox.start()  # picks up whatever a previous run left unfinished
         self.scheduler.start()
         self.readiness.started()  # each channel's getMe answered above
+        log.info("KetNoi is running (process %s)", os.getpid())
 
     async def stop(self) -> None:
         await self.scheduler.stop()
@@ -354,6 +405,8 @@ class KetNoiApp:
         if self.zalo is not None:
             await self.zalo.stop()
         await self.web.stop()
+        for budget in self.budgets.values():
+            await budget.close()
         await self.engine.dispose()
         uninstall_redaction()
 

@@ -209,6 +209,7 @@ def demo_settings(settings: Settings, emulator: TelegramEmulator, zalo: ZaloEmul
         "telegram_api_base_url": emulator.base_url,
         "telegram_webhook_url": None,
         "telegram_webhook_secret": None,
+        "broadcast_limits": False,  # the demo's emulators enforce no limits: a reply need not wait for one
     }
     if facebook is not None:
         update |= {"facebook_graph_api_base_url": facebook.base_url, "page_token_key": SecretStr(DEMO_PAGE_TOKEN_KEY)}

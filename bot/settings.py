@@ -7,6 +7,7 @@ which variable is wrong and why.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from email.utils import parseaddr
 from pathlib import Path
@@ -75,7 +76,11 @@ class Settings(BaseSettings):
     )
     zalo_state_dir: Path = Field(
         default=Path("data") / "zalo",
-        description="Directory for Zalo events not yet processed and the numbered options last shown.",
+        description="Where versions before 0017 kept Zalo events not yet processed (moved into the database at start).",
+    )
+    zalo_inbox_lease_seconds: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Seconds before another process takes over the Zalo events of a process that died.",
     )
     facebook_graph_api_base_url: str = Field(
         default="https://graph.facebook.com/v26.0",
@@ -104,7 +109,8 @@ class Settings(BaseSettings):
         default=5, gt=0, le=60, description="How often the scheduler checks for reminders that fell due."
     )
     broadcast_limits: bool = Field(
-        default=True, description="Pace broadcasts within Telegram's limits (turn off only against an emulator)."
+        default=True,
+        description="Pace everything sent (replies and broadcasts) within the platforms' limits (off only against an emulator).",
     )
     telegram_paid_broadcast: bool = Field(
         default=False, description="Paid broadcasts (Telegram Stars): raises the overall rate to 1000/s."
@@ -252,6 +258,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
+
+    def feedback_hash_key(self) -> bytes:
+        """The key of the feedback limit's sender hashes: from the secrets, so alike in every process."""
+        return hashlib.sha256("\0".join(["ketnoi-feedback-limit", *self.secrets()]).encode()).digest()
 
     def secrets(self) -> list[str]:
         """Every secret value, so the log filter can scrub them."""

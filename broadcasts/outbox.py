@@ -38,7 +38,14 @@ from broadcasts import store
 from broadcasts.limits import Limits, Pacer
 from broadcasts.polls import polls_for_broadcasts, vote_choices
 from broadcasts.store import Claimed, Kind, Outcome
-from broadcasts.summary import BroadcastSummary, audit_completed, build_summary, mark_told, untold
+from broadcasts.summary import (
+    BroadcastSummary,
+    audit_completed,
+    build_summary,
+    claim_telling,
+    release_telling,
+    untold,
+)
 from storage.models import Broadcast
 
 T = TypeVar("T")
@@ -165,6 +172,7 @@ class OutboxWorker:
         self._kick.set()
         task, self._task = self._task, None
         await task
+        log.info("outbox: stopped; this process recorded %s messages sent", self.sent)
 
     def wake(self) -> None:
         """A broadcast was released (or something else changed): look for work now."""
@@ -500,13 +508,14 @@ class OutboxWorker:
     async def _tell_author(self, summary: BroadcastSummary) -> None:
         if self._on_finished is None:
             return
+        now = self._clock()
+        if not await self._with_session(lambda s: claim_telling(s, summary.broadcast_id, now)):
+            return  # another process tells (or told) the author
         try:
             await self._on_finished(summary)
         except Exception:
             log.exception("outbox: could not tell the author of broadcast %s", summary.broadcast_id)
-            return
-        now = self._clock()
-        await self._with_session(lambda s: mark_told(s, summary.broadcast_id, now))
+            await self._with_session(lambda s: release_telling(s, summary.broadcast_id))
 
     async def _wind_down(self, senders: list[asyncio.Task[None]]) -> None:
         """Graceful stop: give back queued rows, wait for sends in flight, write their results."""

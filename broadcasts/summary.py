@@ -15,7 +15,16 @@ from bot.services.pages import PLATFORM as PAGE_PLATFORM
 from broadcasts import shares, store
 from broadcasts.shares import ShareCounts
 from broadcasts.store import StatusCounts
-from storage.models import AuditEntry, Broadcast, BroadcastStatus, Delivery, Identity, LinkedChat, table
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    BroadcastStatus,
+    Delivery,
+    Identity,
+    LinkedChat,
+    rows_changed,
+    table,
+)
 
 UNTOLD_HORIZON = timedelta(days=1)  # older untold broadcasts (finished with no one to tell) stay untold
 
@@ -95,7 +104,18 @@ def audit_completed(session: AsyncSession, broadcast_ids: list[int], now: dateti
         )
 
 
-async def mark_told(session: AsyncSession, broadcast_id: int, now: datetime) -> None:
-    await session.execute(
-        update(table(Broadcast)).where(Broadcast.id == broadcast_id).values(summary_sent_at=now)
+async def claim_telling(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """Whether this caller tells the author: several processes may find the same broadcast untold,
+    and the one whose update marks it told sends the figures (a crash in between loses them; they
+    are still in /trangthai)."""
+    result = await session.execute(
+        update(table(Broadcast))
+        .where(Broadcast.id == broadcast_id, Broadcast.summary_sent_at.is_(None))
+        .values(summary_sent_at=now)
     )
+    return rows_changed(result) == 1
+
+
+async def release_telling(session: AsyncSession, broadcast_id: int) -> None:
+    """Telling failed: leave the broadcast untold, so that it is tried again."""
+    await session.execute(update(table(Broadcast)).where(Broadcast.id == broadcast_id).values(summary_sent_at=None))

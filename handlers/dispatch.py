@@ -31,7 +31,7 @@ from handlers.answers import InvalidAnswer
 from handlers.catalogue import Catalogue, Command
 from handlers.flow import WEB, Context, FlowEngine, HandlerConfig
 from handlers.start import join_with_code
-from storage.claims import insert_if_absent
+from storage.claims import insert_if_absent, lock_for_transaction
 from storage.failures import is_database_error
 from storage.models import ProcessedUpdate
 
@@ -90,6 +90,8 @@ class Dispatcher:
                     log.info("ignoring replayed %s update %s", inc.platform, inc.update_id)
                     self.meter.update_handled(inc.platform, "replayed")
                     return Response()
+                # Several processes: one chat's events are handled one at a time (its conversation row).
+                await lock_for_transaction(session, f"chat:{inc.platform}:{inc.chat_id}")
                 ctx = await self._context(session, inc, now)
                 replies = await self._route(ctx)
                 ctx.notices = await _once_per_person(session, ctx.notices)

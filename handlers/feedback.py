@@ -47,7 +47,7 @@ TONE_CHOICES = (*CONFIG.tones, Choice(SKIP, "Bỏ qua"))
 
 @dataclass(frozen=True)
 class FeedbackDeps:
-    """What the root hands the feedback handlers: one per-sender limit for the whole process.
+    """What the root hands the feedback handlers: the per-sender limit (counted in the database).
 
     The limit is the listening feature's rule, not a setting of the flow engine, so it does not
     ride in `HandlerConfig`; the registry builds the feedback flow and command around it.
@@ -87,7 +87,7 @@ def _sending(answers: dict[str, Any]) -> bool:
 async def _finish_feedback(ctx: Context, answers: dict[str, Any], limit: service.SenderLimit) -> list[Outgoing]:
     if not _sending(answers):
         return [Outgoing(t.FEEDBACK["declined"])]
-    if not limit.allow(sender_key(ctx)):
+    if not await limit.allow(ctx.session, sender_key(ctx), ctx.now):
         return [Outgoing(_rate_message())]
     code = answers.get("_unit") or answers["place"]
     unit = await units.unit_by_code(ctx.session, code)
@@ -196,7 +196,7 @@ def feedback_command(deps: FeedbackDeps) -> Callable[[Context, FlowEngine], Awai
     async def command(ctx: Context, engine: FlowEngine) -> list[Outgoing]:
         if ctx.incoming.args:
             return await _look_up(ctx, ctx.incoming.args[0])
-        if deps.limit.full(sender_key(ctx)):
+        if await deps.limit.full(ctx.session, sender_key(ctx), ctx.now):
             return [Outgoing(_rate_message())]
         return await engine.start(ctx, FEEDBACK_FLOW, _first_answers(ctx))
 

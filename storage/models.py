@@ -14,6 +14,7 @@ from typing import Any, ClassVar, cast
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -696,6 +697,83 @@ class PollVote(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     option: Mapped[int] = mapped_column()
     voted_at: Mapped[datetime]
+
+
+class SendBudgetRow(Base):
+    """The sending budget of one bot token shared by every process on this database (PostgreSQL):
+    the next start time on its timeline. Keyed by a hash of the token, never the token."""
+
+    __tablename__ = "send_budgets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<platform>:<sha256 of the token, 32 hex>"
+    next_at: Mapped[float] = mapped_column(Double, default=0.0)  # seconds since the epoch, the database's clock
+
+
+# --------------------------------------------------------------------------- shared by processes
+# What one process used to keep on its own disk or in its own memory, so that several
+# `python -m bot run` processes on one PostgreSQL can each take any event (README, Several processes).
+
+
+class JobRun(Base):
+    """One scheduler job's run in one time slot: the process whose insert succeeds runs it."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # start of the slot, Unix seconds
+    ran_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ZaloInboxEvent(Base):
+    """A private-chat Zalo event accepted (answered 200) but not yet handled.
+
+    Deleted once handled; a row whose holder died (its lease ran out) is taken by another process.
+    """
+
+    __tablename__ = "zalo_inbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event: Mapped[str] = mapped_column(Text)  # the event's JSON (ASCII escapes)
+    accepted_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime] = mapped_column(index=True)
+
+
+class ServedFile(Base):
+    """An image or file we made, served at /media/<name> for Zalo to fetch, until `expires_at`."""
+
+    __tablename__ = "served_files"
+
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)  # random, unguessable
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the bytes and file name
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ZaloOffer(Base):
+    """The options last shown in a Zalo chat, so a typed number means the option (`Offers`)."""
+
+    __tablename__ = "zalo_offers"
+
+    chat_key: Mapped[str] = mapped_column(String(32), primary_key=True)  # a hash of the chat id
+    offer: Mapped[dict[str, Any]] = mapped_column()  # values, labels, numbered
+    offered_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FeedbackSend(Base):
+    """One feedback item sent, counted for the per-person hourly limit; pruned after the hour.
+
+    The sender is a keyed hash, not the account: anonymous senders leave no name or id behind.
+    """
+
+    __tablename__ = "feedback_sends"
+    __table_args__ = (Index("ix_feedback_sends_sender", "sender", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 def table(model: type[Base]) -> Table:

@@ -9,13 +9,13 @@ import pytest
 
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.media import MediaStore
-from bot.channels.zalo.offers import Offers
+from bot.channels.zalo.offers import Offers, SharedOffers
 from bot.channels.zalo.render import render_text
 from bot.channels.zalo.sender import ZaloSender, map_error
 from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.core.sending import RecipientGone, Rejected, Throttled, Transient
 from bot.emulator.zalo import TINY_PNG, ZaloEmulator
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, Pacer, SendBudget
 
 TOKEN = "1234567:zalo-sender-test"
 USER = "u1"
@@ -27,6 +27,15 @@ async def emu() -> AsyncIterator[ZaloEmulator]:
     async with ZaloEmulator(TOKEN) as emulator:
         emulator.add_user(USER, "Lan")
         yield emulator
+
+
+@pytest.fixture(params=["database", "files"])
+def new_offers(request, tmp_path):
+    """Makes a keeper of offers: in the database (the service's), or in files; a second one is a restart."""
+    if request.param == "database":
+        sessions = request.getfixturevalue("session_factory")
+        return lambda: SharedOffers(sessions)
+    return lambda: Offers(tmp_path)
 
 
 @pytest.fixture
@@ -126,61 +135,77 @@ async def test_the_outbox_sender_is_paced_per_call(emu, client):
     assert await paced.set_commands(USER, []) is None
 
 
-async def test_options_are_remembered_until_a_message_without_them(emu, client, tmp_path):
-    offers = Offers(tmp_path)
+async def test_replies_and_the_outbox_share_the_tokens_budget_replies_first(emu, client):
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    budget = SendBudget(Limits.zalo(5), clock=lambda: now[0], sleep=sleep)
+    replies = ZaloSender(client, pacer=budget)  # the channel's sender, as the root builds it
+    outbox = replies.paced(budget)
+    emu.add_user("u2", "Minh")
+    await replies.send(USER, Outgoing("Câu trả lời"))
+    await outbox.send("u2", Outgoing("Tin tuyên truyền"))
+    assert budget.granted == {True: 1, False: 1}
+    assert emu.texts(USER) == ["Câu trả lời"] and emu.texts("u2") == ["Tin tuyên truyền"]
+
+
+async def test_options_are_remembered_until_a_message_without_them(emu, client, new_offers):
+    offers = new_offers()
     sender = ZaloSender(client, offers=offers)
     await sender.send(USER, Outgoing("Đồng ý không?", choices=YES_NO))
-    assert offers.resolve(USER, "2") == "no" and offers.resolve(USER, "dong y") == "yes"
-    assert Offers(tmp_path).resolve(USER, "1") == "yes"  # a restart remembers
-    assert offers.resolve(USER, "3") is None and offers.resolve(USER, "có") is None
+    assert await offers.resolve(USER, "2") == "no" and await offers.resolve(USER, "dong y") == "yes"
+    assert await new_offers().resolve(USER, "1") == "yes"  # a restart (or another process) remembers
+    assert await offers.resolve(USER, "3") is None and await offers.resolve(USER, "có") is None
     await sender.send(USER, Outgoing("Cảm ơn bạn."))
-    assert offers.resolve(USER, "1") is None and list(tmp_path.iterdir()) == []
+    assert await offers.resolve(USER, "1") is None and await new_offers().resolve(USER, "1") is None
 
 
-async def test_a_notice_keeps_the_numbers_of_an_open_question_and_takes_them_when_none_is_open(emu, client, tmp_path):
+async def test_a_notice_keeps_the_numbers_of_an_open_question_and_takes_them_when_none_is_open(emu, client, new_offers):
     """Issue #12: "1" answers the question the person has open, never a notice that came later."""
     from bot.channels.zalo.texts import ZALO
 
-    offers = Offers(tmp_path)
+    offers = new_offers()
     sender = ZaloSender(client, offers=offers)
     await sender.send(USER, Outgoing("Báo cáo mới", choices=YES_NO), notice=True)  # nothing open: it is the question
-    assert offers.resolve(USER, "1") == "yes"
+    assert await offers.resolve(USER, "1") == "yes"
     await sender.send(USER, Outgoing("Phản ánh mới", choices=(Choice("fb", "Chuyển thành vụ việc khẩn"),)), notice=True)
     assert emu.texts(USER)[-1] == f"Phản ánh mới\n\n{ZALO['notice_waits']}"
-    assert offers.resolve(USER, "1") == "yes"
+    assert await offers.resolve(USER, "1") == "yes"
     await sender.send(USER, Outgoing("Tin tức"), notice=True)  # a notice without options closes nothing
-    assert offers.resolve(USER, "1") == "yes"
+    assert await offers.resolve(USER, "1") == "yes"
     await sender.send(USER, Outgoing("Đã chấp nhận."))  # a reply without options: the question is answered
-    assert offers.resolve(USER, "1") is None
+    assert await offers.resolve(USER, "1") is None
 
 
-async def test_a_broadcast_without_options_leaves_an_open_question_open(emu, client, tmp_path):
-    offers = Offers(tmp_path)
+async def test_a_broadcast_without_options_leaves_an_open_question_open(emu, client, new_offers):
+    offers = new_offers()
     sender = ZaloSender(client, offers=offers)
     await sender.send(USER, Outgoing("Câu 4/10: Kênh?", choices=YES_NO))
     await sender.paced(Pacer(Limits.zalo(5).without_pacing())).send(USER, Outgoing("Tin tuyên truyền"))
     assert emu.texts(USER)[-1] == "Tin tuyên truyền"
-    assert offers.resolve(USER, "1") == "yes"  # "1" still answers the question, not lost
+    assert await offers.resolve(USER, "1") == "yes"  # "1" still answers the question, not lost
 
 
-async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command_to_type(emu, client, tmp_path):
-    offers = Offers(tmp_path)
+async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command_to_type(emu, client, new_offers):
+    offers = new_offers()
     sender = ZaloSender(client, offers=offers)
     await sender.send(USER, Outgoing("Câu 1/10: Số buổi?", choices=YES_NO))
     reminder = Outgoing("Nhắc hạn", choices=(Choice("cmd:run:baocao 2026-11", "Làm báo cáo ngay"),))
     await sender.send(USER, reminder, notice=True)
     assert emu.texts(USER)[-1] == "Nhắc hạn\n\nLàm báo cáo ngay: trả lời xong câu hỏi đang dở, gõ /baocao 2026-11"
-    assert offers.resolve(USER, "1") == "yes"
+    assert await offers.resolve(USER, "1") == "yes"
 
 
 async def test_a_poll_that_comes_while_a_question_is_open_leaves_its_numbers_and_says_how_to_answer(
-    emu, client, tmp_path
+    emu, client, new_offers
 ):
     """Issue #12: the outbox's poll does not take over the numbers of the person's open question."""
     from bot.channels.zalo.texts import ZALO
     from broadcasts.polls import vote_choices
 
-    offers = Offers(tmp_path)
+    offers = new_offers()
     sender = ZaloSender(client, offers=offers)
     outbox = sender.paced(Pacer(Limits.zalo(5).without_pacing()))
     poll = Outgoing("Bà con muốn họp vào buổi nào?", choices=vote_choices(7, ["Buổi sáng", "Buổi chiều"]))
@@ -191,10 +216,10 @@ async def test_a_poll_that_comes_while_a_question_is_open_leaves_its_numbers_and
         "Bạn đang trả lời dở một câu hỏi khác. Để trả lời khảo sát này, gõ /khaosat 7"
     )
     assert ZALO["poll_waits"].format(poll=7) in emu.texts(USER)[-1]
-    assert offers.resolve(USER, "1") == "yes" and offers.resolve(USER, "2") == "no"  # still the question's
-    assert offers.resolve(USER, "Buổi sáng") is None
+    assert await offers.resolve(USER, "1") == "yes" and await offers.resolve(USER, "2") == "no"  # still the question's
+    assert await offers.resolve(USER, "Buổi sáng") is None
 
     await sender.send(USER, Outgoing("Đã lưu câu trả lời."))  # the question is answered: nothing open
     await outbox.send(USER, poll)
     assert emu.texts(USER)[-1] == "Bà con muốn họp vào buổi nào?\n\n1. Buổi sáng\n2. Buổi chiều\nGõ số để chọn."
-    assert offers.resolve(USER, "2") == "pv:vote:7-1"
+    assert await offers.resolve(USER, "2") == "pv:vote:7-1"

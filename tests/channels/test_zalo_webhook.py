@@ -162,7 +162,7 @@ async def test_a_typed_number_or_label_arrives_as_the_chosen_option(served):
 async def test_events_left_in_the_inbox_are_handled_at_the_next_start(emu, tmp_path):
     dispatcher = RecordingDispatcher()
     channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle, state_dir=tmp_path)
-    channel.inbox.put(text_event("/toi", "m9"))  # accepted by a process that then died
+    await channel.inbox.put(text_event("/toi", "m9"))  # accepted by a process that then died
     await channel.start()
     try:
         await channel.drain()

@@ -136,7 +136,7 @@ async def test_urgent_issue_alerts_exactly_the_right_admins_and_again_until_ackn
 
 
 async def test_feedback_is_limited_per_person_per_hour(session_factory, clock, admin):
-    limit = SenderLimit(5, clock=lambda: clock.now.timestamp())
+    limit = SenderLimit(5)
     dispatcher = build_dispatcher(session_factory, HandlerConfig(), clock, FeedbackDeps(limit))
     person = ChatUser(dispatcher, "555")
     for n in range(5):

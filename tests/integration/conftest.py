@@ -88,6 +88,9 @@ def make_settings(db_url, emulator, zalo_emulator, tmp_path: Path) -> Callable[.
             "zalo_state_dir": tmp_path / "zalo",
             "public_base_url": f"http://127.0.0.1:{port}",
             "web_port": port,
+            # These emulators enforce no limits, and the app's budget paces on the wall clock: a
+            # two-message reply would wait a real second. Tests of the budget use a fake clock.
+            "broadcast_limits": False,
         }
         return Settings(_env_file=None, database_url=db_url, **(values | extra))
 

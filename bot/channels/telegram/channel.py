@@ -21,14 +21,17 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.channels.json_body import BadBody, json_object
 from bot.channels.telegram.convert import to_incoming
+from bot.channels.telegram.outbox_bot import BudgetRateLimiter
 from bot.channels.telegram.pressed import Pressed, can_replace, pressed_of
 from bot.channels.telegram.sender import TelegramSender
 from bot.core.channel import Handle
 from bot.core.messages import CommandMenuEntry, Edit, Outgoing, Response
 from bot.core.sending import SendError
+from broadcasts.limits import SendBudget
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+REPLY_RETRIES = 3  # a reply answered 429 is sent again after the pause, up to this many times
 
 
 class TelegramChannel:
@@ -45,7 +48,10 @@ class TelegramChannel:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         default_menu: tuple[CommandMenuEntry, ...] = (),
+        budget: SendBudget | None = None,
     ) -> None:
+        """`budget`: the token's one sending budget, shared with the outbox (replies go first and
+        retry a 429 after its pause); without one, PTB's own `AIORateLimiter`."""
         self.handle = handle
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -55,7 +61,11 @@ class TelegramChannel:
             .token(token)
             .base_url(base_url)
             .base_file_url(base_url.replace("/bot", "/file/bot", 1))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(
+                AIORateLimiter(max_retries=3)
+                if budget is None
+                else BudgetRateLimiter(budget, interactive=True, retries=REPLY_RETRIES)
+            )
         )
         if webhook_url:
             builder = builder.updater(None)

@@ -1,10 +1,11 @@
 """The outbox's own Telegram Bot: aiohttp transport, every sending call paced, no silent retries.
 
-The interactive bot (`channel.py`) uses PTB's `AIORateLimiter(max_retries=3)`, which sleeps
-and retries on 429 by itself: right for a reply, wrong for a broadcast, whose dispatcher must
-see every 429 to pause and to keep its ledger honest. So the outbox gets a separate `Bot`
-whose rate limiter only *paces* each API call through the shared `broadcasts.limits.Pacer`
-(per call, so the parts of a long text are paced one by one) and lets errors through.
+Both Bots of a token, the interactive one (`channel.py`) and this one, pace every sending call
+through the token's one `broadcasts.limits.SendBudget` (`BudgetRateLimiter`, per call, so the
+parts of a long text are paced one by one). They differ in priority and in what a 429 does:
+a reply is interactive and is retried after the pause (a person waits for it); a broadcast's
+call is not, and its 429 goes back to the outbox, which must see every one to keep its ledger
+honest. Either way the whole budget pauses, as Telegram asks of the bot.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.channels.telegram.aiohttp_request import AiohttpRequest
-from bot.channels.telegram.sender import TelegramSender
-from broadcasts.limits import Pacer
+from bot.channels.telegram.sender import TelegramSender, retry_after_seconds
+from broadcasts.limits import Pacer, SendBudget
 
 # Methods that post into a chat and count against Telegram's flood limits.
 PACED_METHODS = frozenset(
@@ -41,14 +43,20 @@ PACED_METHODS = frozenset(
 PAID_METHODS = PACED_METHODS - {"forwardMessage"}
 
 
-class PacingRateLimiter(BaseRateLimiter[None]):
-    """Holds a `Pacer` slot around each sending call; never retries, never swallows errors."""
+class BudgetRateLimiter(BaseRateLimiter[None]):
+    """Holds a `SendBudget` slot around each sending call; never swallows errors.
 
-    def __init__(self, pacer: Pacer) -> None:
-        self.pacer = pacer
+    `interactive`: the calls answer people (replies, notices, reminders) and go first; a 429 is
+    retried up to `retries` times after the pause it asks for. The outbox's calls retry nothing.
+    """
+
+    def __init__(self, budget: SendBudget, *, interactive: bool = False, retries: int = 0) -> None:
+        self.pacer = budget
+        self.interactive = interactive
+        self.retries = retries
 
     async def initialize(self) -> None:
-        """Nothing to set up: the pacer lives as long as the composition root keeps it."""
+        """Nothing to set up: the budget lives as long as the composition root keeps it."""
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
@@ -70,9 +78,20 @@ class PacingRateLimiter(BaseRateLimiter[None]):
             # (`data` is the very dict the request is built from).
             data["allow_paid_broadcast"] = True
         key = str(chat_id)
-        # Telegram's ids: groups, supergroups and channels are negative, private chats positive.
-        async with self.pacer.slot(key, group=key.startswith("-")):
-            return await callback(*args, **kwargs)
+        attempt = 0
+        while True:
+            # Telegram's ids: groups, supergroups and channels are negative, private chats positive.
+            try:
+                async with self.pacer.slot(key, group=key.startswith("-"), interactive=self.interactive):
+                    return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.pacer.pause(retry_after_seconds(exc))
+                if attempt >= self.retries:
+                    raise
+                attempt += 1
+
+
+PacingRateLimiter = BudgetRateLimiter  # the outbox's name for it before budgets were shared
 
 
 def build_outbox_bot(
@@ -111,7 +130,7 @@ def build_outbox_bot(
         base_file_url=base_file_url,
         request=request,
         get_updates_request=updates_request,
-        rate_limiter=PacingRateLimiter(pacer),
+        rate_limiter=BudgetRateLimiter(pacer),
     )
 
 

@@ -1,8 +1,9 @@
 """The Zalo channel: events in (long polling or webhook), through the dispatcher, replies out.
 
-Every private-chat event is first written to the `Inbox` on disk, then acknowledged (the
-webhook's 200, or the next `getUpdates`), then handled by a worker: Zalo gets its answer at
-once and a crash in between loses nothing. Workers are lanes keyed by chat, so one person's
+Every private-chat event is first stored in the inbox (`SharedInbox` in the database for the
+service, so another process takes it over if this one dies), then acknowledged (the webhook's
+200, or the next `getUpdates`), then handled by a worker: Zalo gets its answer at once and a
+crash in between loses nothing. Workers are lanes keyed by chat, so one person's
 messages are handled in order while different people are handled side by side. A typed
 number or option text is turned into the chosen option's value (`Offers`) before the
 dispatcher sees it, exactly as a Telegram button press would arrive.
@@ -30,9 +31,9 @@ from aiohttp import web
 from bot.channels.json_body import json_object
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.convert import chat_of, event_key, to_incoming, unwrap
-from bot.channels.zalo.inbox import Inbox
-from bot.channels.zalo.media import MediaStore
-from bot.channels.zalo.offers import Offers
+from bot.channels.zalo.inbox import Inbox, SharedInbox
+from bot.channels.zalo.media import MediaStore, SharedMedia
+from bot.channels.zalo.offers import Offers, SharedOffers
 from bot.channels.zalo.sender import ZaloSender
 from bot.core.channel import Handle
 from bot.core.messages import Edit, Incoming, Outgoing, Response
@@ -46,10 +47,10 @@ RECENT_KEYS = 4096  # event keys remembered to answer obvious replays without to
 
 @dataclass(frozen=True)
 class _Work:
-    """One event to handle: from the inbox (`path`), or a group command kept only in memory."""
+    """One event to handle: from the inbox (`ticket`), or a group command kept only in memory."""
 
     event: dict[str, Any]
-    path: Path | None = None
+    ticket: Any = None
 
 
 class ZaloChannel:
@@ -65,20 +66,26 @@ class ZaloChannel:
         state_dir: Path,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
-        media: MediaStore | None = None,
+        media: MediaStore | SharedMedia | None = None,
         public_base_url: str | None = None,
+        inbox: Inbox | SharedInbox | None = None,
+        offers: Offers | SharedOffers | None = None,
         poll_timeout: int = 30,
         lanes: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        budget: Pacer | None = None,
     ) -> None:
+        """`budget`: the token's one sending budget, shared with the outbox's sender."""
         self.client = client
         self.handle = handle
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
-        self.inbox = Inbox(state_dir / "inbox")
-        self.offers = Offers(state_dir / "offers")
-        self.sender = ZaloSender(client, media=media, public_base_url=public_base_url, offers=self.offers)
+        self.inbox = inbox if inbox is not None else Inbox(state_dir / "inbox")
+        self.offers = offers if offers is not None else Offers(state_dir / "offers")
+        self.sender = ZaloSender(
+            client, media=media, public_base_url=public_base_url, offers=self.offers, pacer=budget
+        )
         self._sleep = sleep
         self._queues: list[asyncio.Queue[_Work]] = [asyncio.Queue() for _ in range(max(1, lanes))]
         self._tasks: list[asyncio.Task[None]] = []
@@ -104,12 +111,10 @@ class ZaloChannel:
         self.account_name = (me or {}).get("account_name")
         for index, queue in enumerate(self._queues):
             self._tasks.append(asyncio.create_task(self._work(queue), name=f"zalo-lane-{index}"))
-        for path in self.inbox.pending():
-            event = self.inbox.read(path)
-            if event is None:
-                self.inbox.done(path)
-                continue
-            self._enqueue(_Work(event, path))
+        for ticket, event in await self.inbox.take():
+            self._enqueue(_Work(event, ticket))
+        if self.inbox.sweep_seconds is not None:
+            self._tasks.append(asyncio.create_task(self._sweep(self.inbox.sweep_seconds), name="zalo-inbox"))
         if self.webhook_url:
             await self.client.set_webhook(self.webhook_url, self.webhook_secret or "")
             log.info("zalo: webhook mode")
@@ -120,13 +125,18 @@ class ZaloChannel:
             log.info("zalo: polling mode")
 
     async def stop(self) -> None:
-        """Stop polling and the workers; events not handled yet stay in the inbox for next time."""
+        """Stop polling and the workers; events not handled yet stay in the inbox, given back for
+        another process or the next start."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        try:
+            await self.inbox.release()
+        except Exception:
+            log.exception("zalo: could not give back the inbox (its lease will run out)")
         await self.client.close()
 
     async def drain(self) -> None:
@@ -162,12 +172,23 @@ class ZaloChannel:
         if where is None or to_incoming(event) is None:
             return  # nothing for us (and group chatter is never stored)
         _, private = where
-        path = await asyncio.to_thread(self.inbox.put, event) if private else None  # durable first
+        ticket = await self.inbox.put(event) if private else None  # durable first
         if key is not None:
             self._recent[key] = None
             while len(self._recent) > RECENT_KEYS:
                 self._recent.popitem(last=False)
-        self._enqueue(_Work(event, path))
+        self._enqueue(_Work(event, ticket))
+
+    async def _sweep(self, seconds: float) -> None:
+        """Keep holding what we hold; take over what a dead process held once its lease ran out."""
+        while True:
+            await self._sleep(seconds)
+            try:
+                await self.inbox.keep()
+                for ticket, event in await self.inbox.take():
+                    self._enqueue(_Work(event, ticket))
+            except Exception:
+                log.exception("zalo: the inbox sweep failed; trying again")
 
     async def _poll(self) -> None:
         """getUpdates, one event per call; 408 (None) means none came; errors back off up to a minute."""
@@ -200,8 +221,8 @@ class ZaloChannel:
             work = await queue.get()
             try:
                 await self._handle(work.event)
-                if work.path is not None:
-                    self.inbox.done(work.path)
+                if work.ticket is not None:
+                    await self.inbox.done(work.ticket)
             except Exception:
                 # The dispatcher has its own error boundary; this is a bug in delivering. Keep
                 # the file, so the next start tries again (the dispatcher ignores it if it was handled).
@@ -213,13 +234,13 @@ class ZaloChannel:
         incoming = to_incoming(event)
         if incoming is None:
             return
-        await self.handle(self._chosen(incoming), self.deliver)
+        await self.handle(await self._chosen(incoming), self.deliver)
 
-    def _chosen(self, incoming: Incoming) -> Incoming:
+    async def _chosen(self, incoming: Incoming) -> Incoming:
         """A typed number or option text becomes the option's value, as a button press would."""
         if incoming.text is None or incoming.command is not None or incoming.attachments:
             return incoming
-        value = self.offers.resolve(incoming.chat_id, incoming.text)
+        value = await self.offers.resolve(incoming.chat_id, incoming.text)
         return incoming if value is None else replace(incoming, choice=value, text=None)
 
     # ------------------------------------------------------------------ outbound

@@ -2,9 +2,11 @@
 
 Long texts are cut at 2000 characters on paragraph boundaries and sent in order. Zalo takes
 photos by URL only, so our own images (QR codes, charts) are served from our web server
-(`media.MediaStore` under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
+(`media.SharedMedia`, or `media.MediaStore`, under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
 public URL the text goes alone, with a note. Zalo has no command menu: `set_commands` does
-nothing. When a `Pacer` is given (the outbox's sender), every API call is paced through it.
+nothing. When a budget is given (`broadcasts.limits.SendBudget`, one per token, shared by the
+interactive sender and the outbox's), every API call is paced through it; the outbox's calls
+(`broadcasting`) give way to the interactive ones.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.channels.zalo.client import ZaloClient, ZaloError
-from bot.channels.zalo.media import MediaStore
-from bot.channels.zalo.offers import Offers
+from bot.channels.zalo.media import MediaStore, SharedMedia
+from bot.channels.zalo.offers import Offers, SharedOffers
 from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
 from bot.core.buttons import StaleButton, command_of, parse
@@ -58,9 +60,9 @@ class ZaloSender:
         self,
         client: ZaloClient,
         *,
-        media: MediaStore | None = None,
+        media: MediaStore | SharedMedia | None = None,
         public_base_url: str | None = None,
-        offers: Offers | None = None,
+        offers: Offers | SharedOffers | None = None,
         pacer: Pacer | None = None,
         throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
         broadcasting: bool = False,
@@ -87,18 +89,18 @@ class ZaloSender:
         answer either: without options it leaves an open question open, and a poll that comes
         while one is open comes without its numbers, saying to type /khaosat N to answer it."""
         not_an_answer = notice or self.broadcasting
-        keeps_question = not_an_answer and self.offers is not None and self.offers.is_open(chat_id)
+        keeps_question = not_an_answer and self.offers is not None and await self.offers.is_open(chat_id)
         if keeps_question and message.choices:
             message = replace(message, choices=(), text=_join(message.text, _waiting_hint(message)))
         if message.html:  # Zalo shows no formatting: the same words, as plain text
             message = replace(message, text=html_to_text(message.text), html=False)
         text = render_text(message)
-        photo_url = self._url(message.photo.data, message.photo.file_name) if message.photo else None
+        photo_url = await self._url(message.photo.data, message.photo.file_name) if message.photo else None
         if message.photo is not None and photo_url is None:
             text = _join(text, ZALO["photo_unavailable"])
         if message.document is not None:
             name = message.document.file_name
-            url = self._url(message.document.data, name)
+            url = await self._url(message.document.data, name)
             text = _join(text, ZALO["document_link"].format(name=name, url=url) if url else
                          ZALO["document_unavailable"].format(name=name))
         sent_id = ""
@@ -110,26 +112,31 @@ class ZaloSender:
             if photo_url is not None:
                 sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, None)
         if self.offers is not None and not keeps_question:
-            self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
+            await self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
         return sent_id
 
     async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
         """Zalo has no command menu; /trogiup lists the commands instead."""
 
-    def _url(self, data: bytes, file_name: str) -> str | None:
+    async def _url(self, data: bytes, file_name: str) -> str | None:
         if self.media is None or self.public_base_url is None:
             return None
-        return f"{self.public_base_url}/media/{self.media.put(data, file_name)}"
+        return f"{self.public_base_url}/media/{await self.media.put(data, file_name)}"
 
     async def _call(self, chat_id: str, method: str, *args: Any) -> str:
         slot: AbstractAsyncContextManager[None] = (
-            self.pacer.slot(chat_id, group=False) if self.pacer is not None else nullcontext()
+            self.pacer.slot(chat_id, group=False, interactive=not self.broadcasting)
+            if self.pacer is not None
+            else nullcontext()
         )
         try:
             async with slot:
                 result = await getattr(self.client, method)(*args)
         except ZaloError as exc:
-            raise map_error(exc, self.throttle_seconds) from exc
+            error = map_error(exc, self.throttle_seconds)
+            if isinstance(error, Throttled) and self.pacer is not None:
+                self.pacer.pause(error.retry_after)  # every sender of the token holds back
+            raise error from exc
         return str((result or {}).get("message_id", ""))
 
 

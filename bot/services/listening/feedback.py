@@ -1,17 +1,16 @@
 """Feedback from members and citizens, officers' observations, and urgent issues.
 
 Privacy first (Decree 13/2023/NĐ-CP): anonymous feedback keeps no person, no platform id and
-nothing else that leads back to its sender; the per-sender rate limit for it lives only in
-memory. Urgent issues are tickets (open → acknowledged → resolved) that alert the province and
+nothing else that leads back to its sender; the per-sender rate limit counts keyed hashes of
+senders, forgotten after the hour. Urgent issues are tickets (open → acknowledged → resolved) that alert the province and
 the unit above at once, and again while nobody acknowledges them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserFacingError
@@ -31,6 +30,7 @@ from bot.services.people.people import Actor
 from bot.services.people.reachable import Reachable, once_each, reachable
 from storage.models import (
     Feedback,
+    FeedbackSend,
     Observation,
     Role,
     Unit,
@@ -76,32 +76,48 @@ def load_config(path: Path = CONFIG_FILE) -> FeedbackConfig:
     )
 
 
+SEND_WINDOW = timedelta(hours=1)
+
+
 @dataclass
 class SenderLimit:
-    """At most `per_hour` items per sender in any hour, counted in memory only.
+    """At most `per_hour` items per sender in any hour, counted in the database.
 
-    Memory, not the database, so that anonymous senders leave no trace; a restart forgets the
-    counts, which errs on the side of letting people speak.
+    The database, so that every process counts the same sends. A sender is stored as an HMAC
+    under `key` (the service derives it from its secrets, so it is the same in every process and
+    not in the database), never as the account, and each row is deleted once its hour is over:
+    anonymous senders leave no trace that leads back to them.
     """
 
     per_hour: int
-    clock: Callable[[], float] = time.monotonic
-    _seen: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
-    def full(self, sender: str) -> bool:
+    def _hash(self, sender: str) -> str:
+        return hmac.new(self.key, sender.encode(), hashlib.sha256).hexdigest()
+
+    async def _count(self, session: AsyncSession, sender: str, now: datetime) -> int:
+        return await session.scalar(
+            select(func.count()).select_from(FeedbackSend).where(
+                FeedbackSend.sender == self._hash(sender), FeedbackSend.at > now - SEND_WINDOW
+            )
+        ) or 0
+
+    async def full(self, session: AsyncSession, sender: str, now: datetime) -> bool:
         """True when `sender` has used up the hour (without counting this as an attempt)."""
-        now = self.clock()
-        return sum(1 for moment in self._seen.get(sender, ()) if now - moment < 3600) >= self.per_hour
+        return await self._count(session, sender, now) >= self.per_hour
 
-    def allow(self, sender: str) -> bool:
-        now = self.clock()
-        window = self._seen[sender]
-        while window and now - window[0] >= 3600:
-            window.popleft()
-        if len(window) >= self.per_hour:
+    async def allow(self, session: AsyncSession, sender: str, now: datetime) -> bool:
+        """Count one send if the hour has room for it (in the caller's transaction)."""
+        if await self._count(session, sender, now) >= self.per_hour:
             return False
-        window.append(now)
+        session.add(FeedbackSend(sender=self._hash(sender), at=now))
+        await session.flush()
         return True
+
+
+async def prune_sends(session: AsyncSession, now: datetime) -> int:
+    """Forget sends that no longer count (housekeeping)."""
+    return rows_changed(await session.execute(delete(FeedbackSend).where(FeedbackSend.at <= now - SEND_WINDOW)))
 
 
 def new_reference(prefix: str, now: datetime) -> str:
