@@ -33,6 +33,7 @@ from bot.console.server import SIGN_IN_PATH, build_console
 from bot.console.shared.deps import ConsoleDeps
 from bot.core.channel import Channel, Deliver
 from bot.core.clock import Clock, utc_now
+from bot.core.log_ref import chat_ref
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.core.periods import Schedule
 from bot.logs import install_redaction, uninstall_redaction
@@ -452,7 +453,7 @@ class KetNoiApp:
             )
         channel = channels.get(platform)
         if channel is None:
-            log.warning("no %s channel for a message to chat %s", platform, chat_id)
+            log.warning("no %s channel for a message to %s", platform, chat_ref(chat_id))
             return
         message_id = await channel.send_notice(chat_id, replace(message, platform=platform, chat_id=chat_id))
         if message.about is not None and message_id:  # so that its copy can be updated later

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import buttons
 from bot.core.errors import KeptWrite, UserFacingError
+from bot.core.log_ref import chat_ref
 from bot.core.messages import Incoming, Outgoing, Response
 from bot.core.meter import NO_METER, Meter
 from bot.services.people import invites, linking, people
@@ -301,7 +302,7 @@ class Dispatcher:
                         session, platform=inc.platform, old_chat_id=inc.chat_id, new_chat_id=inc.args[0], now=now
                     )
         except Exception:
-            log.exception("could not record a %s change of chat %s", inc.event, inc.chat_id)
+            log.exception("could not record a %s change of %s", inc.event, chat_ref(inc.chat_id))
 
 
 async def _once_per_person(session: AsyncSession, notices: list[Outgoing]) -> list[Outgoing]:

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.log_ref import chat_ref
 from bot.core.messages import Outgoing
 from bot.core.meter import NO_METER, Meter
 from bot.core.periods import Level, OpenPeriod, Period, Schedule
@@ -108,7 +109,7 @@ class Reminders:
             try:
                 await self.notify(message)
             except Exception:
-                log.exception("reminder to %s:%s failed", message.platform, message.chat_id)
+                log.exception("reminder to %s:%s failed", message.platform, chat_ref(message.chat_id))
                 continue
             self.meter.reminder_sent(kind)
         return len(messages)

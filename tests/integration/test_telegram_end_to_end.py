@@ -121,3 +121,15 @@ async def test_webhook_answers_400_to_a_body_that_is_not_an_update(emulator, sta
     assert emulator.messages(ADMIN_ID) == []
     await emulator.send_text(ADMIN_ID, "/toi")  # and real updates are still answered
     assert "Nguyễn Văn An" in emulator.messages(ADMIN_ID)[-1]["text"]
+
+
+async def test_a_failed_reply_is_logged_without_the_persons_chat_id(emulator, start_app, seeded, caplog):
+    """Logs name no person (issue #15): a chat is logged by a pseudonym, the same within a run."""
+    caplog.set_level(logging.INFO)
+    await start_app()
+    await emulator.block_bot(ADMIN_ID)
+    await emulator.send_text(ADMIN_ID, "/toi")
+    await emulator.send_text(ADMIN_ID, "/trogiup")
+    failed = [r.getMessage() for r in caplog.records if "reply to chat-" in r.getMessage()]
+    assert len(failed) == 2 and failed[0].split()[3] == failed[1].split()[3]
+    assert not [r for r in caplog.records if str(ADMIN_ID) in r.getMessage()]

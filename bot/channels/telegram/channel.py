@@ -25,6 +25,7 @@ from bot.channels.telegram.outbox_bot import BudgetRateLimiter
 from bot.channels.telegram.pressed import Pressed, can_replace, pressed_of
 from bot.channels.telegram.sender import TelegramSender
 from bot.core.channel import Handle
+from bot.core.log_ref import chat_ref
 from bot.core.messages import CommandMenuEntry, Edit, Outgoing, Response
 from bot.core.sending import SendError
 from broadcasts.limits import SendBudget
@@ -186,27 +187,27 @@ class TelegramChannel:
             try:
                 await self.sender.send(chat_id, reply)
             except SendError as exc:
-                log.warning("telegram: reply to chat %s failed: %s", chat_id, exc)
+                log.warning("telegram: reply to %s failed: %s", chat_ref(chat_id), exc)
                 break
         if response.menu is not None:
             try:
                 await self.sender.set_commands(chat_id, response.menu)
             except SendError as exc:
-                log.warning("telegram: menu for chat %s not set: %s", chat_id, exc)
+                log.warning("telegram: menu for %s not set: %s", chat_ref(chat_id), exc)
 
     async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
         """A notice: its buttons work whenever they are pressed, so it is sent like any message."""
         try:
             return await self.sender.send(chat_id, message)
         except SendError as exc:
-            log.warning("telegram: notice to chat %s failed: %s", chat_id, exc)
+            log.warning("telegram: notice to %s failed: %s", chat_ref(chat_id), exc)
             return None
 
     async def edit(self, edit: Edit) -> None:
         try:
             await self.sender.edit(int(edit.chat_id), int(edit.message_id), Outgoing(edit.text))
         except SendError as exc:
-            log.info("telegram: could not edit message %s in chat %s: %s", edit.message_id, edit.chat_id, exc)
+            log.info("telegram: could not edit message %s in %s: %s", edit.message_id, chat_ref(edit.chat_id), exc)
 
     async def _show_chosen(self, pressed: Pressed) -> None:
         """The question keeps its text plus "✓ <label>"; its buttons go, so it can't be pressed again."""

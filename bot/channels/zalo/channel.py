@@ -36,6 +36,7 @@ from bot.channels.zalo.media import MediaStore, SharedMedia
 from bot.channels.zalo.offers import Offers, SharedOffers
 from bot.channels.zalo.sender import ZaloSender
 from bot.core.channel import Handle
+from bot.core.log_ref import chat_ref
 from bot.core.messages import Edit, Incoming, Outgoing, Response
 from bot.core.sending import SendError
 from broadcasts.limits import Pacer
@@ -251,7 +252,7 @@ class ZaloChannel:
             try:
                 await self.sender.send(chat_id, reply)
             except SendError as exc:
-                log.warning("zalo: reply to chat %s failed: %s", chat_id, exc)
+                log.warning("zalo: reply to %s failed: %s", chat_ref(chat_id), exc)
                 break
 
     async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
@@ -259,7 +260,7 @@ class ZaloChannel:
         try:
             return await self.sender.send(chat_id, message, notice=True)
         except SendError as exc:
-            log.warning("zalo: notice to chat %s failed: %s", chat_id, exc)
+            log.warning("zalo: notice to %s failed: %s", chat_ref(chat_id), exc)
             return None
 
     async def edit(self, edit: Edit) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.log_ref import chat_ref
 from bot.core.messages import Outgoing
 from bot.services.listening import feedback as service
 from bot.services.people.reachable import Reachable
@@ -49,5 +50,5 @@ class IssueAlerts:
             try:
                 await self.notify(message)
             except Exception:
-                log.exception("urgent re-alert to %s:%s failed", message.platform, message.chat_id)
+                log.exception("urgent re-alert to %s:%s failed", message.platform, chat_ref(message.chat_id))
         return len(messages)
