@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -173,6 +174,7 @@ class KetNoiApp:
                 default_menu=catalogue.menu(Actor(person=None)),
                 handle=self.converse,
                 budget=self.budgets["telegram"],
+                on_throttled=partial(self.meter.throttled, "telegram"),
             )
             if s.telegram_webhook_url:
                 path = urlsplit(s.telegram_webhook_url).path or TELEGRAM_WEBHOOK_PATH
@@ -189,6 +191,7 @@ class KetNoiApp:
                 inbox=self.zalo_inbox,
                 offers=self.zalo_offers,
                 budget=self.budgets["zalo"],
+                on_throttled=partial(self.meter.throttled, "zalo"),
             )
             web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
             if s.zalo_webhook_url:

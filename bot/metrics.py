@@ -68,8 +68,9 @@ class PrometheusMeter(Meter):
             "defer, migrated) and reason.",
             ["platform", "result", "reason"], registry=r,
         )
-        self.throttled = Counter(
-            "ketnoi_throttled", "429 answers (slow down) a platform gave the outbox.", ["platform"], registry=r
+        self.throttled_total = Counter(
+            "ketnoi_throttled", "429 answers (slow down) a platform gave, to replies and to the outbox.", ["platform"],
+            registry=r,
         )
         self.reminders = Counter(
             "ketnoi_reminders_sent", "Reminders handed to a channel, by kind (remind, escalate, digest).", ["kind"],
@@ -91,7 +92,10 @@ class PrometheusMeter(Meter):
     def outbox_result(self, platform: str, result: str, reason: str | None) -> None:
         self.outbox.labels(platform, result, reason or "").inc()
         if reason == THROTTLED:
-            self.throttled.labels(platform).inc()
+            self.throttled_total.labels(platform).inc()
+
+    def throttled(self, platform: str) -> None:
+        self.throttled_total.labels(platform).inc()
 
     def reminder_sent(self, kind: str) -> None:
         self.reminders.labels(kind).inc()

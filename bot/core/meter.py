@@ -24,6 +24,10 @@ class Meter(Protocol):
     def outbox_result(self, platform: str, result: str, reason: str | None) -> None:
         """One delivery's outcome was recorded (`broadcasts.store.Kind`, with its reason class)."""
 
+    def throttled(self, platform: str) -> None:
+        """A platform answered 429 to a reply, notice or reminder (the outbox's 429s are counted
+        with its results, `outbox_result`)."""
+
     def reminder_sent(self, kind: str) -> None:
         """A reminder, escalation or digest was handed to its channel."""
 
@@ -41,6 +45,9 @@ class NoMeter:
         pass
 
     def outbox_result(self, platform: str, result: str, reason: str | None) -> None:
+        pass
+
+    def throttled(self, platform: str) -> None:
         pass
 
     def reminder_sent(self, kind: str) -> None:

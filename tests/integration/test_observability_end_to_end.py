@@ -242,3 +242,20 @@ async def test_readyz_is_503_when_the_database_is_gone(harness, make_settings, c
         await app.stop()
         if proxy is not None:
             await proxy.close()
+
+
+async def test_metrics_count_the_429s_replies_get_on_each_platform(harness, emulator, zalo_emulator, start_app, seeded):
+    """A reply's 429 is counted as the outbox's are (`ketnoi_throttled_total`); Telegram's reply is
+    sent again after the pause it asked for."""
+    app = await start_app()
+    on_telegram = harness.person(2001, "Lê Văn Chín")
+    on_zalo = harness.person(2002, "Phạm Thị Mười", platform="zalo")
+    emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", parameters={"retry_after": 1},
+                       chat_id=2001)
+    assert await on_telegram.say("/trogiup")  # answered after the retry
+    zalo_emulator.fail_next("sendMessage", 429, "Quota exceeded", chat_id=harness.id_of(2002, "zalo"))
+    await on_zalo.say("/trogiup")
+
+    after = await scrape(app)
+    assert value(after, "ketnoi_throttled_total", platform="telegram") == 1
+    assert value(after, "ketnoi_throttled_total", platform="zalo") == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -50,9 +50,11 @@ class TelegramChannel:
         webhook_secret: str | None = None,
         default_menu: tuple[CommandMenuEntry, ...] = (),
         budget: SendBudget | None = None,
+        on_throttled: Callable[[], None] | None = None,
     ) -> None:
         """`budget`: the token's one sending budget, shared with the outbox (replies go first and
-        retry a 429 after its pause); without one, PTB's own `AIORateLimiter`."""
+        retry a 429 after its pause); without one, PTB's own `AIORateLimiter`. `on_throttled`:
+        told of each 429 a reply gets (metrics)."""
         self.handle = handle
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -65,7 +67,7 @@ class TelegramChannel:
             .rate_limiter(
                 AIORateLimiter(max_retries=3)
                 if budget is None
-                else BudgetRateLimiter(budget, interactive=True, retries=REPLY_RETRIES)
+                else BudgetRateLimiter(budget, interactive=True, retries=REPLY_RETRIES, on_throttled=on_throttled)
             )
         )
         if webhook_url:

@@ -50,10 +50,14 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
     retried up to `retries` times after the pause it asks for. The outbox's calls retry nothing.
     """
 
-    def __init__(self, budget: SendBudget, *, interactive: bool = False, retries: int = 0) -> None:
+    def __init__(
+        self, budget: SendBudget, *, interactive: bool = False, retries: int = 0,
+        on_throttled: Callable[[], None] | None = None,
+    ) -> None:
         self.pacer = budget
         self.interactive = interactive
         self.retries = retries
+        self.on_throttled = on_throttled  # counts each 429 (metrics); the outbox counts its own
 
     async def initialize(self) -> None:
         """Nothing to set up: the budget lives as long as the composition root keeps it."""
@@ -86,6 +90,8 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.pacer.pause(retry_after_seconds(exc))
+                if self.on_throttled is not None:
+                    self.on_throttled()
                 if attempt >= self.retries:
                     raise
                 attempt += 1

@@ -75,8 +75,10 @@ class ZaloChannel:
         lanes: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         budget: Pacer | None = None,
+        on_throttled: Callable[[], None] | None = None,
     ) -> None:
-        """`budget`: the token's one sending budget, shared with the outbox's sender."""
+        """`budget`: the token's one sending budget, shared with the outbox's sender.
+        `on_throttled`: told of each 429 a reply gets (metrics)."""
         self.client = client
         self.handle = handle
         self.webhook_url = webhook_url
@@ -85,7 +87,8 @@ class ZaloChannel:
         self.inbox = inbox if inbox is not None else Inbox(state_dir / "inbox")
         self.offers = offers if offers is not None else Offers(state_dir / "offers")
         self.sender = ZaloSender(
-            client, media=media, public_base_url=public_base_url, offers=self.offers, pacer=budget
+            client, media=media, public_base_url=public_base_url, offers=self.offers, pacer=budget,
+            on_throttled=on_throttled,
         )
         self._sleep = sleep
         self._queues: list[asyncio.Queue[_Work]] = [asyncio.Queue() for _ in range(max(1, lanes))]

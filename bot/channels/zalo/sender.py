@@ -12,7 +12,7 @@ interactive sender and the outbox's), every API call is paced through it; the ou
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
@@ -66,8 +66,10 @@ class ZaloSender:
         pacer: Pacer | None = None,
         throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
         broadcasting: bool = False,
+        on_throttled: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
+        self.on_throttled = on_throttled  # counts each 429 a reply gets (metrics); not the outbox's copy
         self.broadcasting = broadcasting  # the outbox's: what it sends never answers the person
         self.media = media
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
@@ -134,8 +136,11 @@ class ZaloSender:
                 result = await getattr(self.client, method)(*args)
         except ZaloError as exc:
             error = map_error(exc, self.throttle_seconds)
-            if isinstance(error, Throttled) and self.pacer is not None:
-                self.pacer.pause(error.retry_after)  # every sender of the token holds back
+            if isinstance(error, Throttled):
+                if self.pacer is not None:
+                    self.pacer.pause(error.retry_after)  # every sender of the token holds back
+                if self.on_throttled is not None:
+                    self.on_throttled()
             raise error from exc
         return str((result or {}).get("message_id", ""))
 
