@@ -7,9 +7,20 @@ from datetime import datetime, timedelta
 from itertools import count
 
 from bot.core.messages import Incoming, Outgoing, Response
+from bot.services.people.units import UnitRow
 from handlers.dispatch import Dispatcher
 
 UPDATE_IDS = count(1)
+
+# A small province with two districts, three communes: the feature tests' unit tree.
+TWO_DISTRICTS = [
+    UnitRow("86", "Tỉnh Vĩnh Long", "tỉnh", None),
+    UnitRow("D1", "Huyện Một", "huyện", "86"),
+    UnitRow("C1", "Xã Một", "xã", "D1"),
+    UnitRow("C2", "Xã Hai", "xã", "D1"),
+    UnitRow("D2", "Huyện Hai", "huyện", "86"),
+    UnitRow("C3", "Xã Ba", "xã", "D2"),
+]
 
 
 @dataclass

@@ -14,23 +14,15 @@ from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
 from bot.emulator.telegram import TelegramEmulator
 from bot.services.people import people, units
-from bot.services.people.units import UnitRow
 from broadcasts import approval as broadcasts
 from broadcasts.limits import Limits, Pacer
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.models import Role
-from tests.support import FakeClock
+from tests.support import TWO_DISTRICTS, FakeClock
 
 TOKEN = "424242:TEST-token-for-the-outbox"
 AUTHOR, APPROVER = 1, 2
-TREE = [
-    UnitRow("86", "Tỉnh Vĩnh Long", "tỉnh", None),
-    UnitRow("D1", "Huyện Một", "huyện", "86"),
-    UnitRow("C1", "Xã Một", "xã", "D1"),
-    UnitRow("C2", "Xã Hai", "xã", "D1"),
-    UnitRow("D2", "Huyện Hai", "huyện", "86"),
-    UnitRow("C3", "Xã Ba", "xã", "D2"),
-]
+TREE = TWO_DISTRICTS
 
 
 @pytest.fixture

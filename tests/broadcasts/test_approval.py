@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from bot.core.errors import UserFacingError
 from bot.services.people import people, units
-from bot.services.people.units import UnitRow
 from broadcasts import approval as broadcasts
 from broadcasts.approval import Audience
 from storage.models import (
@@ -22,16 +21,9 @@ from storage.models import (
     LinkedChat,
     Role,
 )
-from tests.support import FakeClock
+from tests.support import TWO_DISTRICTS, FakeClock
 
-TREE = [
-    UnitRow("86", "Tỉnh Vĩnh Long", "tỉnh", None),
-    UnitRow("D1", "Huyện Một", "huyện", "86"),
-    UnitRow("C1", "Xã Một", "xã", "D1"),
-    UnitRow("C2", "Xã Hai", "xã", "D1"),
-    UnitRow("D2", "Huyện Hai", "huyện", "86"),
-    UnitRow("C3", "Xã Ba", "xã", "D2"),
-]
+TREE = TWO_DISTRICTS
 AUTHOR, APPROVER = "1", "2"
 
 

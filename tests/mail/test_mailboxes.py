@@ -17,7 +17,6 @@ from bot.core.periods import PeriodKind, Schedule
 from bot.services.listening import feedback
 from bot.services.people import people, units
 from bot.services.people.mailbox import InvalidAddress, normalise_address, set_unit_email
-from bot.services.people.units import UnitRow
 from broadcasts.mail.outbox import (
     NO_MAILBOX,
     FailedMail,
@@ -31,16 +30,9 @@ from broadcasts.reminders.decide import ReminderPolicy
 from handlers.mail import MailWording
 from storage.db import make_engine, make_session_factory
 from storage.models import MailMessage, MailStatus, Person, Unit
-from tests.support import FakeClock
+from tests.support import TWO_DISTRICTS, FakeClock
 
-TREE = [
-    UnitRow("86", "Tỉnh Vĩnh Long", "tỉnh", None),
-    UnitRow("D1", "Huyện Một", "huyện", "86"),
-    UnitRow("C1", "Xã Một", "xã", "D1"),
-    UnitRow("C2", "Xã Hai", "xã", "D1"),
-    UnitRow("D2", "Huyện Hai", "huyện", "86"),
-    UnitRow("C3", "Xã Ba", "xã", "D2"),
-]
+TREE = TWO_DISTRICTS
 PROVINCE_BOX, DISTRICT_BOX, COMMUNE_BOX = "vanphong@mttq-vinhlong.vn", "huyenmot@mttq-vinhlong.vn", "xamot@mttq-vinhlong.vn"
 MONTHLY = Schedule(kinds=(PeriodKind.MONTH,))
 FROM = "Kết Nối <ketnoi@mttq-vinhlong.vn>"
