@@ -10,18 +10,13 @@ process's deliveries over once their lease (`OUTBOX_LEASE_SECONDS=1`) runs out.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.clock import utc_now
 from bot.services.people import people, units
-from bot.settings import Settings
 from broadcasts import approval as broadcasts
 from broadcasts.audience import Audience
 from broadcasts.outbox import OutboxConfig
@@ -29,8 +24,8 @@ from handlers.broadcast_texts import SUMMARY
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Role
 from tests.broadcasts.conftest import Gate
 from tests.integration.conftest import TOKEN, free_port
+from tests.integration.processes import Service, base_env
 
-ROOT = Path(__file__).resolve().parents[2]
 AUTHOR, APPROVER = 11, 12
 MEMBERS = range(5000, 5300)
 KILL_AFTER = 40
@@ -42,50 +37,12 @@ DEFAULT = OutboxConfig()
 MAX_DOUBLED = DEFAULT.concurrency + DEFAULT.max_unrecorded
 
 
-class Service:
-    """One `python -m bot run` subprocess; its log is kept for failure messages."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def start(cls, env: dict[str, str], cwd: Path) -> Service:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )
-        return cls(process)
-
-    async def _read(self) -> None:
-        async for line in self.process.stdout:
-            self.lines.append(line.decode(errors="replace").rstrip())
-
-    def log(self) -> str:
-        return "\n".join(self.lines[-40:])
-
-    async def stop(self, sig: signal.Signals) -> int:
-        """Send `sig` (if still running) and wait for the exit code (the test's timeout bounds it)."""
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-        await self.process.wait()
-        await self._reader
-        return self.process.returncode
-
-
 def service_env(db_url: str, base_url: str) -> dict[str, str]:
     """This environment without any KetNoi setting (no Zalo, no stray token), then the test's."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    return env | {
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": db_url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": base_url,
-        "WEB_PORT": str(free_port()),
-        "OUTBOX_LEASE_SECONDS": "1",
-        "BROADCAST_LIMITS": "false",
-    }
+    return base_env(
+        database_url=db_url, telegram_bot_token=TOKEN, telegram_api_base_url=base_url, web_port=str(free_port()),
+        outbox_lease_seconds="1", broadcast_limits="false",
+    )
 
 
 async def seed(session_factory, emulator) -> int:
