@@ -16,6 +16,8 @@ from typing import Any
 from bot.channels.zalo.texts import ZALO
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.zalo import ZaloEmulator
+from bot.services.people import people
+from broadcasts import approval as broadcasts
 
 _NUMBERED = re.compile(r"^(\d+)\. (.+)$")
 _LISTED = re.compile(r"^• (.+)$")
@@ -196,3 +198,17 @@ async def submit_report(officer: ChatPerson, period: str = "Tháng 11/2026", *, 
         await officer.choose("Bỏ qua")
     sent = await officer.choose("Gửi báo cáo")
     assert "Đã gửi báo cáo " + period.split(" (")[0] in sent[-1]["text"]
+
+
+async def approve_and_send(session_factory, *, platform: str, author: str, approver: str,
+                           audience: broadcasts.Audience, text: str, now) -> int:
+    """Content written by one province admin and approved by another (their chat ids on `platform`),
+    sent at once: its broadcast id. The outbox still has to be woken."""
+    async with session_factory() as session, session.begin():
+        writer = await people.load_actor(session, platform, author)
+        checker = await people.load_actor(session, platform, approver)
+        item = await broadcasts.create(session, writer, text=text, audience=audience, now=now)
+        await broadcasts.submit(session, writer, item.id, now=now)
+        await broadcasts.approve(session, checker, item.id, now=now)
+        await broadcasts.send_now(session, checker, item.id, now=now)
+        return item.id

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.telegram.outbox_bot import build_outbox_sender
-from bot.services.people import people
 from broadcasts import approval as broadcasts
 from broadcasts.limits import Limits, Pacer
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.models import Role
 from tests.integration.conftest import ADMIN_ID, TOKEN, register
+from tests.integration.drivers import approve_and_send
 
 APPROVER = 1002
 MEMBERS = (5001, 5002)
@@ -31,14 +31,10 @@ async def members_and_a_released_broadcast(platform, harness, session_factory, c
                        role=Role.MEMBER)
     members = [harness.person(n, f"Hội viên {n}") for n in MEMBERS]
     assert len(TEXT) > 2500
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, platform, harness.id_of(ADMIN_ID))
-        approver = await people.load_actor(session, platform, harness.id_of(APPROVER))
-        audience = broadcasts.Audience(units=("86",), roles=(Role.MEMBER,))
-        item = await broadcasts.create(session, author, text=TEXT, audience=audience, now=clock())
-        await broadcasts.submit(session, author, item.id, now=clock())
-        await broadcasts.approve(session, approver, item.id, now=clock())
-        await broadcasts.send_now(session, approver, item.id, now=clock())
+    await approve_and_send(
+        session_factory, platform=platform, author=harness.id_of(ADMIN_ID), approver=harness.id_of(APPROVER),
+        audience=broadcasts.Audience(units=("86",), roles=(Role.MEMBER,)), text=TEXT, now=clock(),
+    )
     return members
 
 
@@ -108,14 +104,10 @@ async def test_a_person_on_both_platforms_gets_it_once_where_they_chose(
                              chat_id=harness.id_of(5001, "zalo"), created_at=clock()))
     on_telegram = harness.person(5001, "Hội viên 5001")
     on_zalo = harness.person(5001, "Hội viên 5001", platform="zalo")
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, "telegram", str(ADMIN_ID))
-        approver = await people.load_actor(session, "telegram", str(APPROVER))
-        audience = broadcasts.Audience(units=("86",), roles=(Role.MEMBER,))
-        item = await broadcasts.create(session, author, text="Thông báo họp", audience=audience, now=clock())
-        await broadcasts.submit(session, author, item.id, now=clock())
-        await broadcasts.approve(session, approver, item.id, now=clock())
-        await broadcasts.send_now(session, approver, item.id, now=clock())
+    await approve_and_send(
+        session_factory, platform="telegram", author=str(ADMIN_ID), approver=str(APPROVER),
+        audience=broadcasts.Audience(units=("86",), roles=(Role.MEMBER,)), text="Thông báo họp", now=clock(),
+    )
     app._wake_outbox()
     assert await zalo_emulator.wait_for(lambda: on_zalo.transcript())
     assert [m["text"] for m in on_zalo.new_messages()] == ["Thông báo họp"]

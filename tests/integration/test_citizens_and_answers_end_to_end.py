@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from bot.services.people import people
 from broadcasts import approval as broadcasts
 from storage.models import Role
 from tests.integration.conftest import ADMIN_ID, register
+from tests.integration.drivers import approve_and_send
 
 APPROVER = 1002
 HERE, THERE = 6001, 6002
@@ -31,15 +31,10 @@ async def test_a_broadcast_to_one_communes_citizens_reaches_those_who_chose_it(
 
     await register(session_factory, clock, platform=platform, n=APPROVER, name="Lê Thị Hoa", unit_code="86",
                    role=Role.PROVINCE_ADMIN)
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, platform, harness.id_of(ADMIN_ID))
-        approver = await people.load_actor(session, platform, harness.id_of(APPROVER))
-        audience = broadcasts.Audience(units=("29641",), roles=(Role.CITIZEN,))
-        item = await broadcasts.create(session, author, text="Lịch tiếp công dân xã Cái Nhum.", audience=audience,
-                                       now=clock())
-        await broadcasts.submit(session, author, item.id, now=clock())
-        await broadcasts.approve(session, approver, item.id, now=clock())
-        await broadcasts.send_now(session, approver, item.id, now=clock())
+    await approve_and_send(
+        session_factory, platform=platform, author=harness.id_of(ADMIN_ID), approver=harness.id_of(APPROVER),
+        audience=broadcasts.Audience(units=("29641",), roles=(Role.CITIZEN,)), text="Lịch tiếp công dân xã Cái Nhum.", now=clock(),
+    )
     here.new_messages(), there.new_messages()
     app._wake_outbox()
     emulator = harness.zalo if platform == "zalo" else harness.telegram

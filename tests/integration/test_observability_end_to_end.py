@@ -18,11 +18,11 @@ from sqlalchemy.engine import make_url
 
 from bot.app import KetNoiApp
 from bot.emulator.telegram import TelegramEmulator
-from bot.services.people import people
 from broadcasts import approval as broadcasts
 from storage.models import Role
 from tests.conftest import USE_POSTGRES
 from tests.integration.conftest import ADMIN_ID, TOKEN, register
+from tests.integration.drivers import approve_and_send
 
 NOV_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # October's report overdue: the officer is reminded
 APPROVER, OFFICER = 1002, 3005
@@ -61,14 +61,10 @@ def value(samples, name: str, **labels: str) -> float | None:
 
 
 async def release_a_broadcast(session_factory, clock) -> None:
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, "telegram", str(ADMIN_ID))
-        approver = await people.load_actor(session, "telegram", str(APPROVER))
-        audience = broadcasts.Audience(units=("86",), roles=(Role.MEMBER,))
-        item = await broadcasts.create(session, author, text="Thông báo họp chi hội", audience=audience, now=clock())
-        await broadcasts.submit(session, author, item.id, now=clock())
-        await broadcasts.approve(session, approver, item.id, now=clock())
-        await broadcasts.send_now(session, approver, item.id, now=clock())
+    await approve_and_send(
+        session_factory, platform="telegram", author=str(ADMIN_ID), approver=str(APPROVER),
+        audience=broadcasts.Audience(units=("86",), roles=(Role.MEMBER,)), text="Thông báo họp chi hội", now=clock(),
+    )
 
 
 async def test_metrics_count_the_conversations_a_reminder_and_a_broadcast_with_a_429(

@@ -20,10 +20,10 @@ from bot.emulator.facebook import FacebookEmulator
 from bot.services.pages import links
 from bot.services.pages.sealing import TokenBox, new_key
 from bot.services.people import people, units
-from broadcasts import approval as broadcasts
 from broadcasts.audience import Audience
 from handlers.broadcast_texts import SUMMARY
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Role
+from tests.integration.drivers import approve_and_send
 from tests.integration.test_run_sigkill import Service, service_env
 
 AUTHOR, APPROVER = 11, 12
@@ -55,15 +55,10 @@ async def seed(session_factory, emulator, fb, key: str) -> int:
             fb.add_page(page_id, f"Trang {code}", f"EAAG-{page_id}")
             unit = await units.get_unit_by_code(session, code)
             await links.link_page(session, unit=unit, page_id=page_id, token=f"EAAG-{page_id}", box=box, now=now)
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, "telegram", str(AUTHOR))
-        approver = await people.load_actor(session, "telegram", str(APPROVER))
-        audience = Audience(units=("86",), roles=(Role.MEMBER,), include_pages=True)
-        item = await broadcasts.create(session, author, text=TEXT, audience=audience, now=now)
-        await broadcasts.submit(session, author, item.id, now=now)
-        await broadcasts.approve(session, approver, item.id, now=now)
-        await broadcasts.send_now(session, approver, item.id, now=now)
-        return item.id
+    return await approve_and_send(
+        session_factory, platform="telegram", author=str(AUTHOR), approver=str(APPROVER),
+        audience=Audience(units=("86",), roles=(Role.MEMBER,), include_pages=True), text=TEXT, now=now,
+    )
 
 
 @pytest.mark.timeout(300)  # two service start-ups on a busy machine

@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from bot.core.clock import utc_now
 from bot.services.people import people, units
-from broadcasts import approval as broadcasts
 from broadcasts.audience import Audience
 from broadcasts.outbox import OutboxConfig
 from handlers.broadcast_texts import SUMMARY
 from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Role
 from tests.broadcasts.conftest import Gate
 from tests.integration.conftest import TOKEN, free_port
+from tests.integration.drivers import approve_and_send
 from tests.integration.processes import Service, base_env
 
 AUTHOR, APPROVER = 11, 12
@@ -60,15 +60,10 @@ async def seed(session_factory, emulator) -> int:
                 full_name=f"Người {user_id}", now=now,
             )
             await people.grant_role(session, person, unit, role, granted_by=None, now=now)
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, "telegram", str(AUTHOR))
-        approver = await people.load_actor(session, "telegram", str(APPROVER))
-        audience = Audience(units=("86",), roles=(Role.MEMBER,))
-        item = await broadcasts.create(session, author, text=TEXT, audience=audience, now=now)
-        await broadcasts.submit(session, author, item.id, now=now)
-        await broadcasts.approve(session, approver, item.id, now=now)
-        await broadcasts.send_now(session, approver, item.id, now=now)
-        return item.id
+    return await approve_and_send(
+        session_factory, platform="telegram", author=str(AUTHOR), approver=str(APPROVER),
+        audience=Audience(units=("86",), roles=(Role.MEMBER,)), text=TEXT, now=now,
+    )
 
 
 @pytest.mark.timeout(300)  # two service start-ups and 300 members on a busy machine

@@ -27,7 +27,6 @@ from bot.emulator.telegram import TelegramEmulator
 from bot.scheduler import REMINDERS_JOB
 from bot.services.people import people, units
 from bot.services.people.units import UnitRow
-from broadcasts import approval as broadcasts
 from broadcasts.audience import Audience
 from handlers.broadcast_texts import SUMMARY
 from storage.models import (
@@ -44,7 +43,7 @@ from storage.models import (
 from tests.broadcasts.conftest import Gate
 from tests.conftest import USE_POSTGRES
 from tests.integration.conftest import SECRET, TOKEN, ZALO_SECRET, ZALO_TOKEN, free_port, register
-from tests.integration.drivers import zalo_id
+from tests.integration.drivers import approve_and_send, zalo_id
 from tests.integration.processes import READY, Balancer, Service, base_env, wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -176,15 +175,10 @@ async def seed(session_factory, telegram, *, members: range, groups: range) -> i
                 platform="telegram", chat_id=str(group), kind="group", title=f"Nhóm {group}", unit_id=commune.id,
                 active=True, added_at=now,
             ))
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, "telegram", str(AUTHOR))
-        approver = await people.load_actor(session, "telegram", str(APPROVER))
-        audience = Audience(units=("86",), roles=(Role.MEMBER,), include_linked_chats=True)
-        item = await broadcasts.create(session, author, text=TEXT, audience=audience, now=now)
-        await broadcasts.submit(session, author, item.id, now=now)
-        await broadcasts.approve(session, approver, item.id, now=now)
-        await broadcasts.send_now(session, approver, item.id, now=now)
-        return item.id
+    return await approve_and_send(
+        session_factory, platform="telegram", author=str(AUTHOR), approver=str(APPROVER),
+        audience=Audience(units=("86",), roles=(Role.MEMBER,), include_linked_chats=True), text=TEXT, now=now,
+    )
 
 
 async def sent_chats(session_factory, broadcast_id: int) -> set[str]:

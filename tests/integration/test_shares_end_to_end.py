@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.services.people import people
 from broadcasts import approval as broadcasts
 from storage.models import GroupShare, Report, Role
 from tests.integration.conftest import ADMIN_ID, register
+from tests.integration.drivers import approve_and_send
 
 APPROVER, OFFICER, MEMBER = 1002, 3003, 5001
 NOV_10_0931 = datetime(2026, 11, 10, 2, 31, tzinfo=UTC)
@@ -29,16 +29,12 @@ async def release_content(harness, session_factory, clock, *, roles=(Role.OFFICE
     """Content to the province's officers and members, approved and released; the outbox is woken."""
     await register(session_factory, clock, platform=harness.platform, n=APPROVER, name="Lê Thị Hoa",
                    unit_code="86", role=Role.PROVINCE_ADMIN)
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, harness.platform, harness.id_of(ADMIN_ID))
-        approver = await people.load_actor(session, harness.platform, harness.id_of(APPROVER))
-        broadcast = await broadcasts.create(session, author, text=TEXT,
-                                            audience=broadcasts.Audience(units=("86",), roles=roles), now=clock())
-        await broadcasts.submit(session, author, broadcast.id, now=clock())
-        await broadcasts.approve(session, approver, broadcast.id, now=clock())
-        await broadcasts.send_now(session, approver, broadcast.id, now=clock())
+    broadcast_id = await approve_and_send(
+        session_factory, platform=harness.platform, author=harness.id_of(ADMIN_ID), approver=harness.id_of(APPROVER),
+        audience=broadcasts.Audience(units=("86",), roles=roles), text=TEXT, now=clock(),
+    )
     harness.app._wake_outbox()
-    return broadcast.id
+    return broadcast_id
 
 
 async def arrived(harness, person) -> dict:

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.messages import Outgoing
-from bot.services.people import people
 from broadcasts import approval as broadcasts
 from storage.models import Conversation, Delivery, LinkedChat, ProcessedUpdate, Role
 from tests.integration.conftest import ADMIN_ID, ZALO_SECRET, register
+from tests.integration.drivers import approve_and_send
 
 pytestmark = pytest.mark.parametrize("platform", ["zalo"])
 
@@ -198,14 +198,10 @@ async def test_a_zalo_group_is_linked_to_a_unit_and_receives_a_broadcast_once(
 
     await register(session_factory, clock, platform="zalo", n=1002, name="Lê Thị Hoa", unit_code="86",
                    role=Role.PROVINCE_ADMIN)
-    async with session_factory() as session, session.begin():
-        author = await people.load_actor(session, "zalo", admin.user_id)
-        approver = await people.load_actor(session, "zalo", harness.id_of(1002))
-        audience = broadcasts.Audience(units=("86",), roles=(Role.MEMBER,), include_linked_chats=True)
-        broadcast = await broadcasts.create(session, author, text=CONTENT, audience=audience, now=clock())
-        await broadcasts.submit(session, author, broadcast.id, now=clock())
-        await broadcasts.approve(session, approver, broadcast.id, now=clock())
-        await broadcasts.send_now(session, approver, broadcast.id, now=clock())
+    await approve_and_send(
+        session_factory, platform="zalo", author=admin.user_id, approver=harness.id_of(1002),
+        audience=broadcasts.Audience(units=("86",), roles=(Role.MEMBER,), include_linked_chats=True), text=CONTENT, now=clock(),
+    )
     app._wake_outbox()
     assert await zalo_emulator.wait_for(
         lambda: any("đã gửi xong" in (m["text"] or "") for m in zalo_emulator.messages(admin.user_id))
