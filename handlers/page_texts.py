@@ -47,7 +47,8 @@ SUMMARY = {
     "head": "Trang Facebook:",
     "posted": "  • {title}: đã đăng (mã bài viết {post_id})",
     "pending": "  • {title}: đang chờ đăng",
-    "failed": "  • {title}: không đăng được ({reason})",
-    "broken": "  • {title}: liên kết hỏng, cần mã truy cập mới ({reason})",
+    "failed": "  • {title}: không đăng được (Facebook báo: {reason})",
+    # The delivery's detail is a developer's English note: the admin is pointed to /fanpage instead.
+    "broken": "  • {title}: liên kết hỏng, cần mã truy cập mới, hoặc Trang đã được gỡ liên kết (xem /fanpage)",
     "cancelled": "  • {title}: đã hủy",
 }

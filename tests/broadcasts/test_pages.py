@@ -169,6 +169,7 @@ async def test_an_expired_token_breaks_the_link_once_and_later_broadcasts_skip_t
         assert link.broken and not link.active
         text = summary_text(await build_summary(session, first))
     assert "MTTQ xã Một: liên kết hỏng, cần mã truy cập mới" in text
+    assert "expired" not in text and "broken" not in text  # the author reads Vietnamese only
 
     second = await release(session_factory, clock, units_=("D1",))
     await worker.drain()
