@@ -50,7 +50,7 @@ from bot.emulator.telegram import TelegramEmulator  # noqa: E402
 from bot.services.people import people, units  # noqa: E402
 from bot.services.people.units import UnitRow  # noqa: E402
 from broadcasts import approval as broadcasts  # noqa: E402
-from broadcasts.limits import Limits, Pacer  # noqa: E402
+from broadcasts.limits import Limits, SendBudget  # noqa: E402
 from broadcasts.outbox import OutboxConfig, OutboxWorker  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -295,7 +295,7 @@ async def scenario_speed(folder: Path, members: int) -> dict:
         engine, session_factory = await fresh_database(folder, "speed.db")
         await seed(session_factory, members)
         _, expansion = await release(session_factory)
-        bot = build_outbox_bot(TOKEN, base_url=emulator.base_url, pacer=Pacer(Limits(enabled=False)))
+        bot = build_outbox_bot(TOKEN, base_url=emulator.base_url, pacer=SendBudget(Limits(enabled=False)))
         async with bot:
             worker = OutboxWorker(session_factory, {"telegram": TelegramSender(bot)})
             started = time.perf_counter()
@@ -333,7 +333,7 @@ async def scenario_limits(folder: Path, members: int, group_broadcasts: int) -> 
             await release(session_factory, roles=(), linked=True, text=f"Tin nhóm số {number + 1}")
         await release(session_factory)
         limits = Limits()
-        bot = build_outbox_bot(TOKEN, base_url=emulator.base_url, pacer=(pacer := Pacer(limits)))
+        bot = build_outbox_bot(TOKEN, base_url=emulator.base_url, pacer=(pacer := SendBudget(limits)))
         async with bot:
             worker = OutboxWorker(
                 session_factory, {"telegram": TelegramSender(bot)}, pacers={"telegram": pacer}
@@ -382,7 +382,7 @@ async def scenario_memory(folder: Path, members: int) -> dict:
         tracemalloc.start()
         started = time.perf_counter()
         _, expansion = await release(session_factory)
-        bot = build_outbox_bot(TOKEN, base_url=emulator.base_url, pacer=Pacer(Limits(enabled=False)))
+        bot = build_outbox_bot(TOKEN, base_url=emulator.base_url, pacer=SendBudget(Limits(enabled=False)))
         async with bot:
             worker = OutboxWorker(session_factory, {"telegram": TelegramSender(bot)})
             await worker.drain()

@@ -404,9 +404,6 @@ class SendBudget:
                 del self._chats[key]
 
 
-Pacer = SendBudget  # the name the outbox and the channels knew it by
-
-
 def _whole(rate: float) -> int:
     """Windows count whole messages; a fractional rate rounds down (never above the limit)."""
     return max(1, math.floor(rate))

@@ -35,7 +35,7 @@ from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.core.meter import NO_METER, Meter
 from bot.core.sending import ChatMigrated, RecipientGone, Rejected, Sender, SendError, Throttled, Transient
 from broadcasts import store
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.polls import polls_for_broadcasts, vote_choices
 from broadcasts.store import Claimed, Kind, Outcome
 from broadcasts.summary import (
@@ -80,7 +80,7 @@ class OutboxConfig:
 class _Lane:
     """One platform: its sender, its pacer, a queue of claimed rows and the coroutines sending them."""
 
-    def __init__(self, platform: str, sender: Sender, pacer: Pacer, config: OutboxConfig) -> None:
+    def __init__(self, platform: str, sender: Sender, pacer: SendBudget, config: OutboxConfig) -> None:
         self.platform = platform
         self.sender = sender
         self.pacer = pacer
@@ -111,7 +111,7 @@ class OutboxWorker:
         session_factory: async_sessionmaker[AsyncSession],
         senders: Mapping[str, Sender],
         *,
-        pacers: Mapping[str, Pacer] | None = None,
+        pacers: Mapping[str, SendBudget] | None = None,
         config: OutboxConfig | None = None,
         clock: Clock = _utc_now,
         sleep: Sleep = asyncio.sleep,
@@ -132,7 +132,7 @@ class OutboxWorker:
         self.worker_id = worker_id or uuid.uuid4().hex[:16]
         pacers = pacers or {}
         self._lanes = [
-            _Lane(platform, sender, pacers.get(platform) or Pacer(Limits(enabled=False)), self._config)
+            _Lane(platform, sender, pacers.get(platform) or SendBudget(Limits(enabled=False)), self._config)
             for platform, sender in senders.items()
         ]
         self._kick = asyncio.Event()

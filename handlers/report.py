@@ -116,7 +116,8 @@ async def enter_period(ctx: Context, answers: dict[str, Any], period_key: str) -
         observed = await reports.prefill(ctx.session, report, tz_name=ctx.config.tz_name)
         for key, value in observed.items():
             answers[f"q:{key}"] = value
-        if set(await reports.prefill(ctx.session, report, use_last_month=True)) - set(observed):
+        last_month = await reports.prefill(ctx.session, report, use_last_month=True, tz_name=ctx.config.tz_name)
+        if set(last_month) - set(observed):
             answers["_previous_label"] = period.previous().label
             return Goto("last_month")
         return Goto(step_name(form.questions[0]))
@@ -143,7 +144,9 @@ def build_report_flow(form: Form) -> Flow:
         if step == "last_month":
             if value == "yes":
                 report = await load_report(ctx, answers)
-                for key, previous in (await reports.prefill(ctx.session, report, use_last_month=True)).items():
+                for key, previous in (
+                    await reports.prefill(ctx.session, report, use_last_month=True, tz_name=ctx.config.tz_name)
+                ).items():
                     answers[f"q:{key}"] = previous
                 notice = t.FILE["prefilled_last"].format(previous=answers["_previous_label"])
                 return Goto(step_name(form.questions[0]), notice)

@@ -15,7 +15,7 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.emulator.telegram import TelegramEmulator
 from bot.services.people import people, units
 from broadcasts import approval as broadcasts
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.models import Role
 from tests.support import TWO_DISTRICTS, FakeClock
@@ -148,7 +148,7 @@ async def make_worker(session_factory, emu, clock, fake_sleep, monotonic):
         clock_=None,
         **kwargs,
     ) -> OutboxWorker:
-        pacer = Pacer(limits or Limits(enabled=False), clock=monotonic, sleep=fake_sleep)
+        pacer = SendBudget(limits or Limits(enabled=False), clock=monotonic, sleep=fake_sleep)
         bot = build_outbox_bot(TOKEN, base_url=emu.base_url, pacer=pacer, read_timeout=read_timeout)
         await bot.initialize()
         bots.append(bot)

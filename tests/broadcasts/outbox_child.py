@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.channels.telegram.outbox_bot import build_outbox_bot
 from bot.channels.telegram.sender import TelegramSender
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.db import make_engine, make_session_factory
 from tests.broadcasts.conftest import TOKEN
@@ -24,7 +24,7 @@ CONFIG = OutboxConfig(concurrency=8, flush_interval=0.01)
 
 async def main(db_url: str, base_url: str, offset: float) -> None:
     engine = make_engine(db_url)
-    bot = build_outbox_bot(TOKEN, base_url=base_url, pacer=Pacer(Limits(enabled=False)))
+    bot = build_outbox_bot(TOKEN, base_url=base_url, pacer=SendBudget(Limits(enabled=False)))
     try:
         async with bot:
             worker = OutboxWorker(

@@ -23,7 +23,7 @@ from bot.services.pages.sealing import TokenBox, new_key
 from bot.services.people import people, units
 from broadcasts import approval as broadcasts
 from broadcasts.audience import Audience
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from broadcasts.summary import build_summary
 from handlers.broadcast_texts import summary_text
@@ -78,7 +78,7 @@ async def worker(session_factory, fb, box, clock, fake_sleep, monotonic) -> Asyn
                 worker.broken.append(page_id)
 
     sender = FacebookSender(graph, token, journal=PostJournal(session_factory), on_broken=broken, clock=clock)
-    pacer = Pacer(Limits(enabled=False), clock=monotonic, sleep=fake_sleep)
+    pacer = SendBudget(Limits(enabled=False), clock=monotonic, sleep=fake_sleep)
     worker = OutboxWorker(session_factory, {"facebook": sender}, pacers={"facebook": pacer},
                           config=OutboxConfig(flush_interval=0.01), clock=clock, sleep=fake_sleep)
     worker.broken = []  # type: ignore[attr-defined]

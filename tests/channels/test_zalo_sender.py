@@ -15,7 +15,7 @@ from bot.channels.zalo.sender import ZaloSender, map_error
 from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.core.sending import RecipientGone, Rejected, Throttled, Transient
 from bot.emulator.zalo import TINY_PNG, ZaloEmulator
-from broadcasts.limits import Limits, Pacer, SendBudget
+from broadcasts.limits import Limits, SendBudget
 
 TOKEN = "1234567:zalo-sender-test"
 USER = "u1"
@@ -128,7 +128,7 @@ async def test_the_outbox_sender_is_paced_per_call(emu, client):
         waits.append(seconds)
         now[0] += seconds
 
-    pacer = Pacer(Limits.zalo(5), clock=lambda: now[0], sleep=sleep)
+    pacer = SendBudget(Limits.zalo(5), clock=lambda: now[0], sleep=sleep)
     paced = ZaloSender(client).paced(pacer)
     await paced.send(USER, Outgoing("Đoạn một. " * 150 + "\n\n" + "Đoạn hai. " * 100))
     assert len(emu.messages(USER)) == 2 and waits == [1.0]  # one message a second to one person
@@ -183,7 +183,7 @@ async def test_a_broadcast_without_options_leaves_an_open_question_open(emu, cli
     offers = new_offers()
     sender = ZaloSender(client, offers=offers)
     await sender.send(USER, Outgoing("Câu 4/10: Kênh?", choices=YES_NO))
-    await sender.paced(Pacer(Limits.zalo(5).without_pacing())).send(USER, Outgoing("Tin tuyên truyền"))
+    await sender.paced(SendBudget(Limits.zalo(5).without_pacing())).send(USER, Outgoing("Tin tuyên truyền"))
     assert emu.texts(USER)[-1] == "Tin tuyên truyền"
     assert await offers.resolve(USER, "1") == "yes"  # "1" still answers the question, not lost
 
@@ -207,7 +207,7 @@ async def test_a_poll_that_comes_while_a_question_is_open_leaves_its_numbers_and
 
     offers = new_offers()
     sender = ZaloSender(client, offers=offers)
-    outbox = sender.paced(Pacer(Limits.zalo(5).without_pacing()))
+    outbox = sender.paced(SendBudget(Limits.zalo(5).without_pacing()))
     poll = Outgoing("Bà con muốn họp vào buổi nào?", choices=vote_choices(7, ["Buổi sáng", "Buổi chiều"]))
     await sender.send(USER, Outgoing("Câu 4/10: Kênh?", choices=YES_NO))
     await outbox.send(USER, poll)

@@ -8,7 +8,7 @@ import asyncio
 
 from bot.channels.telegram.outbox_bot import build_outbox_sender
 from broadcasts import approval as broadcasts
-from broadcasts.limits import Limits, Pacer
+from broadcasts.limits import Limits, SendBudget
 from broadcasts.outbox import OutboxConfig, OutboxWorker
 from storage.models import Role
 from tests.integration.conftest import ADMIN_ID, TOKEN, register
@@ -65,8 +65,8 @@ async def test_a_long_broadcast_reaches_every_member_on_their_platform_within_it
         await asyncio.sleep(0)
 
     pacers = {
-        "telegram": Pacer(Limits(), clock=lambda: seconds[0], sleep=sleep),
-        "zalo": Pacer(Limits.zalo(app.settings.zalo_messages_per_second), clock=lambda: seconds[0], sleep=sleep),
+        "telegram": SendBudget(Limits(), clock=lambda: seconds[0], sleep=sleep),
+        "zalo": SendBudget(Limits.zalo(app.settings.zalo_messages_per_second), clock=lambda: seconds[0], sleep=sleep),
     }
     telegram = build_outbox_sender(TOKEN, base_url=emulator.base_url, pacer=pacers["telegram"])
     await telegram.bot.initialize()

@@ -9,6 +9,7 @@ an exception or a log line: errors carry Facebook's code, subcode and message on
 from __future__ import annotations
 
 import json
+import mimetypes
 from typing import Any
 
 import aiohttp
@@ -131,9 +132,6 @@ def _regain_seconds(headers: Any) -> float | None:
 
 
 def _image_type(file_name: str) -> str:
-    lower = file_name.lower()
-    if lower.endswith((".jpg", ".jpeg")):
-        return "image/jpeg"
-    if lower.endswith(".gif"):
-        return "image/gif"
-    return "image/png"
+    """The photo's type from its name, as the Zalo media store guesses it; PNG when unknown."""
+    guessed, _ = mimetypes.guess_type(file_name)
+    return guessed if guessed and guessed.startswith("image/") else "image/png"

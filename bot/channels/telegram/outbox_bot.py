@@ -19,7 +19,7 @@ from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.channels.telegram.aiohttp_request import AiohttpRequest
 from bot.channels.telegram.sender import TelegramSender, retry_after_seconds
-from broadcasts.limits import Pacer, SendBudget
+from broadcasts.limits import SendBudget
 
 # Methods that post into a chat and count against Telegram's flood limits.
 PACED_METHODS = frozenset(
@@ -97,14 +97,13 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
                 attempt += 1
 
 
-PacingRateLimiter = BudgetRateLimiter  # the outbox's name for it before budgets were shared
 
 
 def build_outbox_bot(
     token: str,
     *,
     base_url: str,
-    pacer: Pacer,
+    pacer: SendBudget,
     connection_pool_size: int = 256,
     read_timeout: float = 10.0,
     connect_timeout: float = 5.0,
@@ -140,6 +139,6 @@ def build_outbox_bot(
     )
 
 
-def build_outbox_sender(token: str, *, base_url: str, pacer: Pacer, **options: Any) -> TelegramSender:
+def build_outbox_sender(token: str, *, base_url: str, pacer: SendBudget, **options: Any) -> TelegramSender:
     """The outbox's `Sender` for Telegram (see `build_outbox_bot` for the options and lifecycle)."""
     return TelegramSender(build_outbox_bot(token, base_url=base_url, pacer=pacer, **options))

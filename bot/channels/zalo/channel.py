@@ -39,7 +39,7 @@ from bot.core.channel import Handle
 from bot.core.log_ref import chat_ref
 from bot.core.messages import Edit, Incoming, Outgoing, Response
 from bot.core.sending import SendError
-from broadcasts.limits import Pacer
+from broadcasts.limits import SendBudget
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -74,7 +74,7 @@ class ZaloChannel:
         poll_timeout: int = 30,
         lanes: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        budget: Pacer | None = None,
+        budget: SendBudget | None = None,
         on_throttled: Callable[[], None] | None = None,
     ) -> None:
         """`budget`: the token's one sending budget, shared with the outbox's sender.
@@ -100,7 +100,7 @@ class ZaloChannel:
         """A photo a person sent: on Zalo its "file id" is the photo's URL."""
         return await self.client.download(file_id)
 
-    def outbox_sender(self, pacer: Pacer) -> ZaloSender:
+    def outbox_sender(self, pacer: SendBudget) -> ZaloSender:
         """The `Sender` to register with the outbox: same client, paced by `pacer`."""
         return self.sender.paced(pacer)
 

@@ -25,7 +25,7 @@ from bot.channels.zalo.texts import ZALO
 from bot.core.buttons import StaleButton, command_of, parse
 from bot.core.messages import CommandMenuEntry, Outgoing
 from bot.core.sending import RecipientGone, Rejected, SendError, Throttled, Transient
-from broadcasts.limits import Pacer
+from broadcasts.limits import SendBudget
 from broadcasts.polls import VOTE
 from broadcasts.text import html_to_text, split_text
 
@@ -63,7 +63,7 @@ class ZaloSender:
         media: MediaStore | SharedMedia | None = None,
         public_base_url: str | None = None,
         offers: Offers | SharedOffers | None = None,
-        pacer: Pacer | None = None,
+        pacer: SendBudget | None = None,
         throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
         broadcasting: bool = False,
         on_throttled: Callable[[], None] | None = None,
@@ -77,7 +77,7 @@ class ZaloSender:
         self.pacer = pacer
         self.throttle_seconds = throttle_seconds
 
-    def paced(self, pacer: Pacer) -> ZaloSender:
+    def paced(self, pacer: SendBudget) -> ZaloSender:
         """The same sender (same client, media and memory of options) paced for broadcasts."""
         return ZaloSender(
             self.client, media=self.media, public_base_url=self.public_base_url, offers=self.offers,
