@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 from bot.core.meter import Meter
 
 THROTTLED = "throttled"  # the outbox's reason for a platform's 429 (`broadcasts.outbox`)
-# Seconds from an event's arrival to its replies delivered: a chat answer is expected in well
+# Seconds from the start of handling an event to its replies delivered: a chat answer is expected in well
 # under a second; the tail shows a slow database or a platform that makes us wait.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PendingCounts = Callable[[], Awaitable[Mapping[str, int]]]
@@ -59,7 +59,7 @@ class PrometheusMeter(Meter):
             "ketnoi_updates", "Incoming events handled, by platform and outcome.", ["platform", "outcome"], registry=r
         )
         self.latency = Histogram(
-            "ketnoi_reply_seconds", "Seconds from an event's arrival to its replies delivered.", ["platform"],
+            "ketnoi_reply_seconds", "Seconds from handling an event to its replies delivered (not time queued before).", ["platform"],
             buckets=LATENCY_BUCKETS, registry=r,
         )
         self.outbox = Counter(

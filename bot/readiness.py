@@ -3,8 +3,8 @@ platform answered `getMe`.
 
 A platform's `getMe` at start-up counts; after that it is asked again at most every
 `recheck_seconds` (a failure is asked again at the next probe), so a probe every few seconds
-costs the platforms almost nothing. The database is asked `SELECT 1` on every probe, within
-`timeout_seconds`. The answer names each check: "ok" or a short reason (an exception's class,
+costs the platforms almost nothing. The database is asked `SELECT 1` on every probe; all checks
+run together, each within `timeout_seconds`, so a probe answers within that bound. The answer names each check: "ok" or a short reason (an exception's class,
 never its message, which may hold a host name or a token).
 """
 
@@ -57,10 +57,10 @@ class Readiness:
         """Each check's state, "ok" or why not; ready when all are "ok"."""
         if not self._started:
             return {"service": "starting"}
-        results = {"database": await self._database()}
-        for platform in self.pings:
-            results[platform] = await self._platform(platform)
-        return results
+        # Together, so a probe answers within one timeout however many checks fail.
+        names = ["database", *self.pings]
+        states = await asyncio.gather(self._database(), *(self._platform(p) for p in self.pings))
+        return dict(zip(names, states, strict=True))
 
     async def _database(self) -> str:
         try:

@@ -19,7 +19,7 @@ class Meter(Protocol):
         """An incoming event was handled: answered, refused, stale_button, failed, replayed or group."""
 
     def reply_latency(self, platform: str, seconds: float) -> None:
-        """From an event's arrival to its replies being delivered."""
+        """From the start of handling an event to its replies being delivered (time queued before, e.g. in Zalo's inbox, is not in it)."""
 
     def outbox_result(self, platform: str, result: str, reason: str | None) -> None:
         """One delivery's outcome was recorded (`broadcasts.store.Kind`, with its reason class)."""
