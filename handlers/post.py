@@ -67,7 +67,12 @@ def audience_of(answers: dict[str, Any]) -> Audience:
 
 def describe_roles(roles: list[str]) -> str:
     labels = {c.value: c.label for c in AUDIENCE.options}
-    return ", ".join(labels[r].lower() for r in roles)
+    return ", ".join(_lower_first(labels[r]) for r in roles)
+
+
+def _lower_first(label: str) -> str:
+    """"Các Trang Facebook đã liên kết" reads "các Trang Facebook đã liên kết" mid-sentence."""
+    return label[:1].lower() + label[1:]
 
 
 async def _unit_name(ctx: Context, code: str) -> str:
