@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The user the service runs as, and the one folder it writes (Zalo's inbox, a SQLite file).
+# The user the service runs as, and the one folder it writes (a SQLite file when DATABASE_URL is unset).
 RUN groupadd --system ketnoi \
     && useradd --system --gid ketnoi --home-dir /var/lib/ketnoi --shell /usr/sbin/nologin ketnoi \
     && install -d -o ketnoi -g ketnoi /var/lib/ketnoi
