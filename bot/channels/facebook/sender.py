@@ -117,9 +117,10 @@ class FacebookSender:
             posts = await self.client.recent_posts(page_id, token)
         except GraphError as exc:
             raise map_error(exc) from None
-        known = await self._journal.known(page_id)
-        for post in posts:
-            if str(post.get("id")) not in known and (post.get("message") or "").strip() == text:
+        same_words = [post for post in posts if (post.get("message") or "").strip() == text]
+        known = await self._journal.known(page_id, [str(post.get("id")) for post in same_words])
+        for post in same_words:
+            if str(post.get("id")) not in known:
                 log.info("facebook: post %s on Page %s was ours (an interrupted attempt); not posting again",
                          post["id"], page_id)
                 await self._record(page_id, key, str(post["id"]))

@@ -11,6 +11,7 @@ request leaves.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -45,10 +46,13 @@ class PostJournal:
                 update(PagePost).where(PagePost.page_id == page_id, PagePost.key == key).values(post_id=post_id)
             )
 
-    async def known(self, page_id: str) -> set[str]:
-        """Post ids on this Page that the journal already holds (so they are not taken for ours)."""
+    async def known(self, page_id: str, candidates: Collection[str]) -> set[str]:
+        """Those of `candidates` (the Page's recent post ids) that the journal already holds, so they
+        are not taken for ours; only these are read, however long the Page's history."""
+        if not candidates:
+            return set()
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(PagePost.post_id).where(PagePost.page_id == page_id, PagePost.post_id.is_not(None))
+                select(PagePost.post_id).where(PagePost.page_id == page_id, PagePost.post_id.in_(list(candidates)))
             )
             return {row for row in rows if row}
