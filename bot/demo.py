@@ -117,9 +117,13 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def seed_pages(session: AsyncSession, now) -> None:
-    """The province's and Cái Nhum's Facebook Pages, linked (again) with their demo tokens."""
+    """The province's and Cái Nhum's Facebook Pages, linked with their demo tokens on the first run
+    (later runs keep the links as they are, broken ones too, and write no audit row again)."""
     box = TokenBox(DEMO_PAGE_TOKEN_KEY)
+    linked = {link.page_id for link in await page_links.list_pages(session)}
     for page_id, code, name, token in DEMO_PAGES:
+        if page_id in linked:
+            continue
         unit = await units.get_unit_by_code(session, code)
         await page_links.link_page(session, unit=unit, page_id=page_id, token=token, box=box, now=now, title=name)
 
