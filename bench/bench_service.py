@@ -17,8 +17,8 @@ outbox's own pacer, 30/s each):
 Targets: 0 × 429, every recipient once, reply p95 under 1.5 s.
 
 Run: `.venv/bin/python bench/bench_service.py [--quick] [--only budget|baseline] [--paid]
-[--pg postgresql+asyncpg://…/empty_db]` (about 6 minutes a run at 30/s; `--quick`: 1,000
-members and 50 people; `--paid`: Telegram's paid broadcasts, 1,000/s, on both sides).
+[--pg postgresql+asyncpg://…/empty_db]` (about 8-9 minutes a run at 30/s, as measured; `--quick`: 1,000
+members and 50 people, about a minute a run; `--paid`: Telegram's paid broadcasts, 1,000/s, on both sides).
 """
 
 from __future__ import annotations
