@@ -77,6 +77,14 @@ class OutboxConfig:
     defer_threshold: float = 5.0  # a chat busy for longer than this is retried later, freeing the worker
 
 
+@dataclass(frozen=True)
+class _Copies:
+    """A broadcast's message, and the officers' copy offering "shared into Zalo groups" (content only)."""
+
+    plain: Outgoing
+    shared: Outgoing | None
+
+
 class _Lane:
     """One platform: its sender, its pacer, a queue of claimed rows and the coroutines sending them."""
 
@@ -124,7 +132,6 @@ class OutboxWorker:
         self._meter = meter
         # The option an officer's copy of content carries (`broadcasts.shares`), worded by the root.
         self._share_choice = share_choice
-        self._shared: dict[int, Outgoing] = {}  # broadcast id -> the officers' copy, with that option
         self._config = config or OutboxConfig()
         self._clock = clock
         self._sleep = sleep
@@ -142,7 +149,7 @@ class OutboxWorker:
         self._room.set()
         self._first_result_at = 0.0
         self._held: dict[int, Claimed] = {}
-        self._messages: dict[int, Outgoing] = {}
+        self._messages: dict[int, _Copies] = {}  # broadcast id -> its copies
         self._stopped: set[int] = set()
         self._renewed_at: datetime | None = None
         self._checked_at = 0.0
@@ -322,13 +329,15 @@ class OutboxWorker:
             )
             poll = polls.get(broadcast_id)
             choices = vote_choices(poll.id, poll.options) if poll is not None else ()
-            self._messages[broadcast_id] = Outgoing(
+            plain = Outgoing(
                 text, photo=photo, document=document, choices=choices, html=html, key=f"broadcast:{broadcast_id}"
             )
-            if poll is None and self._share_choice is not None:
-                self._shared[broadcast_id] = replace(
-                    self._messages[broadcast_id], choices=(self._share_choice(broadcast_id),)
-                )
+            shared = (
+                replace(plain, choices=(self._share_choice(broadcast_id),))
+                if poll is None and self._share_choice is not None
+                else None
+            )
+            self._messages[broadcast_id] = _Copies(plain, shared)
 
     async def _maintain(self) -> None:
         """Renew leases on what we hold; drop queued rows of broadcasts that were stopped."""
@@ -427,9 +436,8 @@ class OutboxWorker:
 
     def _message_for(self, row: Claimed) -> Outgoing:
         """The broadcast's message; an officer's copy of content offers "shared into Zalo groups"."""
-        if row.offers_share and row.broadcast_id in self._shared:
-            return self._shared[row.broadcast_id]
-        return self._messages[row.broadcast_id]
+        copies = self._messages[row.broadcast_id]
+        return copies.shared if row.offers_share and copies.shared is not None else copies.plain
 
     def _retry(self, row: Claimed, reason: str, detail: str) -> Outcome:
         attempts = row.attempts + 1
@@ -487,7 +495,6 @@ class OutboxWorker:
     async def _summarise(self, broadcast_ids: list[int]) -> None:
         for broadcast_id in broadcast_ids:
             self._messages.pop(broadcast_id, None)
-            self._shared.pop(broadcast_id, None)
             summary = await self._with_session(partial(build_summary, broadcast_id=broadcast_id))
             if self._collect:
                 self._summaries.append(summary)
@@ -501,7 +508,6 @@ class OutboxWorker:
         ids = await self._with_session(partial(untold, now=now))
         for broadcast_id in ids:
             self._messages.pop(broadcast_id, None)
-            self._shared.pop(broadcast_id, None)
             summary = await self._with_session(partial(build_summary, broadcast_id=broadcast_id))
             await self._tell_author(summary)
 
