@@ -19,7 +19,7 @@ from bot.core.formatting import local_time
 from bot.core.messages import Choice, Outgoing, Photo
 from bot.services.people import invites
 from bot.services.people.people import ADMIN_ROLES
-from bot.services.people.units import get_unit_by_code, unit_by_code
+from bot.services.people.units import get_unit_by_code, province_of, unit_by_code
 from handlers import texts
 from handlers.answers import OneOf
 from handlers.flow import Context, Flow, FlowEngine, HandlerConfig, Step
@@ -72,8 +72,9 @@ async def _finish(ctx: Context, answers: dict[str, Any]) -> list[Outgoing]:
 
 
 async def _root_of(ctx: Context, unit: Unit) -> Unit:
-    root_code = unit.path.strip("/").split("/")[0]
-    return await unit_by_code(ctx.session, root_code)
+    root = await province_of(ctx.session, unit)
+    assert root is not None  # a unit's path starts at its province, which exists
+    return root
 
 
 INVITE = Flow(

@@ -25,6 +25,7 @@ from bot.core.mail import MailSender
 from bot.core.messages import Document
 from bot.core.sending import SendError
 from bot.services.people.reachable import Reachable, reachable
+from bot.services.people.units import province_of
 from storage.claims import insert_if_absent
 from storage.models import MailMessage, MailStatus, Role, Unit, rows_changed
 
@@ -208,9 +209,9 @@ class MailOutbox:
 
 async def failure_recipients(session: AsyncSession, unit_id: int) -> list[Reachable]:
     """Who is told that a unit's mail failed for good: the admins of its province."""
-    path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
-    root = await session.scalar(select(Unit.id).where(Unit.code == (path or "/").strip("/").split("/")[0]))
-    return await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[root] if root is not None else [])
+    unit = await session.get(Unit, unit_id)
+    province = await province_of(session, unit) if unit is not None else None
+    return await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[province.id] if province else [])
 
 
 async def retry_failed(session: AsyncSession, now: datetime, unit_id: int | None = None) -> int:

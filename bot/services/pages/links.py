@@ -22,7 +22,7 @@ from bot.services import audit
 from bot.services.pages import PLATFORM
 from bot.services.pages.sealing import TokenBox
 from bot.services.people.reachable import Reachable, reachable
-from bot.services.people.units import get_unit_by_code
+from bot.services.people.units import get_unit_by_code, province_of
 from storage.models import LinkedChat, LinkedChatKind, PageToken, Role, Unit
 
 _PAGE_ID = re.compile(r"^\d{1,64}$")
@@ -151,7 +151,7 @@ async def admins_to_tell(session: AsyncSession, link: PageLink) -> list[Reachabl
     unit = await get_unit_by_code(session, link.unit_code)
     if unit is None:
         return []
-    province = await get_unit_by_code(session, unit.path.strip("/").split("/")[0])
+    province = await province_of(session, unit)
     if province is None:
         return []
     return await reachable(session, roles=(Role.PROVINCE_ADMIN,), unit_ids=[province.id])

@@ -348,6 +348,11 @@ async def unit_by_code(session: AsyncSession, code: str) -> Unit:
     return (await session.execute(select(Unit).where(Unit.code == code))).scalar_one()
 
 
+async def province_of(session: AsyncSession, unit: Unit) -> Unit | None:
+    """The root of the unit's path (its province; the unit itself for a province)."""
+    return await get_unit_by_code(session, unit.path.strip("/").split("/")[0])
+
+
 async def unit_by_id(session: AsyncSession, unit_id: int) -> Unit:
     """The unit a conversation carried by id between steps; it exists."""
     return (await session.execute(select(Unit).where(Unit.id == unit_id))).scalar_one()
