@@ -110,6 +110,9 @@ class Scheduler:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
+            # A run found late (a busy event loop, a slow machine) still runs, once: the default
+            # grace of one second would skip it silently until the next interval.
+            misfire_grace_time=None,
         )
 
     def start(self) -> None:

@@ -7,6 +7,7 @@ within a slot: exactly one of them runs the job in each slot.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -82,3 +83,26 @@ async def test_old_slot_claims_are_pruned(session_factory, now):
     clock.advance(days=-3)  # the same slot again (a clock set back): its claim is gone, it runs
     await fire(scheduler, "job")
     assert len(ran) == 2
+
+
+async def test_a_run_found_late_by_a_busy_event_loop_still_runs_once(now):
+    """A busy loop (a slow CI machine) that reaches a due timer seconds late runs it, not skips it."""
+    from datetime import UTC, datetime
+
+    ran = asyncio.Event()
+
+    async def work() -> None:
+        ran.set()
+
+    scheduler = Scheduler("Asia/Ho_Chi_Minh", None, FakeClock(now))
+    scheduler.every("job", 5, work)
+    scheduler.start()
+    try:
+        job = scheduler.scheduler.get_job("job")
+        # As if the loop had been blocked for 30 s past the run time (two missed runs coalesce).
+        job.modify(next_run_time=datetime.now(UTC) - timedelta(seconds=30))
+        scheduler.scheduler.wakeup()
+        await ran.wait()  # without a grace for late runs it would be skipped: a named timeout here
+        assert scheduler.runs == {"job": 1}
+    finally:
+        await scheduler.stop()
