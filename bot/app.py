@@ -183,7 +183,6 @@ class KetNoiApp:
             self.zalo = ZaloChannel(
                 client=ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base_url),
                 handle=self.converse,
-                state_dir=s.zalo_state_dir,
                 webhook_url=s.zalo_webhook_url,
                 webhook_secret=s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else None,
                 media=self.media,

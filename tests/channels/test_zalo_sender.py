@@ -6,16 +6,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels.zalo.client import ZaloClient, ZaloError
-from bot.channels.zalo.media import MediaStore
-from bot.channels.zalo.offers import Offers, SharedOffers
+from bot.channels.zalo.media import SharedMedia
+from bot.channels.zalo.offers import SharedOffers
 from bot.channels.zalo.render import render_text
 from bot.channels.zalo.sender import ZaloSender, map_error
 from bot.core.messages import Choice, Document, Outgoing, Photo
 from bot.core.sending import RecipientGone, Rejected, Throttled, Transient
 from bot.emulator.zalo import TINY_PNG, ZaloEmulator
 from broadcasts.limits import Limits, SendBudget
+from storage.models import ServedFile
 
 TOKEN = "1234567:zalo-sender-test"
 USER = "u1"
@@ -29,13 +31,10 @@ async def emu() -> AsyncIterator[ZaloEmulator]:
         yield emulator
 
 
-@pytest.fixture(params=["database", "files"])
-def new_offers(request, tmp_path):
-    """Makes a keeper of offers: in the database (the service's), or in files; a second one is a restart."""
-    if request.param == "database":
-        sessions = request.getfixturevalue("session_factory")
-        return lambda: SharedOffers(sessions)
-    return lambda: Offers(tmp_path)
+@pytest.fixture
+def new_offers(session_factory):
+    """Makes a keeper of offers (in the database); a second one is a restart."""
+    return lambda: SharedOffers(session_factory)
 
 
 @pytest.fixture
@@ -64,8 +63,8 @@ async def test_a_2500_character_text_arrives_as_two_messages_cut_between_paragra
     assert sent[1].startswith(second.strip()) and sent[1].endswith("Gõ số để chọn.")  # the options end it
 
 
-async def test_our_images_are_sent_by_url_and_files_as_links(emu, client):
-    media = MediaStore()
+async def test_our_images_are_sent_by_url_and_files_as_links(emu, client, session_factory):
+    media = SharedMedia(session_factory)
     sender = ZaloSender(client, media=media, public_base_url="https://ketnoi.example.vn/")
     await sender.send(USER, Outgoing("Mã QR", photo=Photo(TINY_PNG, "moi.png")))
     await sender.send(USER, Outgoing("Lại mã QR", photo=Photo(TINY_PNG, "moi.png")))
@@ -74,18 +73,20 @@ async def test_our_images_are_sent_by_url_and_files_as_links(emu, client):
     assert first["photo_url"].startswith("https://ketnoi.example.vn/media/") and first["caption"] == "Mã QR"
     assert again["photo_url"] == first["photo_url"]  # the same picture is stored once
     name = first["photo_url"].rsplit("/", 1)[1]
-    assert name.endswith(".png") and len(name) > 30 and media.get(name).data == TINY_PNG
+    async with session_factory() as session:
+        kept = await session.scalar(select(ServedFile.data).where(ServedFile.name == name))
+    assert name.endswith(".png") and len(name) > 30 and kept == TINY_PNG
     assert "📎 Tải tệp bao-cao.xlsx: https://ketnoi.example.vn/media/" in document["text"]
 
 
-async def test_without_a_public_url_the_text_goes_alone_with_a_note(emu, client):
-    await ZaloSender(client, media=MediaStore()).send(USER, Outgoing("Biểu đồ", photo=Photo(TINY_PNG)))
+async def test_without_a_public_url_the_text_goes_alone_with_a_note(emu, client, session_factory):
+    await ZaloSender(client, media=SharedMedia(session_factory)).send(USER, Outgoing("Biểu đồ", photo=Photo(TINY_PNG)))
     (message,) = emu.messages(USER)
     assert message["photo_url"] is None and message["text"].startswith("Biểu đồ\n\n(Ảnh kèm theo chưa gửi được")
 
 
-async def test_a_long_text_with_a_photo_sends_the_photo_last(emu, client):
-    sender = ZaloSender(client, media=MediaStore(), public_base_url="https://k.vn")
+async def test_a_long_text_with_a_photo_sends_the_photo_last(emu, client, session_factory):
+    sender = ZaloSender(client, media=SharedMedia(session_factory), public_base_url="https://k.vn")
     await sender.send(USER, Outgoing("Chữ. " * 500, photo=Photo(TINY_PNG)))
     kinds = ["photo" if m["photo_url"] else "text" for m in emu.messages(USER)]
     assert kinds == ["text", "text", "photo"]

@@ -3,6 +3,7 @@ one handles or serves (two keepers with their own engines, as two processes have
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -57,14 +58,13 @@ async def test_an_orderly_stop_gives_events_back_at_once(two_processes, now):
 
 
 async def test_old_on_disk_events_move_into_the_database(two_processes, now, tmp_path):
-    from bot.channels.zalo.inbox import Inbox
-
-    old = Inbox(tmp_path / "inbox")
-    await old.put(event(4))
-    (tmp_path / "inbox" / "broken.json").write_text("{not json", encoding="utf-8")
+    old = tmp_path / "inbox"  # as versions before 0017 left it: one JSON file per event
+    old.mkdir()
+    (old / "00000000001750316131602000-77-000000.json").write_text(json.dumps(event(4)), encoding="utf-8")
+    (old / "broken.json").write_text("{not json", encoding="utf-8")
     shared = SharedInbox(two_processes[0], clock=FakeClock(now))
     assert await shared.adopt(tmp_path / "inbox") == 2
-    assert old.pending() == []
+    assert list(old.iterdir()) == []
     assert [e["message"]["message_id"] for _, e in await shared.take()] == ["m4"]
     assert await shared.adopt(tmp_path / "missing") == 0
 

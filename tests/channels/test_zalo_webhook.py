@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -14,6 +15,8 @@ from aiohttp import web
 
 from bot.channels.zalo.channel import SECRET_HEADER, ZaloChannel
 from bot.channels.zalo.client import ZaloClient
+from bot.channels.zalo.inbox import SharedInbox
+from bot.channels.zalo.offers import SharedOffers
 from bot.core.channel import Deliver
 from bot.core.messages import Choice, Incoming, Outgoing, Response
 from bot.emulator.zalo import ZaloEmulator
@@ -51,10 +54,11 @@ async def emu() -> AsyncIterator[ZaloEmulator]:
 
 
 @pytest.fixture
-async def served(emu, tmp_path):
+async def served(emu, session_factory):
     """A started channel in webhook mode, its route served; yields (channel, dispatcher, url)."""
     dispatcher = RecordingDispatcher()
-    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle, state_dir=tmp_path,
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle,
+                          inbox=SharedInbox(session_factory), offers=SharedOffers(session_factory),
                           webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET)
     app = web.Application()
     app.router.add_post("/zalo/webhook", channel.handle_webhook)
@@ -89,7 +93,7 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_kept(served, secret):
     channel, dispatcher, url = served
     assert await post(url, json.dumps(text_event("/toi", "m1")), secret=secret) == 401
     await channel.drain()
-    assert dispatcher.seen == [] and channel.inbox.pending() == []
+    assert dispatcher.seen == [] and await channel.inbox.pending() == 0
 
 
 def nested(depth: int) -> dict:
@@ -124,7 +128,7 @@ async def test_anything_but_a_json_event_is_refused(served, body, content_type, 
     channel, dispatcher, url = served
     assert await post(url, body, content_type=content_type) == status
     await channel.drain()
-    assert dispatcher.seen == [] and channel.inbox.pending() == []
+    assert dispatcher.seen == [] and await channel.inbox.pending() == 0
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
@@ -147,7 +151,7 @@ async def test_both_shapes_are_handled_once_and_replays_ignored(served, emu):
     await channel.drain()
     assert [(i.command, i.text) for i in dispatcher.seen] == [("toi", None), (None, "Xin chào")]
     assert [i.update_id for i in dispatcher.seen] == ["message.text.received:m1", "message.text.received:m2"]
-    assert channel.inbox.pending() == [] and emu.texts(USER)[0].endswith("Gõ số để chọn.")
+    assert await channel.inbox.pending() == 0 and emu.texts(USER)[0].endswith("Gõ số để chọn.")
 
 
 async def test_a_typed_number_or_label_arrives_as_the_chosen_option(served):
@@ -159,13 +163,15 @@ async def test_a_typed_number_or_label_arrives_as_the_chosen_option(served):
     assert (dispatcher.seen[2].choice, dispatcher.seen[2].text) == (None, "Đồng ý")  # options were gone by then
 
 
-async def test_events_left_in_the_inbox_are_handled_at_the_next_start(emu, tmp_path):
+async def test_events_left_in_the_inbox_are_handled_at_the_next_start(emu, session_factory):
     dispatcher = RecordingDispatcher()
-    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle, state_dir=tmp_path)
-    await channel.inbox.put(text_event("/toi", "m9"))  # accepted by a process that then died
+    died = SharedInbox(session_factory, clock=lambda: datetime.now(UTC) - timedelta(minutes=5))
+    await died.put(text_event("/toi", "m9"))  # accepted by a process that then died (its lease ran out)
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle,
+                          inbox=SharedInbox(session_factory), offers=SharedOffers(session_factory))
     await channel.start()
     try:
         await channel.drain()
-        assert [i.command for i in dispatcher.seen] == ["toi"] and channel.inbox.pending() == []
+        assert [i.command for i in dispatcher.seen] == ["toi"] and await channel.inbox.pending() == 0
     finally:
         await channel.stop()

@@ -1,11 +1,11 @@
 """The Zalo channel: events in (long polling or webhook), through the dispatcher, replies out.
 
-Every private-chat event is first stored in the inbox (`SharedInbox` in the database for the
-service, so another process takes it over if this one dies), then acknowledged (the webhook's
+Every private-chat event is first stored in the inbox (`SharedInbox`, in the database, so
+another process takes it over if this one dies), then acknowledged (the webhook's
 200, or the next `getUpdates`), then handled by a worker: Zalo gets its answer at once and a
 crash in between loses nothing. Workers are lanes keyed by chat, so one person's
 messages are handled in order while different people are handled side by side. A typed
-number or option text is turned into the chosen option's value (`Offers`) before the
+number or option text is turned into the chosen option's value (`SharedOffers`) before the
 dispatcher sees it, exactly as a Telegram button press would arrive.
 
 Webhook calls are checked in constant time against the secret (401 otherwise), must be JSON
@@ -23,7 +23,6 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -31,9 +30,9 @@ from aiohttp import web
 from bot.channels.json_body import json_object
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.convert import chat_of, event_key, to_incoming, unwrap
-from bot.channels.zalo.inbox import Inbox, SharedInbox
-from bot.channels.zalo.media import MediaStore, SharedMedia
-from bot.channels.zalo.offers import Offers, SharedOffers
+from bot.channels.zalo.inbox import SharedInbox
+from bot.channels.zalo.media import SharedMedia
+from bot.channels.zalo.offers import SharedOffers
 from bot.channels.zalo.sender import ZaloSender
 from bot.core.channel import Handle
 from bot.core.log_ref import chat_ref
@@ -64,13 +63,12 @@ class ZaloChannel:
         *,
         client: ZaloClient,
         handle: Handle,
-        state_dir: Path,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
-        media: MediaStore | SharedMedia | None = None,
+        inbox: SharedInbox,
+        offers: SharedOffers,
+        media: SharedMedia | None = None,
         public_base_url: str | None = None,
-        inbox: Inbox | SharedInbox | None = None,
-        offers: Offers | SharedOffers | None = None,
         poll_timeout: int = 30,
         lanes: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -84,8 +82,8 @@ class ZaloChannel:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
-        self.inbox = inbox if inbox is not None else Inbox(state_dir / "inbox")
-        self.offers = offers if offers is not None else Offers(state_dir / "offers")
+        self.inbox = inbox
+        self.offers = offers
         self.sender = ZaloSender(
             client, media=media, public_base_url=public_base_url, offers=self.offers, pacer=budget,
             on_throttled=on_throttled,
@@ -117,8 +115,7 @@ class ZaloChannel:
             self._tasks.append(asyncio.create_task(self._work(queue), name=f"zalo-lane-{index}"))
         for ticket, event in await self.inbox.take():
             self._enqueue(_Work(event, ticket))
-        if self.inbox.sweep_seconds is not None:
-            self._tasks.append(asyncio.create_task(self._sweep(self.inbox.sweep_seconds), name="zalo-inbox"))
+        self._tasks.append(asyncio.create_task(self._sweep(self.inbox.sweep_seconds), name="zalo-inbox"))
         if self.webhook_url:
             await self.client.set_webhook(self.webhook_url, self.webhook_secret or "")
             log.info("zalo: webhook mode")
@@ -259,7 +256,7 @@ class ZaloChannel:
                 break
 
     async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
-        """A notice does not take over the numbers of a question the person has open (`Offers`)."""
+        """A notice does not take over the numbers of a question the person has open (`SharedOffers`)."""
         try:
             return await self.sender.send(chat_id, message, notice=True)
         except SendError as exc:

@@ -7,24 +7,18 @@ handled later. Handling twice is harmless, because the dispatcher claims each ev
 name + message id) in the same transaction as its effects. Group messages never come here: they
 are not stored.
 
-Two keepers with one interface (`put`, `take`, `done`, `keep`, `release`):
-
-* `SharedInbox`, what the service uses: rows in the database. The accepting process holds its
-  rows under a lease it renews; when a process dies, another one (or the same one, restarted)
-  takes its rows once the lease runs out, and a process that stops in order gives its rows back
-  at once. So with several processes on one PostgreSQL, any of them may take any event.
-* `Inbox`: one JSON file per event in a directory (fsync'ed), for a channel run on its own.
-  File names sort in arrival order.
+The inbox is rows in the database (`SharedInbox`). The accepting process holds its rows under a
+lease it renews; when a process dies, another one (or the same one, restarted) takes its rows once
+the lease runs out, and a process that stops in order gives its rows back at once. So with several
+processes on one PostgreSQL, any of them may take any event. (Versions before 0017 kept one JSON
+file per event on disk; `adopt` moves what such a version left into the database.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -47,62 +41,6 @@ def _loads(text: str) -> Event | None:
     return data if isinstance(data, dict) else None
 
 
-class Inbox:
-    """A directory of pending events, one JSON file each (one process)."""
-
-    sweep_seconds: float | None = None  # nothing to take over from other processes
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self._counter = itertools.count()
-
-    async def put(self, event: Event) -> Path:
-        """Write the event durably; returns its file."""
-        return await asyncio.to_thread(self._put, event)
-
-    def _put(self, event: Event) -> Path:
-        name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._counter):06d}"
-        tmp = self.directory / f"{name}.tmp"
-        path = self.directory / f"{name}.json"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            # ASCII escapes: a lone surrogate in a person's text has no UTF-8 form, but "\\ud800" does.
-            json.dump(event, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_directory(self.directory)
-        return path
-
-    def pending(self) -> list[Path]:
-        """Events accepted but not yet handled, oldest first."""
-        return sorted(self.directory.glob("*.json"))
-
-    async def take(self) -> list[tuple[Path, Event]]:
-        """What a previous run left (at start); unreadable files are dropped."""
-        taken = []
-        for path in self.pending():
-            try:
-                event = _loads(path.read_text(encoding="utf-8"))
-            except OSError:
-                event = None
-            if event is None:
-                await self.done(path)
-            else:
-                taken.append((path, event))
-        return taken
-
-    async def done(self, path: Path) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-
-    async def keep(self) -> None:
-        """Files need no lease."""
-
-    async def release(self) -> None:
-        """Files stay for the next start."""
-
-
 class SharedInbox:
     """Pending events as database rows, each held by one process under a lease."""
 
@@ -117,7 +55,7 @@ class SharedInbox:
         self._sessions = sessions
         self._clock = clock
         self.lease = timedelta(seconds=lease_seconds)
-        self.sweep_seconds: float | None = max(lease_seconds / 3, 0.05)  # renew and take over this often
+        self.sweep_seconds = max(lease_seconds / 3, 0.05)  # renew and take over this often
         self.holder = holder or uuid.uuid4().hex[:16]
 
     async def put(self, event: Event) -> int:
@@ -191,17 +129,3 @@ class SharedInbox:
         """How many events wait, whoever holds them (tests, operators)."""
         async with self._sessions() as session:
             return len((await session.scalars(select(ZaloInboxEvent.id))).all())
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

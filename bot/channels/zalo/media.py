@@ -5,9 +5,8 @@ for a while and served from `/media/<token>.<ext>` on our web server (`PUBLIC_BA
 reach it). Tokens are random and unguessable; the same bytes get the same URL, so a broadcast
 with one picture to many people stores it once. Entries expire.
 
-The service keeps them in the database (`SharedMedia`): Zalo's fetch may reach any of several
-processes behind one address, not only the one that sent the message. `MediaStore` keeps them in
-this process's memory (bounded in total size), for a channel run on its own.
+They are kept in the database (`SharedMedia`): Zalo's fetch may reach any of several processes
+behind one address, not only the one that sent the message.
 """
 
 from __future__ import annotations
@@ -15,10 +14,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import secrets
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from urllib.parse import quote
@@ -31,76 +27,6 @@ from storage.models import ServedFile
 
 MEDIA_ROUTE = "/media/{name}"
 _INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
-@dataclass
-class _Item:
-    data: bytes
-    file_name: str
-    content_type: str
-    expires: float
-    digest: str
-
-
-class MediaStore:
-    """In-memory files behind unguessable names, for `ttl` seconds, `max_bytes` at most."""
-
-    def __init__(
-        self,
-        *,
-        ttl: float = 24 * 3600,
-        max_bytes: int = 64 * 1024 * 1024,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl = ttl
-        self.max_bytes = max_bytes
-        self._clock = clock
-        self._items: OrderedDict[str, _Item] = OrderedDict()  # oldest first
-        self._by_digest: dict[str, str] = {}
-        self._size = 0
-
-    async def put(self, data: bytes, file_name: str) -> str:
-        """Keep the file; returns its name under /media/ (e.g. "Xk3...Qa.png")."""
-        self._expire()
-        digest = hashlib.sha256(data).hexdigest() + "/" + file_name
-        now = self._clock()
-        known = self._by_digest.get(digest)
-        if known is not None and known in self._items:
-            self._items[known].expires = now + self.ttl
-            self._items.move_to_end(known)
-            return known
-        name, content_type = _new_name(file_name)
-        self._items[name] = _Item(data, file_name, content_type, now + self.ttl, digest)
-        self._by_digest[digest] = name
-        self._size += len(data)
-        while self._size > self.max_bytes and len(self._items) > 1:
-            self._drop(next(iter(self._items)))
-        return name
-
-    def get(self, name: str) -> _Item | None:
-        self._expire()
-        return self._items.get(name)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        """GET /media/{name}: the file, or 404 once it expired (or never existed)."""
-        item = self.get(request.match_info["name"])
-        if item is None:
-            raise web.HTTPNotFound()
-        return _response(item.data, item.file_name, item.content_type)
-
-    def _expire(self) -> None:
-        now = self._clock()
-        while self._items:
-            name, item = next(iter(self._items.items()))
-            if item.expires > now:
-                break
-            self._drop(name)
-
-    def _drop(self, name: str) -> None:
-        item = self._items.pop(name)
-        self._size -= len(item.data)
-        if self._by_digest.get(item.digest) == name:
-            del self._by_digest[item.digest]
 
 
 def _new_name(file_name: str) -> tuple[str, str]:

@@ -7,25 +7,19 @@ never takes over an open question (see `ZaloSender.send`) — and turns a typed 
 or label into the option's value before the dispatcher sees it. That makes buttons on notices
 (accept a report, start the report from a reminder) work on Zalo too, not only flow steps.
 
-The service keeps them in the database (`SharedOffers`): whichever process takes the answer knows
-the question, and a restart between the two changes nothing. `Offers` keeps them in small files
-(or in memory only), for a channel run on its own. Entries older than `ttl` are ignored. A row or
-file is keyed by a hash of the chat id and holds only the options, and it is deleted as soon as a
+They are kept in the database (`SharedOffers`): whichever process takes the answer knows the
+question, and a restart between the two changes nothing. Entries older than `ttl` are ignored. A
+row is keyed by a hash of the chat id and holds only the options, and it is deleted as soon as a
 message without options follows.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,7 +67,7 @@ def pick(offer: Offer, text: str) -> str | None:
 
 
 class _Reading:
-    """What both keepers answer from their `_load`."""
+    """What is answered from `_load` (kept apart from where offers are stored)."""
 
     ttl: float
     _clock: Callable[[], float]
@@ -92,67 +86,6 @@ class _Reading:
         if offer is None or self._clock() - offer.at > self.ttl:
             return None
         return pick(offer, text)
-
-
-class Offers(_Reading):
-    """Per chat: the options of the last message, in files. `directory` None keeps them in memory only."""
-
-    def __init__(
-        self,
-        directory: Path | None,
-        *,
-        ttl: float = 72 * 3600,
-        max_cached: int = 10_000,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.directory = directory
-        self.ttl = ttl
-        self.max_cached = max_cached
-        self._clock = clock
-        self._cache: OrderedDict[str, Offer | None] = OrderedDict()
-        if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-
-    async def remember(self, chat_id: str, choices: Sequence[Choice], *, numbered: bool) -> None:
-        """What the chat was just shown: these options (or none)."""
-        offer = _offer(choices, numbered, self._clock())
-        self._cache_put(chat_id, offer)
-        path = self._path(chat_id)
-        if path is None:
-            return
-        if offer is None:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            return
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(offer.__dict__, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-
-    async def _load(self, chat_id: str) -> Offer | None:
-        if chat_id in self._cache:
-            self._cache.move_to_end(chat_id)
-            return self._cache[chat_id]
-        path = self._path(chat_id)
-        offer = None
-        if path is not None and path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                offer = Offer(tuple(data["values"]), tuple(data["labels"]), bool(data["numbered"]), data["at"])
-            except (ValueError, KeyError, TypeError):
-                offer = None
-        self._cache_put(chat_id, offer)
-        return offer
-
-    def _cache_put(self, chat_id: str, offer: Offer | None) -> None:
-        self._cache[chat_id] = offer
-        self._cache.move_to_end(chat_id)
-        while len(self._cache) > self.max_cached:
-            self._cache.popitem(last=False)
-
-    def _path(self, chat_id: str) -> Path | None:
-        if self.directory is None:
-            return None
-        return self.directory / f"{_key(chat_id)}.json"
 
 
 class SharedOffers(_Reading):

@@ -2,7 +2,7 @@
 
 Long texts are cut at 2000 characters on paragraph boundaries and sent in order. Zalo takes
 photos by URL only, so our own images (QR codes, charts) are served from our web server
-(`media.SharedMedia`, or `media.MediaStore`, under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
+(`media.SharedMedia`, under `PUBLIC_BASE_URL`); documents become a link the same way. Without a
 public URL the text goes alone, with a note. Zalo has no command menu: `set_commands` does
 nothing. When a budget is given (`broadcasts.limits.SendBudget`, one per token, shared by the
 interactive sender and the outbox's), every API call is paced through it; the outbox's calls
@@ -18,8 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.channels.zalo.client import ZaloClient, ZaloError
-from bot.channels.zalo.media import MediaStore, SharedMedia
-from bot.channels.zalo.offers import Offers, SharedOffers
+from bot.channels.zalo.media import SharedMedia
+from bot.channels.zalo.offers import SharedOffers
 from bot.channels.zalo.render import TEXT_LIMIT, render_text
 from bot.channels.zalo.texts import ZALO
 from bot.core.buttons import StaleButton, command_of, parse
@@ -60,9 +60,9 @@ class ZaloSender:
         self,
         client: ZaloClient,
         *,
-        media: MediaStore | SharedMedia | None = None,
+        media: SharedMedia | None = None,
         public_base_url: str | None = None,
-        offers: Offers | SharedOffers | None = None,
+        offers: SharedOffers | None = None,
         pacer: SendBudget | None = None,
         throttle_seconds: float = DEFAULT_THROTTLE_SECONDS,
         broadcasting: bool = False,
