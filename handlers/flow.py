@@ -310,4 +310,5 @@ class FlowEngine:
         if prefix:
             text = f"{prefix}\n\n{text}"
         options = tuple(choices) if choices is not None else step.answer.options(dict(conv.answers))
-        return Outgoing(text=text, choices=options, free_input=bool(getattr(step.answer, "free_input", False)))
+        free_input = bool(getattr(step.answer, "free_input", False))
+        return Outgoing(text=text, choices=options, free_input=free_input, asks=True)

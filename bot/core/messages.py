@@ -108,6 +108,10 @@ class Outgoing:
     # The question also takes a typed number or text: where options are typed (Zalo), they are
     # then offered by their words, never by number, so "1" stays the answer 1.
     free_input: bool = False
+    # A step of a guided flow waits for the answer to this message (typed, or chosen): where
+    # options are typed (Zalo) it stays the person's open question even with no options at all,
+    # so a notice arriving meanwhile never lends its numbers to what they type next.
+    asks: bool = False
     html: bool = False
     # An actionable notice names its subject ("report", 12): each copy sent is recorded, so that
     # when one admin acts, the others' copies can be updated (`Edit`).

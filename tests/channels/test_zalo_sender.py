@@ -192,11 +192,12 @@ async def test_a_broadcast_without_options_leaves_an_open_question_open(emu, cli
 async def test_a_reminder_that_comes_while_a_question_is_open_says_which_command_to_type(emu, client, new_offers):
     offers = new_offers()
     sender = ZaloSender(client, offers=offers)
-    await sender.send(USER, Outgoing("Câu 1/10: Số buổi?", choices=YES_NO))
+    # A figure is typed: the question has no options, yet it is open (`asks`).
+    await sender.send(USER, Outgoing("Câu 1/10: Số buổi?", free_input=True, asks=True))
     reminder = Outgoing("Nhắc hạn", choices=(Choice("cmd:run:baocao 2026-11", "Làm báo cáo ngay"),))
     await sender.send(USER, reminder, notice=True)
     assert emu.texts(USER)[-1] == "Nhắc hạn\n\nLàm báo cáo ngay: trả lời xong câu hỏi đang dở, gõ /baocao 2026-11"
-    assert await offers.resolve(USER, "1") == "yes"
+    assert await offers.is_open(USER) and await offers.resolve(USER, "1") is None  # "1" is the answer 1
 
 
 async def test_a_poll_that_comes_while_a_question_is_open_leaves_its_numbers_and_says_how_to_answer(

@@ -197,3 +197,30 @@ async def test_when_one_admin_approves_content_the_other_approvers_see_it(
         note = await other.choose("Duyệt tin số 1")  # the number of the list shown before
     assert note[-1]["text"] == "Tin này đã được Phạm Thị Dung duyệt lúc 09:31."
     assert (await other.say("/viec"))[-1]["text"] == "Hiện không có việc nào chờ bạn xử lý."
+
+
+@pytest.mark.parametrize("platform", ["zalo"])  # Telegram has buttons: no number is typed
+async def test_on_zalo_a_notice_during_a_typed_answer_does_not_take_the_number_typed_next(
+    platform, harness, start_app, seeded, session_factory, clock
+):
+    """A question answered by typing ("Câu 1/10: số buổi") has no options, yet it is the open
+    question: a notice arriving meanwhile comes without its numbers, and "1" answers the question."""
+    clock.now = NOV_10_0931
+    officer, _, admin = await people(platform, harness, session_factory, clock)
+    await start_app()
+    await submit_report(officer, "Tháng 10/2026")
+    started = await officer.say("/baocao")
+    november = next(o for o in started[-1]["options"] if o.startswith("Tháng 11/2026"))
+    await officer.choose(november)
+    asked = await officer.choose("Nhập mới")  # not October's figures as suggestions
+    assert "Câu 1/10" in asked[-1]["text"] and asked[-1]["options"] == []
+
+    admin.new_messages()
+    await admin.choose("Trả lại")  # October's report goes back while November's first question waits
+    await admin.say("Thiếu số liệu phản biện")
+    (returned,) = officer.new_messages()
+    assert "đã bị cấp trên trả lại" in returned["text"] and returned["options"] == []
+    assert "gõ /baocao" in returned["text"]
+
+    answered = await officer.say("1")
+    assert "Câu 2/10" in answered[-1]["text"]  # the number answered the question, nothing else opened

@@ -39,8 +39,9 @@ class Offer:
     at: float
 
 
-def _offer(choices: Sequence[Choice], numbered: bool, at: float) -> Offer | None:
-    if not choices:
+def _offer(choices: Sequence[Choice], numbered: bool, at: float, *, asks: bool = False) -> Offer | None:
+    """What stays open after a message: its options, or (`asks`) a question typed in with none."""
+    if not choices and not asks:
         return None
     return Offer(tuple(c.value for c in choices), tuple(c.label for c in choices), numbered, at)
 
@@ -103,10 +104,12 @@ class SharedOffers(_Reading):
         self.ttl = ttl
         self._clock = clock
 
-    async def remember(self, chat_id: str, choices: Sequence[Choice], *, numbered: bool) -> None:
-        """What the chat was just shown: these options (or none)."""
+    async def remember(
+        self, chat_id: str, choices: Sequence[Choice], *, numbered: bool, asks: bool = False
+    ) -> None:
+        """What the chat was just shown: these options (or none); `asks`: a question waits all the same."""
         now = self._clock()
-        offer = _offer(choices, numbered, now)
+        offer = _offer(choices, numbered, now, asks=asks)
         key = _key(chat_id)
         async with self._sessions() as session, session.begin():
             if offer is None:

@@ -114,7 +114,9 @@ class ZaloSender:
             if photo_url is not None:
                 sent_id = await self._call(chat_id, "send_photo", chat_id, photo_url, None)
         if self.offers is not None and not keeps_question:
-            await self.offers.remember(chat_id, message.choices, numbered=not message.free_input)
+            await self.offers.remember(
+                chat_id, message.choices, numbered=not message.free_input, asks=message.asks
+            )
         return sent_id
 
     async def set_commands(self, chat_id: str | None, commands: Sequence[CommandMenuEntry]) -> None:
