@@ -164,7 +164,7 @@ class ZaloChannel:
         return web.json_response({"message": "Success"})
 
     async def accept(self, event: dict[str, Any]) -> None:
-        """Take one event: group commands into memory, private events onto disk, then queue it."""
+        """Take one event: group commands into memory, private events into the inbox (durably), then queue it."""
         key = event_key(event)
         if key is not None and key in self._recent:
             log.info("zalo: ignoring replayed event %s", key)
@@ -225,8 +225,8 @@ class ZaloChannel:
                 if work.ticket is not None:
                     await self.inbox.done(work.ticket)
             except Exception:
-                # The dispatcher has its own error boundary; this is a bug in delivering. Keep
-                # the file, so the next start tries again (the dispatcher ignores it if it was handled).
+                # The dispatcher has its own error boundary; this is a bug in delivering. Keep the
+                # inbox row, so it is tried again (the dispatcher ignores it if it was handled).
                 log.exception("zalo: could not handle an event")
             finally:
                 queue.task_done()

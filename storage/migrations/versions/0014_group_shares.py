@@ -6,7 +6,7 @@ person, unit). A delivery remembers whether its copy offered that confirmation
 (`deliveries.offers_share`), decided when the audience is expanded.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 19:00:00
 """
 

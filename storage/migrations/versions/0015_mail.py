@@ -5,7 +5,7 @@ weekly digest and the period's Excel export go to the unit's e-mail address as w
 chat, each once (unique per kind, subject and unit), retried on a transient SMTP error.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-01 19:00:00
 """
 

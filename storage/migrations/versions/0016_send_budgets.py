@@ -5,7 +5,7 @@ every `python -m bot run` process on one PostgreSQL database (issue #15). SQLite
 too (one schema), but one process there keeps its budget in memory.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-01 19:00:00
 """
 
