@@ -28,6 +28,7 @@ from bot.services import audit
 from bot.services.people.invites import CODE_ALPHABET
 from bot.services.people.people import Actor
 from bot.services.people.reachable import Reachable, once_each, reachable
+from storage.claims import lock_for_transaction
 from storage.models import (
     Feedback,
     FeedbackSend,
@@ -107,10 +108,13 @@ class SenderLimit:
         return await self._count(session, sender, now) >= self.per_hour
 
     async def allow(self, session: AsyncSession, sender: str, now: datetime) -> bool:
-        """Count one send if the hour has room for it (in the caller's transaction)."""
+        """Count one send if the hour has room for it (in the caller's transaction). The sender's
+        count is held until that transaction ends, so two processes never both take the last place."""
+        hashed = self._hash(sender)
+        await lock_for_transaction(session, f"feedback-sends:{hashed}")
         if await self._count(session, sender, now) >= self.per_hour:
             return False
-        session.add(FeedbackSend(sender=self._hash(sender), at=now))
+        session.add(FeedbackSend(sender=hashed, at=now))
         await session.flush()
         return True
 
