@@ -191,6 +191,7 @@ class KetNoiApp:
                 offers=self.zalo_offers,
                 budget=self.budgets["zalo"],
                 on_throttled=partial(self.meter.throttled, "zalo"),
+                meter=self.meter,
             )
             web_app.router.add_get(MEDIA_ROUTE, self.media.handle)
             if s.zalo_webhook_url:
@@ -279,7 +280,7 @@ class KetNoiApp:
     def _budget(self, platform: str, token: str, limits: Limits) -> SendBudget:
         shared = None
         if limits.enabled and self.engine.dialect.name == "postgresql":
-            shared = DatabaseTimeline(self.session_factory, budget_key(platform, token))
+            shared = DatabaseTimeline(self.session_factory, budget_key(platform, token), meter=self.meter)
         return SendBudget(limits, shared=shared)
 
     def _build_outbox(self) -> OutboxWorker | None:

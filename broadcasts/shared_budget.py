@@ -24,6 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.meter import NO_METER, Meter
+from storage.failures import is_database_error
 from storage.models import SendBudgetRow
 
 _NOW = "COALESCE(CAST(:now AS double precision), EXTRACT(EPOCH FROM clock_timestamp())::double precision)"
@@ -58,7 +60,9 @@ class DatabaseTimeline:
         *,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] | None = None,
+        meter: Meter = NO_METER,
     ) -> None:
+        self._meter = meter  # a failed reservation is a database error (the budget retries it)
         self._sessions = session_factory
         self.key = key
         self._clock = clock
@@ -68,14 +72,19 @@ class DatabaseTimeline:
 
     async def reserve(self, count: int, spacing: float) -> list[float]:
         before = self._clock()
-        async with self._sessions() as session, session.begin():
-            await self._create(session)
-            first, now = (
-                await session.execute(
-                    _RESERVE,
-                    {"now": self._given_now(), "lead": self._lead, "span": count * spacing, "key": self.key},
-                )
-            ).one()
+        try:
+            async with self._sessions() as session, session.begin():
+                await self._create(session)
+                first, now = (
+                    await session.execute(
+                        _RESERVE,
+                        {"now": self._given_now(), "lead": self._lead, "span": count * spacing, "key": self.key},
+                    )
+                ).one()
+        except Exception as exc:
+            if is_database_error(exc):
+                self._meter.database_error("send_budget")
+            raise
         after = self._clock()
         self._lead = min(max(after - before, 0.0), 1.0)
         # The database's `now` was read between `before` and the answer: its middle is our best guess.

@@ -19,7 +19,9 @@ from bot.channels.zalo.inbox import SharedInbox
 from bot.channels.zalo.offers import SharedOffers
 from bot.core.channel import Deliver
 from bot.core.messages import Choice, Incoming, Outgoing, Response
+from bot.core.meter import NoMeter
 from bot.emulator.zalo import ZaloEmulator
+from storage.db import make_engine, make_session_factory
 
 TOKEN = "1234567:zalo-webhook-test"
 SECRET = "a-secret-of-some-length"
@@ -175,3 +177,35 @@ async def test_events_left_in_the_inbox_are_handled_at_the_next_start(emu, sessi
         assert [i.command for i in dispatcher.seen] == ["toi"] and await channel.inbox.pending() == 0
     finally:
         await channel.stop()
+
+
+class CountingMeter(NoMeter):
+    def __init__(self) -> None:
+        self.database_errors: list[str] = []
+
+    def database_error(self, where: str) -> None:
+        self.database_errors.append(where)
+
+
+async def test_an_event_the_inbox_cannot_keep_is_not_acknowledged_and_is_counted(emu, tmp_path):
+    """The database is away: Zalo gets no 200 (so it is not told the event arrived) and the
+    operator sees it in ketnoi_database_errors_total{where="zalo_inbox"}."""
+    (tmp_path / "gone.db").mkdir()  # a folder where the database file should be: SQLite cannot open it
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")
+    sessions = make_session_factory(engine)
+    dispatcher, meter = RecordingDispatcher(), CountingMeter()
+    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle,
+                          inbox=SharedInbox(sessions), offers=SharedOffers(sessions), meter=meter,
+                          webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET)
+    app = web.Application()
+    app.router.add_post("/zalo/webhook", channel.handle_webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/zalo/webhook"
+        assert await post(url, json.dumps(text_event("/toi", "m1"))) == 500
+        assert meter.database_errors == ["zalo_inbox"] and dispatcher.seen == []
+    finally:
+        await runner.cleanup()
+        await engine.dispose()

@@ -37,8 +37,10 @@ from bot.channels.zalo.sender import ZaloSender
 from bot.core.channel import Handle
 from bot.core.log_ref import chat_ref
 from bot.core.messages import Edit, Incoming, Outgoing, Response
+from bot.core.meter import NO_METER, Meter
 from bot.core.sending import SendError
 from broadcasts.limits import SendBudget
+from storage.failures import is_database_error
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -74,6 +76,7 @@ class ZaloChannel:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         budget: SendBudget | None = None,
         on_throttled: Callable[[], None] | None = None,
+        meter: Meter = NO_METER,
     ) -> None:
         """`budget`: the token's one sending budget, shared with the outbox's sender.
         `on_throttled`: told of each 429 a reply gets (metrics)."""
@@ -82,6 +85,7 @@ class ZaloChannel:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        self.meter = meter  # counts the inbox's database failures
         self.inbox = inbox
         self.offers = offers
         self.sender = ZaloSender(
@@ -173,7 +177,12 @@ class ZaloChannel:
         if where is None or to_incoming(event) is None:
             return  # nothing for us (and group chatter is never stored)
         _, private = where
-        ticket = await self.inbox.put(event) if private else None  # durable first
+        try:
+            ticket = await self.inbox.put(event) if private else None  # durable first
+        except Exception as exc:  # Zalo gets no 200, so it is not acknowledged: nothing lost here
+            if is_database_error(exc):
+                self.meter.database_error("zalo_inbox")
+            raise
         if key is not None:
             self._recent[key] = None
             while len(self._recent) > RECENT_KEYS:
@@ -188,8 +197,10 @@ class ZaloChannel:
                 await self.inbox.keep()
                 for ticket, event in await self.inbox.take():
                     self._enqueue(_Work(event, ticket))
-            except Exception:
+            except Exception as exc:
                 log.exception("zalo: the inbox sweep failed; trying again")
+                if is_database_error(exc):
+                    self.meter.database_error("zalo_inbox")
 
     async def _poll(self) -> None:
         """getUpdates, one event per call; 408 (None) means none came; errors back off up to a minute."""
