@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.folding import fold
 from storage.types import UTCDateTime
 
 
@@ -607,6 +608,11 @@ class LinkCode(Base):
     used_at: Mapped[datetime | None]
 
 
+def _folded_text(context: Any) -> str:
+    """Column default of `Feedback.folded_text`: the row's own text, folded (Core inserts too)."""
+    return fold(context.get_current_parameters().get("text") or "")
+
+
 class Feedback(Base):
     """What a member or citizen wrote in (phản ánh, kiến nghị).
 
@@ -621,6 +627,9 @@ class Feedback(Base):
     category: Mapped[str] = mapped_column(String(40))
     tone: Mapped[str | None] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text)
+    # The text folded (lower case, no diacritics; migration 0018), so that staff who type
+    # "phong hoc" find "Phòng học"; filled from `text` on every insert.
+    folded_text: Mapped[str | None] = mapped_column(Text, default=_folded_text)
     photos: Mapped[list[Any]] = mapped_column(default=list)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="new")  # new | seen | escalated

@@ -85,3 +85,23 @@ async def test_0007_forgets_profile_names_and_the_names_of_citizens(empty_engine
     assert "display_name" not in columns  # the profile names are gone, for everyone
     assert names == {1: None, 2: "Trần Thị Lan"}  # the citizen's too; the name the officer typed stays
     assert accounts == [("telegram", "11"), ("zalo", "z2")]  # the accounts themselves are kept
+
+
+async def test_0018_folds_the_text_of_feedback_already_there(empty_engine):
+    await upgrade(empty_engine, "0017")
+    at = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
+    async with empty_engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO units (id, code, name, kind, level, path, created_at, updated_at) "
+            "VALUES (1, '86', 'Tỉnh Vĩnh Long', 'tỉnh', 0, '/86/', :at, :at)"
+        ), {"at": at})
+        await conn.execute(text(
+            "INSERT INTO feedback (id, reference, unit_id, category, text, photos, status, created_at) "
+            "VALUES (1, 'PA-0111-AAAA', 1, 'giaoduc', 'Thiếu  PHÒNG học, Đường lầy', '[]', 'new', :at)"
+        ), {"at": at})
+
+    await upgrade(empty_engine)
+
+    async with empty_engine.connect() as conn:
+        folded = await conn.scalar(text("SELECT folded_text FROM feedback WHERE id = 1"))
+    assert folded == "thieu phong hoc, duong lay"

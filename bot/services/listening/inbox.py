@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.listening.feedback import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, can_handle
 from bot.services.people.people import ADMIN_ROLES, Actor, home_unit, roles_of
-from bot.services.people.units import covers_every_root
+from bot.services.people.units import covers_every_root, fold
 from storage.models import Feedback, Person, Role, Unit, UrgentIssue
 
 PER_PAGE = 50
@@ -118,18 +118,12 @@ def _conditions(actor: Actor, wanted: InboxFilter) -> list[ColumnElement[bool]]:
         where.append(Feedback.created_at >= wanted.since)
     if wanted.until is not None:
         where.append(Feedback.created_at < wanted.until)
-    if wanted.text:
+    if wanted.text:  # with or without diacritics, in any case: "phong hoc" finds "Phòng học"
         words = wanted.text.strip()
-        where.append(or_(*(Feedback.text.icontains(variant, autoescape=True) for variant in _cases(words)),
+        where.append(or_(Feedback.folded_text.contains(fold(words), autoescape=True),
                          Feedback.reference == words.upper()[:20]))
     where += _state(wanted.state)
     return where
-
-
-def _cases(words: str) -> list[str]:
-    """The words as typed, in lower case, capitalised and in upper case: SQLite's case-insensitive
-    LIKE folds only ASCII letters, so "Phòng" would not find "phòng" otherwise."""
-    return list(dict.fromkeys((words, words.lower(), words[:1].upper() + words[1:].lower(), words.upper())))
 
 
 def _state(state: str | None) -> list[ColumnElement[bool]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vietnam_provinces import Province, Ward
 from vietnam_provinces.codes import ProvinceCode
 
+from storage.folding import fold
 from storage.models import Unit
 
 CSV_COLUMNS = ("code", "name", "kind", "parent_code")
@@ -451,13 +451,6 @@ async def search_units(session: AsyncSession, within: Unit, query: str, limit: i
         return []
     units = {unit.id: unit for unit in await session.scalars(select(Unit).where(Unit.id.in_(ids)))}
     return [units[unit_id] for unit_id in ids]
-
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free, single-spaced text for matching Vietnamese names ("Đ" -> "d")."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(stripped.casefold().split())
 
 
 def _match_rank(folded_name: str, needle: str) -> int:
