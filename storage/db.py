@@ -25,12 +25,16 @@ ATTEMPT_SECONDS = 10.0
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; for SQLite, create the folder and turn on WAL and foreign keys."""
+    """Create the async engine; for SQLite, create the folder and turn on WAL and foreign keys.
+
+    Statement parameters are hidden from errors (`hide_parameters`): they hold names, chat ids and
+    what people wrote, and a failed statement's error is logged with its traceback.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         with contextlib.suppress(OSError):  # wait_for_database says why, in one line
             _create_sqlite_folder(parsed)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -41,7 +45,9 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
