@@ -424,7 +424,10 @@ async def pages(settings: Settings, args: argparse.Namespace) -> int:
     if not links:
         print("no Page is linked; link one with: python -m bot pages add --unit CODE --page-id ID --token-file FILE")
     for link in links:
-        state = f"broken since {link.broken_at:%Y-%m-%d %H:%M} UTC: {link.broken_reason}" if link.broken else "active"
+        state = "active"
+        if link.broken:  # a Page that receives nothing is never listed as active, whatever stopped it
+            since = f" since {link.stopped_at:%Y-%m-%d %H:%M} UTC" if link.stopped_at else ""
+            state = f"broken{since}: {link.broken_reason or 'switched off (unreachable); relink it with a new token'}"
         print(f"{link.page_id}\t{link.title or '-'}\t{link.unit_code or '-'} {link.unit_name or ''}\t{state}")
     return 0
 

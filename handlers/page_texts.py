@@ -20,6 +20,7 @@ PAGES = {
     "list_line": "• {title} (mã {page_id}) – {unit}: {state}",
     "active": "đang hoạt động",
     "broken_state": "hỏng từ {at} – cần liên kết lại với mã truy cập mới",
+    "stopped_state": "không nhận tin – cần liên kết lại với mã truy cập mới",
     "none": "Chưa có Trang Facebook nào được liên kết.",
     "usage": (
         "Liên kết Trang Facebook (Fanpage) với đơn vị, để tin đã duyệt được đăng lên Trang:\n"

@@ -42,8 +42,12 @@ async def _listing(ctx: Context) -> str:
     tz = ZoneInfo(ctx.config.tz_name)
     lines = [T["list_head"]]
     for link in found:
-        state = (T["broken_state"].format(at=f"{link.broken_at.astimezone(tz):%H:%M %d/%m/%Y}")
-                 if link.broken_at is not None else T["active"])
+        if not link.broken:
+            state = T["active"]
+        elif link.stopped_at is None:
+            state = T["stopped_state"]
+        else:
+            state = T["broken_state"].format(at=f"{link.stopped_at.astimezone(tz):%H:%M %d/%m/%Y}")
         lines.append(T["list_line"].format(title=link.title or link.page_id, page_id=link.page_id,
                                            unit=link.unit_name or "—", state=state))
     return "\n".join(lines)

@@ -99,13 +99,19 @@ class FacebookSender:
             else:
                 post_id = await self.client.post_text(chat_id, token, text, link)
         except GraphError as exc:
-            error = map_error(exc)
-            if isinstance(error, RecipientGone) and self._on_broken is not None:
-                await self._on_broken(chat_id, error.reason)
-            raise error from None
+            raise await self._refusal(chat_id, exc) from None
         if key is not None:
             await self._record(chat_id, key, post_id)
         return post_id
+
+    async def _refusal(self, page_id: str, exc: GraphError) -> SendError:
+        """The error to raise for a failed call, whichever call it was: a token or permission
+        refusal breaks the link and tells the admins (`on_broken`) on the feed read as on the
+        post, or the outbox would switch the Page off with nobody told."""
+        error = map_error(exc)
+        if isinstance(error, RecipientGone) and self._on_broken is not None:
+            await self._on_broken(page_id, error.reason)
+        return error
 
     async def _posted_before(self, page_id: str, token: str, key: str, text: str) -> str | None:
         """After an interrupted attempt: our post, if it reached the Page (see `PostJournal`)."""
@@ -115,8 +121,8 @@ class FacebookSender:
             return post_id
         try:
             posts = await self.client.recent_posts(page_id, token)
-        except GraphError as exc:
-            raise map_error(exc) from None
+        except GraphError as exc:  # a token without pages_read_engagement fails here, not on posting
+            raise await self._refusal(page_id, exc) from None
         same_words = [post for post in posts if (post.get("message") or "").strip() == text]
         known = await self._journal.known(page_id, [str(post.get("id")) for post in same_words])
         for post in same_words:
