@@ -349,6 +349,11 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
     who = parse_actor(args.actor)
     if args.action == "create":
         audience, content = parse_audience(args.audience), _content(args)
+        if audience.include_pages and settings.page_token_key is None:
+            raise OperatorError(
+                "the audience includes pages, but PAGE_TOKEN_KEY is not set: this deployment cannot publish "
+                "on Facebook Pages. Leave `pages` out, or set the key (python -m bot pages key) and link the Pages"
+            )
         async with _session(settings) as session:
             actor = await _actor(session, who)
             item = await broadcast_service.create(

@@ -49,6 +49,7 @@ SUMMARY = {
     "posted": "  • {title}: đã đăng (mã bài viết {post_id})",
     "pending": "  • {title}: đang chờ đăng",
     "failed": "  • {title}: không đăng được (Facebook báo: {reason})",
+    "off": "  • {title}: không đăng được vì chức năng Trang Facebook chưa được bật trên máy chủ (thiếu PAGE_TOKEN_KEY)",
     # The delivery's detail is a developer's English note: the admin is pointed to /fanpage instead.
     "broken": "  • {title}: liên kết hỏng, cần mã truy cập mới, hoặc Trang đã được gỡ liên kết (xem /fanpage)",
     "cancelled": "  • {title}: đã hủy",

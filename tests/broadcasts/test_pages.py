@@ -293,6 +293,34 @@ async def test_any_other_error_fails_the_delivery_with_facebooks_message_and_the
     assert [post.message for post in fb.posts(COMMUNE_PAGE)] == [TEXT]
 
 
+async def test_without_a_pages_lane_the_page_deliveries_fail_with_a_reason_and_the_broadcast_completes(
+    pages, community, fb, make_worker, session_factory, clock, emu
+):
+    """A process without PAGE_TOKEN_KEY has no Pages lane: a broadcast released with Pages in its
+    audience (composed while Pages were on, or by hand) must not wait for ever. Its Page deliveries
+    fail with the reason, it completes, and its author is told what happened to each Page."""
+    await community.people([500], "C1", Role.MEMBER)
+    told = []
+
+    async def tell(summary) -> None:
+        told.append(summary_text(summary))
+
+    worker = await make_worker(on_finished=tell)  # Telegram only, as `run` builds it without the key
+    broadcast_id = await release(session_factory, clock, units_=("C1",))
+    [summary] = await worker.drain()
+
+    rows = await page_deliveries(session_factory, broadcast_id)
+    assert rows[COMMUNE_PAGE].status == DeliveryStatus.FAILED and rows[COMMUNE_PAGE].last_error == "no_sender"
+    assert summary.status == "completed" and summary.counts.sent == 1  # the member got it
+    assert [m["text"] for m in emu.messages(500)] == [TEXT]
+    assert fb.posts(COMMUNE_PAGE) == []
+    [text] = told
+    assert "Tin số" in text and "đã gửi xong" in text
+    assert "máy chủ chưa được cấu hình để gửi qua nền tảng này: 1" in text
+    assert "MTTQ xã Một: không đăng được vì chức năng Trang Facebook chưa được bật trên máy chủ" in text
+    assert (await commune_link(session_factory)).active  # the link itself is fine
+
+
 async def test_an_answer_lost_after_the_post_was_made_is_not_posted_again(
     pages, fb, worker, session_factory, clock
 ):
