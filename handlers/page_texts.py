@@ -33,6 +33,7 @@ PAGES = {
         "Đã liên kết Trang {page_id} với {unit}. Mã truy cập được lưu đã mã hóa, không hiện lại ở đâu."
     ),
     "linked_delete": "Vì an toàn, bạn hãy xóa tin nhắn chứa mã truy cập vừa gửi.",
+    "linked_deleted": "Vì an toàn, bot đã xóa tin nhắn chứa mã truy cập bạn vừa gửi.",
     "removed": "Đã gỡ liên kết Trang {page_id}; mã truy cập của Trang đã bị xóa.",
     "not_linked": "Trang {page_id} chưa được liên kết.",
     "private_only": (

@@ -144,7 +144,7 @@ def test_the_example_env_file_names_the_settings_that_switch_features_on():
     assert {"PAGE_TOKEN_KEY", "SMTP_URL", "MAIL_FROM"} <= commented.keys()
     assert set(commented) <= SETTINGS
     for name in ("PAGE_TOKEN_KEY", "SMTP_URL", "MAIL_FROM"):
-        explained = lines[[i for i, line in enumerate(lines) if line.startswith(f"# {name}=")][0] - 1]
+        explained = lines[next(i for i, line in enumerate(lines) if line.startswith(f"# {name}=")) - 1]
         assert explained.startswith("# ") and "=" not in explained.split()[1]  # a line of words above it
     mail = settings_from({"SMTP_URL": commented["SMTP_URL"], "MAIL_FROM": commented["MAIL_FROM"]})
     assert mail.smtp_target is not None and mail.mail_from

@@ -129,3 +129,38 @@ async def test_a_token_that_cannot_read_the_feed_breaks_the_link_on_a_retry_and_
     listing = admin.text(await admin.say("/fanpage"))
     assert "hỏng từ" in listing and "đang hoạt động" not in listing
     assert fb.posts(PAGE) == []
+
+
+def written(harness, platform: str) -> list[str]:
+    """What the admin's own messages in their chat with the bot still say."""
+    chat = harness.id_of(ADMIN_ID)
+    emulator = harness.telegram if platform == "telegram" else harness.zalo
+    return [m["text"] or "" for m in emulator.messages(int(chat) if platform == "telegram" else chat, from_bot=False)]
+
+
+async def test_the_message_with_the_token_is_deleted_on_telegram_and_asked_for_on_zalo(
+    platform, harness, fb, start_app, seeded, session_factory
+):
+    await start_app(page_token_key=new_key(), facebook_graph_api_base_url=fb.base_url)
+    admin = harness.person(ADMIN_ID)
+    replies = admin.text(await admin.say(f"/fanpage them 29641 {PAGE} {TOKEN}"))
+    assert f"Đã liên kết Trang {PAGE} với Xã Cái Nhum" in replies and TOKEN not in replies
+    if platform == "telegram":  # a bot may delete a person's message in a private chat
+        assert "bot đã xóa tin nhắn chứa mã truy cập" in replies and "bạn hãy xóa" not in replies
+        assert not any(TOKEN in text for text in written(harness, platform))
+        assert harness.telegram.deleted
+    else:  # Zalo has no delete: the admin is asked to
+        assert "bạn hãy xóa tin nhắn chứa mã truy cập" in replies
+        assert any(TOKEN in text for text in written(harness, platform))
+
+
+async def test_when_telegram_refuses_the_delete_the_admin_is_asked_to_delete_it(
+    harness, emulator, fb, start_app, seeded
+):
+    await start_app(page_token_key=new_key(), facebook_graph_api_base_url=fb.base_url)
+    emulator.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted")
+    admin = harness.person(ADMIN_ID)
+    replies = admin.text(await admin.say(f"/fanpage them 29641 {PAGE} {TOKEN}"))
+    assert f"Đã liên kết Trang {PAGE}" in replies
+    assert "bạn hãy xóa tin nhắn chứa mã truy cập" in replies and "bot đã xóa" not in replies
+    assert any(TOKEN in text for text in written(harness, "telegram"))
