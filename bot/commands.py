@@ -349,6 +349,11 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
     who = parse_actor(args.actor)
     if args.action == "create":
         audience, content = parse_audience(args.audience), _content(args)
+        if audience.include_pages and settings.page_token_key is None:
+            raise OperatorError(
+                "the audience includes pages, but PAGE_TOKEN_KEY is not set: this deployment cannot publish "
+                "on Facebook Pages. Leave `pages` out, or set the key (python -m bot pages key) and link the Pages"
+            )
         async with _session(settings) as session:
             actor = await _actor(session, who)
             item = await broadcast_service.create(
@@ -424,7 +429,10 @@ async def pages(settings: Settings, args: argparse.Namespace) -> int:
     if not links:
         print("no Page is linked; link one with: python -m bot pages add --unit CODE --page-id ID --token-file FILE")
     for link in links:
-        state = f"broken since {link.broken_at:%Y-%m-%d %H:%M} UTC: {link.broken_reason}" if link.broken else "active"
+        state = "active"
+        if link.broken:  # a Page that receives nothing is never listed as active, whatever stopped it
+            since = f" since {link.stopped_at:%Y-%m-%d %H:%M} UTC" if link.stopped_at else ""
+            state = f"broken{since}: {link.broken_reason or 'switched off (unreachable); relink it with a new token'}"
         print(f"{link.page_id}\t{link.title or '-'}\t{link.unit_code or '-'} {link.unit_name or ''}\t{state}")
     return 0
 

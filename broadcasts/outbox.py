@@ -13,6 +13,7 @@ out. What can be sent twice is bounded by what was in flight or waiting to be re
 Errors follow the one taxonomy (`bot.core.sending`): throttled → pause and retry later (not
 an attempt); transient → exponential backoff, then failed; recipient gone → unreachable, and
 the identity or linked chat is marked; chat migrated → new chat id, resend; rejected → failed.
+A delivery for a platform this deployment has no sender for fails too (`no_sender`).
 """
 
 from __future__ import annotations
@@ -239,6 +240,7 @@ class OutboxWorker:
             return False
         await self._flush(force=True)
         await self._release_mine()
+        await self._fail_without_sender()
         await self._finish(await self._with_session(store.sending_without_pending))
         await self._send_due_summaries()
         now = self._clock()
@@ -482,6 +484,20 @@ class OutboxWorker:
             for lane in self._lanes:
                 lane.dry = False
         await self._summarise(finished)
+
+    async def _fail_without_sender(self) -> None:
+        """Deliveries for a platform with no lane here (e.g. Facebook Pages without PAGE_TOKEN_KEY)
+        fail with the reason `no_sender`, so their broadcast completes and its author is told.
+        Every process of a deployment runs with the same settings (README, "Several processes"),
+        so a platform this worker cannot send to is one nobody here can."""
+        now = self._clock()
+        platforms = [lane.platform for lane in self._lanes]
+        failed = await self._with_session(lambda s: store.fail_without_sender(s, platforms, now=now))
+        for _broadcast_id, platform in failed:
+            self._meter.outbox_result(platform, Kind.FAILED, store.NO_SENDER)
+        if failed:
+            log.warning("outbox: %s deliveries failed: no sender for %s in this deployment",
+                        len(failed), ", ".join(sorted({platform for _, platform in failed})))
 
     async def _finish(self, broadcast_ids: list[int]) -> None:
         if not broadcast_ids:

@@ -22,6 +22,7 @@ from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus,
 deliveries = table(Delivery)
 broadcasts = table(Broadcast)
 DETAIL_MAX = 200
+NO_SENDER = "no_sender"  # the failure reason of a delivery for a platform this deployment cannot send to
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +430,39 @@ async def finish_done(session: AsyncSession, broadcast_ids: Iterable[int], *, no
         .returning(broadcasts.c.id)
     )
     return sorted(result.scalars())
+
+
+async def fail_without_sender(
+    session: AsyncSession, platforms: Sequence[str], *, now: datetime
+) -> list[tuple[int, str]]:
+    """Fail the pending deliveries of sending broadcasts for any platform not in `platforms` (the
+    ones this deployment can send to): nothing would ever send them, and their broadcast would
+    stay "sending" for ever, its author never told. Rows another worker holds under a live lease
+    are left alone. Returns (broadcast id, platform) per row failed."""
+    d = deliveries
+    due = (
+        d.c.status == DeliveryStatus.PENDING,
+        d.c.platform.not_in(list(platforms)),
+        d.c.claimed_until.is_(None) | (d.c.claimed_until <= now),
+        exists().where(broadcasts.c.id == d.c.broadcast_id, broadcasts.c.status == BroadcastStatus.SENDING),
+    )
+    found = list(await session.scalars(select(d.c.platform).where(*due).distinct()))
+    failed: list[tuple[int, str]] = []
+    for platform in sorted(found):
+        result = await session.execute(
+            update(d)
+            .where(*due, d.c.platform == platform)
+            .values(
+                status=DeliveryStatus.FAILED,
+                last_error=NO_SENDER,
+                error_detail=f"no {platform} sender in this deployment: {platform} is not configured"[:DETAIL_MAX],
+                claimed_until=None,
+                claimed_by=None,
+            )
+            .returning(d.c.broadcast_id)
+        )
+        failed += [(broadcast_id, platform) for broadcast_id in result.scalars()]
+    return failed
 
 
 async def sending_without_pending(session: AsyncSession) -> list[int]:

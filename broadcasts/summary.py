@@ -50,7 +50,8 @@ class PageResult:
     title: str | None
     status: str  # a DeliveryStatus
     post_id: str | None
-    reason: str | None
+    reason: str | None  # Facebook's words (or ours) for a post that failed
+    failure: str | None = None  # the failure's kind (`Delivery.last_error`), e.g. store.NO_SENDER
 
 
 async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSummary:
@@ -72,7 +73,8 @@ async def build_summary(session: AsyncSession, broadcast_id: int) -> BroadcastSu
 
 async def _page_results(session: AsyncSession, broadcast_id: int) -> tuple[PageResult, ...]:
     rows = await session.execute(
-        select(Delivery.chat_id, LinkedChat.title, Delivery.status, Delivery.message_id, Delivery.error_detail)
+        select(Delivery.chat_id, LinkedChat.title, Delivery.status, Delivery.message_id, Delivery.error_detail,
+               Delivery.last_error)
         .outerjoin(LinkedChat, LinkedChat.id == Delivery.linked_chat_id)
         .where(Delivery.broadcast_id == broadcast_id, Delivery.platform == PAGE_PLATFORM)
         .order_by(Delivery.id)

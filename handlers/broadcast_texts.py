@@ -7,6 +7,7 @@ The feature passes statuses and actions as keys; `STATUS_NAMES` and `ACTIONS` wo
 
 from __future__ import annotations
 
+from broadcasts.store import NO_SENDER
 from broadcasts.summary import BroadcastSummary, PageResult
 from handlers.page_texts import SUMMARY as PAGE_SUMMARY
 
@@ -27,6 +28,10 @@ ERRORS = {
     "chat_not_allowed": "Bạn chỉ liên kết được nhóm/kênh với đơn vị mình quản lý.",
     "share_not_for_you": "Tin số {id} không được gửi tới bạn để chia sẻ vào nhóm Zalo (chỉ cán bộ và quản trị viên đơn vị nhận tin mới báo chia sẻ).",
     "share_count": "Số nhóm phải từ 0 đến {maximum}.",
+    "broadcast_pages_off": (
+        "Chức năng Trang Facebook chưa được bật trên máy chủ (thiếu PAGE_TOKEN_KEY), nên tin không đăng được "
+        "lên Trang. Bạn hãy bỏ chọn “Các Trang Facebook đã liên kết”, hoặc nhờ người quản trị máy chủ bật chức năng này."
+    ),
 }
 
 # The share loop (`handlers/shares.py`): officers say into how many Zalo groups they forwarded a broadcast.
@@ -69,6 +74,7 @@ FAILURE_REASONS = {
     "rejected": "nền tảng từ chối nội dung",
     "transient": "lỗi mạng/máy chủ lặp lại nhiều lần",
     "error": "lỗi hệ thống",
+    "no_sender": "máy chủ chưa được cấu hình để gửi qua nền tảng này",
 }
 
 SUMMARY = {
@@ -117,6 +123,8 @@ def summary_text(summary: BroadcastSummary) -> str:
 def _page_line(page: PageResult) -> str:
     """One Page's line: its post id once posted, else why not."""
     key = {"sent": "posted", "unreachable": "broken"}.get(page.status, page.status)
+    if key == "failed" and page.failure == NO_SENDER:  # nothing came from Facebook: Pages are off here
+        key = "off"
     return PAGE_SUMMARY.get(key, PAGE_SUMMARY["pending"]).format(
         title=page.title or page.page_id, post_id=page.post_id, reason=page.reason or "—"
     )

@@ -20,6 +20,7 @@ PAGES = {
     "list_line": "• {title} (mã {page_id}) – {unit}: {state}",
     "active": "đang hoạt động",
     "broken_state": "hỏng từ {at} – cần liên kết lại với mã truy cập mới",
+    "stopped_state": "không nhận tin – cần liên kết lại với mã truy cập mới",
     "none": "Chưa có Trang Facebook nào được liên kết.",
     "usage": (
         "Liên kết Trang Facebook (Fanpage) với đơn vị, để tin đã duyệt được đăng lên Trang:\n"
@@ -32,6 +33,7 @@ PAGES = {
         "Đã liên kết Trang {page_id} với {unit}. Mã truy cập được lưu đã mã hóa, không hiện lại ở đâu."
     ),
     "linked_delete": "Vì an toàn, bạn hãy xóa tin nhắn chứa mã truy cập vừa gửi.",
+    "linked_deleted": "Vì an toàn, bot đã xóa tin nhắn chứa mã truy cập bạn vừa gửi.",
     "removed": "Đã gỡ liên kết Trang {page_id}; mã truy cập của Trang đã bị xóa.",
     "not_linked": "Trang {page_id} chưa được liên kết.",
     "private_only": (
@@ -48,6 +50,7 @@ SUMMARY = {
     "posted": "  • {title}: đã đăng (mã bài viết {post_id})",
     "pending": "  • {title}: đang chờ đăng",
     "failed": "  • {title}: không đăng được (Facebook báo: {reason})",
+    "off": "  • {title}: không đăng được vì chức năng Trang Facebook chưa được bật trên máy chủ (thiếu PAGE_TOKEN_KEY)",
     # The delivery's detail is a developer's English note: the admin is pointed to /fanpage instead.
     "broken": "  • {title}: liên kết hỏng, cần mã truy cập mới, hoặc Trang đã được gỡ liên kết (xem /fanpage)",
     "cancelled": "  • {title}: đã hủy",

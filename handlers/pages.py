@@ -2,8 +2,9 @@
 
 `/fanpage` lists the Pages of the admin's province; `/fanpage them <unit> <page id> <token>`
 links one (only in a private chat: the token is a secret), `/fanpage xoa <page id>` unlinks it.
-The token is sealed (`bot.services.pages.sealing`) before it is stored and never shown again;
-the bot cannot delete the admin's message on every platform, so it asks them to.
+The token is sealed (`bot.services.pages.sealing`) before it is stored and never shown again.
+The admin's message with the token is deleted where the platform lets the bot (Telegram, in a
+private chat: `Outgoing.if_deleted`); elsewhere (Zalo), or if that fails, they are asked to.
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ async def _listing(ctx: Context) -> str:
     tz = ZoneInfo(ctx.config.tz_name)
     lines = [T["list_head"]]
     for link in found:
-        state = (T["broken_state"].format(at=f"{link.broken_at.astimezone(tz):%H:%M %d/%m/%Y}")
-                 if link.broken_at is not None else T["active"])
+        if not link.broken:
+            state = T["active"]
+        elif link.stopped_at is None:
+            state = T["stopped_state"]
+        else:
+            state = T["broken_state"].format(at=f"{link.stopped_at.astimezone(tz):%H:%M %d/%m/%Y}")
         lines.append(T["list_line"].format(title=link.title or link.page_id, page_id=link.page_id,
                                            unit=link.unit_name or "—", state=state))
     return "\n".join(lines)
@@ -64,7 +69,8 @@ async def _add(ctx: Context, args: tuple[str, ...]) -> list[Outgoing]:
         return [Outgoing(T["not_allowed"])]
     link = await links.link_page(ctx.session, unit=unit, page_id=page_id, token=token, box=ctx.config.page_box,
                                  now=ctx.now, actor_id=ctx.actor.person_id)
-    return [Outgoing(T["linked"].format(page_id=link.page_id, unit=unit.name)), Outgoing(T["linked_delete"])]
+    return [Outgoing(T["linked"].format(page_id=link.page_id, unit=unit.name)),
+            Outgoing(T["linked_delete"], if_deleted=T["linked_deleted"])]
 
 
 async def _remove(ctx: Context, page_id: str) -> list[Outgoing]:

@@ -124,10 +124,18 @@ def offered_roots(answers: dict[str, Any]) -> list[Choice]:
     return [Choice(UNIT_PREFIX + code, name) for code, name in answers["_roots"]]
 
 
+def check_pages_on(ctx: Context, audience: Audience) -> None:
+    """Content for the Pages needs a deployment that can publish there (PAGE_TOKEN_KEY): refused
+    while it is composed, not failed after approval."""
+    if audience.include_pages and ctx.config.page_box is None:
+        raise UserFacingError("broadcast_pages_off")
+
+
 async def _on_answer(ctx: Context, step: str, value: Any, answers: dict[str, Any]) -> Goto | None:
     if step == "text":  # keep the author's bold, italics and links
         answers["html"] = ctx.incoming.html
     if step == "q:roles":  # the content itself first, exactly as recipients will get it
+        check_pages_on(ctx, audience_of(answers))
         return Goto("confirm", before=(await content_of(ctx, answers),))
     if step == "confirm" and value == REWRITE:
         return Goto("text")
@@ -147,6 +155,7 @@ async def submit_content(ctx: Context, content: Outgoing, *, topic: str, audienc
     """Content as recipients will get it goes for approval (the last step of /dangtin).
 
     `text` is the content's words as the approvers' notice quotes them."""
+    check_pages_on(ctx, audience)
     broadcast = await service.create(
         ctx.session, ctx.actor, text=content.text, audience=audience, now=ctx.now,
         topic=topic, photo=content.photo, document=content.document, html=content.html,
@@ -172,6 +181,7 @@ async def save_draft(ctx: Context, *, text: str, topic: str, audience: Audience,
                      draft_id: int | None = None) -> tuple[Broadcast, list[Outgoing]]:
     """The web console's draft: `text` may carry Telegram's formatting as HTML, cleaned here as
     Telegram will take it; a new draft, or the author's draft `draft_id` rewritten."""
+    check_pages_on(ctx, audience)
     cleaned = clean_html(text)
     formatted = has_formatting(cleaned)
     plain = html_to_text(cleaned)

@@ -136,6 +136,20 @@ def test_the_example_env_file_is_a_valid_production_configuration():
     assert settings.public_base_url and settings.public_base_url.startswith("https://")
 
 
+def test_the_example_env_file_names_the_settings_that_switch_features_on():
+    """Pages and e-mail are off without their settings, with no more than an INFO line: an operator
+    starting from the example sees them there, commented, each with what it does."""
+    lines = (ROOT / "deploy" / "ketnoi.env.example").read_text().splitlines()
+    commented = dict(m.groups() for line in lines if (m := re.match(r"^#\s*([A-Z][A-Z0-9_]*)=(.*)$", line)))
+    assert {"PAGE_TOKEN_KEY", "SMTP_URL", "MAIL_FROM"} <= commented.keys()
+    assert set(commented) <= SETTINGS
+    for name in ("PAGE_TOKEN_KEY", "SMTP_URL", "MAIL_FROM"):
+        explained = lines[next(i for i, line in enumerate(lines) if line.startswith(f"# {name}=")) - 1]
+        assert explained.startswith("# ") and "=" not in explained.split()[1]  # a line of words above it
+    mail = settings_from({"SMTP_URL": commented["SMTP_URL"], "MAIL_FROM": commented["MAIL_FROM"]})
+    assert mail.smtp_target is not None and mail.mail_from
+
+
 # ------------------------------------------------------------------ systemd
 
 

@@ -122,6 +122,10 @@ class Outgoing:
     # What this message is ("broadcast:12"), for platforms without an idempotency key (Facebook
     # Pages): a retry after a crash checks the message did not arrive already.
     key: str | None = None
+    # This reply asks the person to delete the message it answers (it holds a secret, a Page
+    # token). A platform that can delete it (Telegram: a private chat's incoming message) does so
+    # and sends these words instead; elsewhere (Zalo cannot), or if deleting fails, `text` goes.
+    if_deleted: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

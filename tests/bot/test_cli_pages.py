@@ -56,7 +56,9 @@ async def test_an_audience_with_pages_gives_each_linked_page_one_delivery(
                    PAGE_TOKEN_KEY=key)
         assert done.returncode == 0, done.stderr
 
-    made = create(db_url, audience="unit:29641,role:member,chats,pages")
+    off = create(db_url, audience="unit:29641,role:member,chats,pages", PAGE_TOKEN_KEY="")
+    assert off.returncode == 2 and "PAGE_TOKEN_KEY is not set" in off.stderr  # nothing here could publish it
+    made = create(db_url, audience="unit:29641,role:member,chats,pages", PAGE_TOKEN_KEY=key)
     assert made.returncode == 0, made.stderr
     broadcast_id = made.stdout.strip()
     assert cli(db_url, "broadcast", "approve", broadcast_id, "--as", f"telegram:{APPROVER}").returncode == 0

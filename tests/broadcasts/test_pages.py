@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.channels.facebook.client import GraphClient
 from bot.channels.facebook.sender import FacebookSender, render
 from bot.core.messages import Outgoing, Photo
-from bot.emulator.facebook import FacebookEmulator
+from bot.emulator.facebook import PUBLISH, READ, FacebookEmulator
 from bot.emulator.zalo import TINY_PNG
 from bot.services.pages import links
 from bot.services.pages.journal import PostJournal
@@ -218,6 +218,107 @@ async def test_a_server_error_that_persists_fails_with_its_reason(pages, fb, wor
     assert row.last_error == "transient"
     assert row.error_detail.startswith("500 #2: An unexpected error")
     assert fb.posts(COMMUNE_PAGE) == []
+
+
+async def commune_link(session_factory) -> links.PageLink:
+    async with session_factory() as session:
+        [link] = [link for link in await links.list_pages(session) if link.page_id == COMMUNE_PAGE]
+        return link
+
+
+@pytest.mark.parametrize("code", [10, 200, 230, 299])
+async def test_a_permission_refused_on_the_post_breaks_the_link_and_the_admins_are_told(
+    pages, fb, worker, session_factory, clock, code
+):
+    fb.refuse_next(COMMUNE_PAGE, code, status=403)
+    broadcast_id = await release(session_factory, clock, units_=("C1",))
+    await worker.drain()
+
+    row = (await page_deliveries(session_factory, broadcast_id))[COMMUNE_PAGE]
+    assert row.status == DeliveryStatus.UNREACHABLE and f"#{code}" in row.error_detail
+    assert worker.broken == [COMMUNE_PAGE]  # what the app turns into the admins' notice (bot/app.py)
+    link = await commune_link(session_factory)
+    assert link.broken and link.broken_at is not None and f"#{code}" in link.broken_reason
+    assert fb.posts(COMMUNE_PAGE) == []
+
+
+async def test_a_token_without_publishing_permission_breaks_the_link(pages, fb, worker, session_factory, clock):
+    fb.take_permission(COMMUNE_PAGE, PUBLISH)
+    await release(session_factory, clock, units_=("C1",))
+    await worker.drain()
+    assert worker.broken == [COMMUNE_PAGE]
+    assert "pages_manage_posts" in (await commune_link(session_factory)).broken_reason
+
+
+async def test_a_permission_refused_on_the_retrys_feed_read_breaks_the_link_too(
+    pages, fb, worker, session_factory, clock
+):
+    """A token without pages_read_engagement posts fine, but the retry after a 500 reads the feed
+    first (to find a post the failed attempt may have made): that read's refusal must break the
+    link and tell the admins, not switch the Page off silently while /fanpage says it is active."""
+    fb.take_permission(COMMUNE_PAGE, READ)
+    fb.fail_next(COMMUNE_PAGE)  # the first post: 500, retried
+    broadcast_id = await release(session_factory, clock, units_=("C1",))
+    await worker.drain()
+
+    row = (await page_deliveries(session_factory, broadcast_id))[COMMUNE_PAGE]
+    assert row.status == DeliveryStatus.UNREACHABLE and "#10" in row.error_detail
+    assert worker.broken == [COMMUNE_PAGE]
+    link = await commune_link(session_factory)
+    assert link.broken_at is not None and "pages_read_engagement" in link.broken_reason
+    assert not link.active
+    assert fb.posts(COMMUNE_PAGE) == []
+
+
+@pytest.mark.parametrize(("code", "said"), [(100, "(#100) Invalid parameter"), (506, "(#506) Duplicate status message")])
+async def test_any_other_error_fails_the_delivery_with_facebooks_message_and_the_link_stays(
+    pages, fb, worker, session_factory, clock, code, said
+):
+    fb.refuse_next(COMMUNE_PAGE, code)
+    broadcast_id = await release(session_factory, clock, units_=("C1",))
+    await worker.drain()
+
+    row = (await page_deliveries(session_factory, broadcast_id))[COMMUNE_PAGE]
+    assert row.status == DeliveryStatus.FAILED and row.last_error == "rejected" and row.attempts == 1
+    assert row.error_detail == f"400 #{code}: {said}"
+    async with session_factory() as session:
+        text = summary_text(await build_summary(session, broadcast_id))
+    assert f"MTTQ xã Một: không đăng được (Facebook báo: 400 #{code}: {said})" in text
+    assert worker.broken == []
+    link = await commune_link(session_factory)
+    assert link.active and not link.broken
+
+    await release(session_factory, clock, units_=("C1",))  # the next broadcast reaches the Page
+    await worker.drain()
+    assert [post.message for post in fb.posts(COMMUNE_PAGE)] == [TEXT]
+
+
+async def test_without_a_pages_lane_the_page_deliveries_fail_with_a_reason_and_the_broadcast_completes(
+    pages, community, fb, make_worker, session_factory, clock, emu
+):
+    """A process without PAGE_TOKEN_KEY has no Pages lane: a broadcast released with Pages in its
+    audience (composed while Pages were on, or by hand) must not wait for ever. Its Page deliveries
+    fail with the reason, it completes, and its author is told what happened to each Page."""
+    await community.people([500], "C1", Role.MEMBER)
+    told = []
+
+    async def tell(summary) -> None:
+        told.append(summary_text(summary))
+
+    worker = await make_worker(on_finished=tell)  # Telegram only, as `run` builds it without the key
+    broadcast_id = await release(session_factory, clock, units_=("C1",))
+    [summary] = await worker.drain()
+
+    rows = await page_deliveries(session_factory, broadcast_id)
+    assert rows[COMMUNE_PAGE].status == DeliveryStatus.FAILED and rows[COMMUNE_PAGE].last_error == "no_sender"
+    assert summary.status == "completed" and summary.counts.sent == 1  # the member got it
+    assert [m["text"] for m in emu.messages(500)] == [TEXT]
+    assert fb.posts(COMMUNE_PAGE) == []
+    [text] = told
+    assert "Tin số" in text and "đã gửi xong" in text
+    assert "máy chủ chưa được cấu hình để gửi qua nền tảng này: 1" in text
+    assert "MTTQ xã Một: không đăng được vì chức năng Trang Facebook chưa được bật trên máy chủ" in text
+    assert (await commune_link(session_factory)).active  # the link itself is fine
 
 
 async def test_an_answer_lost_after_the_post_was_made_is_not_posted_again(

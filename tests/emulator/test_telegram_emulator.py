@@ -176,6 +176,33 @@ async def test_edit_copy_commands_and_get_chat(emu: TelegramEmulator, bot: Bot) 
     assert await bot.send_chat_action(USER, "typing") is True
 
 
+async def test_delete_message_follows_telegrams_rules_and_leaves_the_transcript(
+    emu: TelegramEmulator, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    """A private chat: the person's message too (a secret they sent); a group: the bot's own only,
+    unless it is an administrator. A deleted message is gone from the transcript and the demo page."""
+    written = (await emu.send_text(USER, "/fanpage them 29641 1234 EAAGsecret"))["message"]
+    answer = await bot.send_message(USER, "Đã liên kết")
+    assert await bot.delete_message(USER, written["message_id"]) is True
+    assert [m["text"] for m in emu.messages(USER, from_bot=None)] == ["Đã liên kết"]
+    assert emu.deleted == [(USER, written["message_id"])]
+    with pytest.raises(BadRequest, match=r"[Mm]essage to delete not found"):
+        await bot.delete_message(USER, written["message_id"])
+    async with http.get(f"{emu.root_url}/_emu/chats/{USER}/messages") as resp:
+        shown = await resp.json()
+    assert shown["deleted"] == [written["message_id"]]
+    assert [m["message_id"] for m in shown["messages"]] == [answer.message_id]
+
+    emu.add_group(-4003, "Chi hội ấp 3")
+    await emu.add_bot_to_chat(USER, -4003)
+    said = (await emu.send_text(USER, "Xin chào", chat_id=-4003))["message"]
+    with pytest.raises(BadRequest, match=r"[Mm]essage can't be deleted"):
+        await bot.delete_message(-4003, said["message_id"])
+    own = await bot.send_message(-4003, "Chào cả nhóm")
+    assert await bot.delete_message(-4003, own.message_id) is True
+    assert [m["text"] for m in emu.messages(-4003, from_bot=None)] == ["Xin chào"]
+
+
 async def test_the_control_api_shows_a_chats_menu_as_a_client_would(
     emu: TelegramEmulator, bot: Bot, http: aiohttp.ClientSession
 ) -> None:

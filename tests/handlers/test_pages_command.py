@@ -48,3 +48,28 @@ async def test_a_commune_admin_may_not(province, session_factory, clock, dispatc
         await people.grant_role(session, person, unit, "unit_admin", granted_by=None, now=clock())
     replies = await ChatUser(dispatcher, "300").send(f"/fanpage them 29641 {PAGE} {TOKEN}")
     assert replies[0].text.startswith("Lệnh /fanpage dành cho quản trị viên cấp tỉnh.")
+
+
+async def test_a_page_the_outbox_switched_off_is_never_listed_as_active(admin, session_factory, clock, db_url, capsys):
+    """The outbox switches off a chat it cannot reach (`linked_chats.active`): a Page switched off
+    so, with no broken token on record, gets no broadcast, so neither /fanpage nor `pages list`
+    may call it active."""
+    import argparse
+
+    from bot import commands
+    from bot.settings import Settings
+    from storage.models import LinkedChat
+
+    keyed = ChatUser(build_dispatcher(session_factory, HandlerConfig(page_box=TokenBox(new_key())), clock), "100")
+    await keyed.send(f"/fanpage them 29641 {PAGE} {TOKEN}")
+    async with session_factory() as session, session.begin():
+        chat = await session.scalar(select(LinkedChat).where(LinkedChat.chat_id == PAGE))
+        chat.active, chat.removed_at = False, clock()  # as broadcasts.store._mark_gone does
+
+    listing = (await keyed.send("/fanpage"))[0].text
+    assert "đang hoạt động" not in listing
+    assert "(mã 1234567890) – Xã Cái Nhum: hỏng từ" in listing and "cần liên kết lại" in listing
+
+    assert await commands.pages(Settings(_env_file=None, database_url=db_url), argparse.Namespace(action="list")) == 0
+    line = capsys.readouterr().out
+    assert "\tbroken since " in line and "\tactive" not in line and TOKEN not in line

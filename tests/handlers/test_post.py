@@ -195,3 +195,26 @@ async def test_the_web_consoles_draft_is_cleaned_then_goes_for_approval_as_in_ch
         await dispatcher.act(author, lambda ctx, engine: post.save_draft(ctx, text=too_long, topic="regular",
                                                                           audience=audience))
     assert "vượt quá 4000 ký tự" in refused.value.message
+
+
+async def test_content_for_the_pages_is_refused_while_composed_when_pages_are_off(admin, session_factory):
+    """Without PAGE_TOKEN_KEY nothing here can publish on a Page: choosing the Pages is refused
+    at once, with what to do, and the question stays open with the ticks as they were."""
+    await admin.send("/dangtin")
+    await admin.send(TEXT)
+    await admin.choose("Không kèm")
+    await admin.choose("Trọng tâm")
+    await admin.choose("Tỉnh Vĩnh Long")
+    await admin.choose("Hội viên, đoàn viên")
+    await admin.choose("Các Trang Facebook đã liên kết")
+    await admin.choose("Xong")
+    assert "Chức năng Trang Facebook chưa được bật trên máy chủ" in admin.text
+    assert "bỏ chọn “Các Trang Facebook đã liên kết”" in admin.text
+    assert "XEM TRƯỚC" not in admin.text
+    await admin.choose("✓ Các Trang Facebook đã liên kết")  # untick it
+    await admin.choose("Xong")
+    assert "XEM TRƯỚC" in admin.text
+    await admin.choose("Gửi duyệt")
+    async with session_factory() as session:
+        [broadcast] = await session.scalars(select(Broadcast))
+    assert "include_pages" not in broadcast.audience

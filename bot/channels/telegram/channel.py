@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -160,7 +161,12 @@ class TelegramChannel:
         if incoming is None:
             return
         if pressed is None:
-            await self.handle(incoming, self.deliver)
+            sent = update.message  # the person's message, which a reply may ask to delete (`if_deleted`)
+
+            async def deliver_to_message(chat_id: str, response: Response) -> None:
+                await self.deliver(chat_id, response, answered=sent.message_id if sent is not None else None)
+
+            await self.handle(incoming, deliver_to_message)
             return
         delivered = False
 
@@ -173,13 +179,17 @@ class TelegramChannel:
         if not delivered:  # nothing to answer: the buttons still go
             await self._show_chosen(pressed)
 
-    async def deliver(self, chat_id: str, response: Response, *, pressed: Pressed | None = None) -> None:
+    async def deliver(
+        self, chat_id: str, response: Response, *, pressed: Pressed | None = None, answered: int | None = None
+    ) -> None:
         """Send the replies in order, then the menu (notices are the root's to route).
 
         After a press the pressed message is edited first, once: to show what was chosen, or
         to become the first reply when that reply takes its place (`Outgoing.replaces_pressed`).
+        A reply that asks for the person's message `answered` to be deleted (`Outgoing.if_deleted`)
+        has it deleted first, and then says so.
         """
-        replies = list(response.replies)
+        replies = await self._delete_answered(chat_id, list(response.replies), answered)
         if pressed is not None:
             if replies and can_replace(replies[0], pressed):
                 await self._edit_pressed(pressed, replies.pop(0))
@@ -196,6 +206,19 @@ class TelegramChannel:
                 await self.sender.set_commands(chat_id, response.menu)
             except SendError as exc:
                 log.warning("telegram: menu for %s not set: %s", chat_ref(chat_id), exc)
+
+    async def _delete_answered(self, chat_id: str, replies: list[Outgoing], answered: int | None) -> list[Outgoing]:
+        """Delete the message the replies answer if one of them asks (a Page token); on success
+        those replies say it was deleted, else they keep asking the person to delete it."""
+        if answered is None or not any(reply.if_deleted for reply in replies):
+            return replies
+        try:
+            await self.sender.delete(int(chat_id), answered)
+        except SendError as exc:
+            log.warning("telegram: could not delete message %s in %s: %s", answered, chat_ref(chat_id), exc)
+            return replies
+        return [replace(reply, text=reply.if_deleted, if_deleted=None) if reply.if_deleted else reply
+                for reply in replies]
 
     async def send_notice(self, chat_id: str, message: Outgoing) -> str | None:
         """A notice: its buttons work whenever they are pressed, so it is sent like any message."""

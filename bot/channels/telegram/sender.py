@@ -134,6 +134,13 @@ class TelegramSender:
         except tg_error.TelegramError as exc:
             raise map_error(exc) from exc
 
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        """Delete a message (a person's own, in a private chat: Telegram allows it within 48 hours)."""
+        try:
+            await self.bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
     async def remove_buttons(self, chat_id: int, message_id: int) -> None:
         """Take a message's buttons away (a photo whose caption is not ours to rewrite)."""
         try:

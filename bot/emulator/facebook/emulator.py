@@ -22,6 +22,26 @@ RATE_LIMIT_MESSAGES = {
     613: "(#613) Calls to this api have exceeded the rate limit.",
     80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
 }
+# What Facebook says for the other refusals a test may script (`refuse_next`): permissions
+# (10, 200-299: the token cannot do this) and plain errors in the request (100, 506).
+ERROR_MESSAGES = {
+    10: "(#10) Application does not have permission for this action",
+    100: "(#100) Invalid parameter",
+    190: "Error validating access token: The session has been invalidated because the user changed their password.",
+    200: "(#200) The user hasn't authorized the application to perform this action",
+    210: "(#210) A page access token is required to request this resource.",
+    230: "(#230) Requires pages_messaging permission to manage the object",
+    506: "(#506) Duplicate status message",
+}
+# The permissions a Page token needs (README: "Facebook Pages"); a token without one is refused
+# with Facebook's words for it (`take_permission`).
+PUBLISH, READ = "pages_manage_posts", "pages_read_engagement"
+PERMISSION_REFUSALS = {
+    PUBLISH: (200, "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts "
+                   "as an admin with sufficient administrative permission"),
+    READ: (10, "(#10) This endpoint requires the 'pages_read_engagement' permission or the "
+               "'Page Public Content Access' feature."),
+}
 
 
 class FacebookEmulatorError(EmulatorError):
@@ -51,6 +71,7 @@ class Page:
     name: str
     token: str
     expired: bool = False
+    missing: set[str] = field(default_factory=set)  # permissions the token lacks (PERMISSION_REFUSALS)
     posts: list[Post] = field(default_factory=list)
     faults: deque[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=deque)
 
@@ -96,8 +117,10 @@ class FacebookEmulator(Served):
         self._page(page_id).expired = True
 
     def renew_token(self, page_id: str, token: str) -> None:
+        """A new token, with every permission."""
         page = self._page(page_id)
         page.token, page.expired = token, False
+        page.missing.clear()
 
     def rate_limit_next(self, page_id: str, *, code: int = 32, status: int = 400, minutes: int = 1) -> None:
         """The next call for this Page is refused by a rate limit (`code` in RATE_LIMIT_MESSAGES)."""
@@ -112,6 +135,27 @@ class FacebookEmulator(Served):
                  "type": "OAuthException", "code": 2, "is_transient": True, "fbtrace_id": "AemuServerError"}
         for _ in range(times):
             self._page(page_id).faults.append((500, error, {}))
+
+    def refuse_next(
+        self, page_id: str, code: int, *, message: str | None = None, status: int = 400, times: int = 1,
+        subcode: int | None = None, kind: str = "OAuthException",
+    ) -> None:
+        """The next `times` calls for this Page (a post or a feed read) are refused with Facebook's
+        error `code`: a permission (10, 200-299), a bad request (100), a duplicate (506)... The
+        message is Facebook's (ERROR_MESSAGES) unless given."""
+        error: dict[str, Any] = {"message": message or ERROR_MESSAGES.get(code, f"(#{code}) Error"), "type": kind,
+                                 "code": code, "fbtrace_id": "AemuRefused"}
+        if subcode is not None:
+            error["error_subcode"] = subcode
+        for _ in range(times):
+            self._page(page_id).faults.append((status, error, {}))
+
+    def take_permission(self, page_id: str, permission: str) -> None:
+        """The Page's token lacks `permission` from now on: publishing (PUBLISH) refuses posts with
+        code 200, reading (READ) refuses the feed read with code 10, as Facebook does."""
+        if permission not in PERMISSION_REFUSALS:
+            raise FacebookEmulatorError(f"unknown permission {permission}; known: {sorted(PERMISSION_REFUSALS)}")
+        self._page(page_id).missing.add(permission)
 
     def hold(self, page_ids: set[str] | None = None) -> None:
         """From now on, posts (on these Pages, or all) are made but their answers wait until `release()`."""
@@ -137,7 +181,7 @@ class FacebookEmulator(Served):
 
     async def _post_feed(self, request: web.Request) -> web.Response:
         form = await request.post()
-        page, refused = await self._admit(request, str(form.get("access_token") or ""))
+        page, refused = await self._admit(request, str(form.get("access_token") or ""), PUBLISH)
         if refused is not None:
             return refused
         message = str(form.get("message") or "")
@@ -149,7 +193,7 @@ class FacebookEmulator(Served):
 
     async def _post_photo(self, request: web.Request) -> web.Response:
         form = await request.post()
-        page, refused = await self._admit(request, str(form.get("access_token") or ""))
+        page, refused = await self._admit(request, str(form.get("access_token") or ""), PUBLISH)
         if refused is not None:
             return refused
         source = form.get("source")
@@ -162,15 +206,18 @@ class FacebookEmulator(Served):
         return await self._publish(page, post, {"id": photo_id, "post_id": post.id})
 
     async def _get_feed(self, request: web.Request) -> web.Response:
-        page, refused = await self._admit(request, request.query.get("access_token", ""))
+        page, refused = await self._admit(request, request.query.get("access_token", ""), READ)
         if refused is not None:
             return refused
         limit = min(int(request.query.get("limit", "25")), 100)
         newest = [post.public() for post in reversed(page.posts)][:limit]
         return web.json_response({"data": newest})
 
-    async def _admit(self, request: web.Request, token: str) -> tuple[Page, web.Response | None]:
-        """The Page, and the refusal to answer instead (unknown Page, bad token, a scripted fault)."""
+    async def _admit(
+        self, request: web.Request, token: str, permission: str
+    ) -> tuple[Page, web.Response | None]:
+        """The Page, and the refusal to answer instead (unknown Page, bad token, a scripted fault,
+        a permission the token lacks)."""
         self.requests += 1
         page = self.pages.get(request.match_info["page_id"])
         if page is None:
@@ -187,6 +234,9 @@ class FacebookEmulator(Served):
                                 "OAuthException", subcode=463)
         if token != page.token:
             return page, _error(400, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException")
+        if permission in page.missing:
+            code, message = PERMISSION_REFUSALS[permission]
+            return page, _error(403 if code == 200 else 400, code, message, "OAuthException")
         return page, None
 
     async def _publish(self, page: Page, post: Post, answer: dict[str, Any]) -> web.Response:

@@ -48,6 +48,7 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     ]
 )
+DELETE_WITHIN_SECONDS = 48 * 3600  # a message older than this cannot be deleted (Bot API deleteMessage)
 # Calls that fetch or set up updates rather than answer one.
 _PLUMBING = frozenset({"getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "getMe"})
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -95,6 +96,7 @@ class BotApi(Updates):
                 "sendDocument": self._send_document,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
+                "deleteMessage": self._delete_message,
                 "answerCallbackQuery": self._answer_callback_query,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -342,6 +344,23 @@ class BotApi(Updates):
         self._rev += 1
         stored.rev = self._rev
         return message
+
+    async def _delete_message(self, params: JSON) -> bool:
+        """deleteMessage, with Telegram's rules: within 48 hours; in a private chat any message
+        (the person's too); in a group the bot's own, or any as an administrator; in a channel
+        as an administrator. The message leaves the transcript; `deleted` records it."""
+        chat = self._find_chat(params.get("chat_id"))
+        stored = self._stored_message(chat, params, "message to delete not found")
+        message = stored.message
+        own = is_from(message, self.bot_user["id"])
+        admin = self._bot_status.get(chat["id"]) == "administrator"
+        allowed = chat["type"] == "private" or admin or (own and chat["type"] != "channel")
+        if not allowed or message["date"] < now() - DELETE_WITHIN_SECONDS:
+            raise bad_request("message can't be deleted")
+        del self._log[chat["id"]][message["message_id"]]
+        self.deleted.append((chat["id"], message["message_id"]))
+        self._rev += 1
+        return True
 
     async def _answer_callback_query(self, params: JSON) -> bool:
         query_id = str(params.get("callback_query_id", ""))

@@ -60,7 +60,8 @@ class ControlApi(People):
         """Messages of both sides with message_id > after (or changed after revision ``since``).
 
         With ``wait`` it long-polls until something new exists. The reply's ``rev`` is the cursor to pass
-        as ``since`` next time, so the page also sees edits of messages it already shows.
+        as ``since`` next time, so the page also sees edits of messages it already shows; ``deleted``
+        names the chat's messages deleteMessage removed, for the page to drop.
         """
         chat_id = int(request.match_info["chat_id"])
         try:
@@ -78,7 +79,8 @@ class ControlApi(People):
             ]
 
         await self.wait_for(fresh, timeout=wait)
-        return web.json_response({"messages": [self._entry(s) for s in fresh()], "rev": self._rev})
+        deleted = [message_id for chat, message_id in self.deleted if chat == chat_id]  # the page drops these
+        return web.json_response({"messages": [self._entry(s) for s in fresh()], "rev": self._rev, "deleted": deleted})
 
     async def _ctl_commands(self, request: web.Request) -> web.Response:
         """The chat's command menu as a Telegram client would show it (see menu_shown)."""

@@ -57,6 +57,7 @@ class World(common.Changes):
         self.calls: list[tuple[str, JSON]] = []
         self.callback_answers: list[JSON] = []
         self.webhook_responses: list[int | None] = []  # None = the webhook could not be reached
+        self.deleted: list[tuple[int, int]] = []  # (chat id, message id) of each message deleteMessage removed
         # The fake world.
         self._users: dict[int, JSON] = {}
         self._chats: dict[int, JSON] = {}

@@ -40,10 +40,13 @@ class PageLink:
     active: bool
     broken_at: datetime | None
     broken_reason: str | None
+    stopped_at: datetime | None = None  # when the link stopped receiving (broken, or switched off otherwise)
 
     @property
     def broken(self) -> bool:
-        return self.broken_at is not None
+        """The link receives nothing: Facebook refused its token, or the outbox switched it off
+        (a Page it could not reach). Never shown as active: it gets no broadcast."""
+        return self.broken_at is not None or not self.active
 
 
 def check_page_id(page_id: str) -> str:
@@ -167,4 +170,5 @@ def _link(chat: LinkedChat, token: PageToken, unit: Unit | None) -> PageLink:
     return PageLink(
         chat.chat_id, chat.title, unit.code if unit else None, unit.name if unit else None,
         chat.active, token.broken_at, token.broken_reason,
+        None if chat.active else token.broken_at or chat.removed_at,
     )
