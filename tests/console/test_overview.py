@@ -4,6 +4,7 @@ week's feedback, on a laptop and at 390 px."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -73,8 +74,14 @@ async def test_the_overview_shows_the_periods_rates_counts_trend_issues_and_feed
     issues = page.locator("#vu-viec")
     await expect(issues).to_contain_text("KC-2511-AAAA")
     await expect(issues).not_to_contain_text("KC-2411-BBBB")
-    await issues.get_by_role("link", name="KC-2511-AAAA").click()
-    await expect(page).to_have_url(f"{app.public_url}/quanly/phan-anh")
+    await issues.get_by_role("link", name="KC-2511-AAAA").click()  # the issue itself, on the board
+    await expect(page).to_have_url(re.compile(rf"{re.escape(app.public_url)}/quanly/phan-anh/vu-viec/\d+$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vụ việc khẩn KC-2511-AAAA")
+    await expect(page.get_by_text("Sạt lở bờ kênh đe dọa 5 hộ dân.")).to_be_visible()
+    await page.go_back()
+    await issues.get_by_role("link", name="Xem tất cả trên bảng vụ việc khẩn").click()
+    await expect(page).to_have_url(f"{app.public_url}/quanly/phan-anh/vu-viec")
+    await expect(page.locator("main")).to_contain_text("KC-2511-AAAA")
     await page.go_back()
 
     heard = page.locator("#y-kien")
