@@ -118,8 +118,8 @@ async def test_a_returned_report_reaches_the_officer_with_its_reason_and_the_res
     await expect(changed.locator("td").nth(2)).to_have_text("420")
 
 
-async def test_a_too_short_reason_is_refused_with_the_chats_sentence(browser, admin, app, harness,
-                                                                       session_factory, clock):
+async def test_a_too_short_reason_is_refused_saying_how_long_it_must_be(browser, admin, app, harness,
+                                                                          session_factory, clock):
     clock.now = NOV_10_0931
     officer = await officer_of_cai_nhum(harness, session_factory, clock)
     await submit_report(officer)
@@ -128,7 +128,7 @@ async def test_a_too_short_reason_is_refused_with_the_chats_sentence(browser, ad
     # The browser itself asks for 3 characters; a script sending fewer gets the chat's refusal.
     await page.locator("#reason").evaluate("field => { field.removeAttribute('minlength'); field.value = 'x'; }")
     await page.get_by_role("button", name="Trả lại").click()
-    await expect(page.locator(".flash")).to_have_text("Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",
+    await expect(page.locator(".flash")).to_have_text("Nội dung quá ngắn: cần ít nhất 3 ký tự. Bạn vui lòng gõ lại.",
                                                       timeout=WAIT_MS)
     async with session_factory() as session:
         assert (await session.scalars(select(Report.status))).one() == "submitted"

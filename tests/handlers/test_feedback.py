@@ -258,3 +258,18 @@ async def test_a_commune_under_a_district_is_named_with_its_district(dispatcher,
     stranger = ChatUser(dispatcher, STRANGER)
     await send_feedback(stranger, mode="Gửi ẩn danh", text_="Đường vào ấp bị sạt lở.", place="29269")
     assert "Ý kiến về việc tại Xã Mỹ Cẩm, huyện Càng Long đã được ghi nhận" in stranger.text
+
+
+async def test_a_too_short_text_is_told_how_many_characters_are_needed_and_nothing_is_not(dispatcher, admin):
+    stranger = ChatUser(dispatcher, STRANGER)
+    await stranger.send("/phananh")
+    await stranger.choose("Gửi ẩn danh")
+    await stranger.choose("Môi trường")
+    await stranger.send("cai nhum")
+    await stranger.send("ok")  # the text needs 3 characters
+    assert stranger.text.startswith("Nội dung quá ngắn: cần ít nhất 3 ký tự. Bạn vui lòng gõ lại.")
+    assert "chưa nhập" not in stranger.text and "viết nội dung ý kiến" in stranger.text
+    await stranger.send("   ")
+    assert stranger.text.startswith("Bạn chưa nhập nội dung.")
+    await stranger.send("Cống bị tắc.")
+    assert "Gửi ảnh kèm theo" in stranger.text
