@@ -248,7 +248,7 @@ COMMANDS = {
     "export": "Xuất báo cáo ra tệp Excel",
     "link": "Liên kết tài khoản Telegram và Zalo",
     "todo": "Việc cần làm: báo cáo chờ duyệt, tin chờ duyệt, vụ việc khẩn, phản ánh",
-    "web": "Mở trang quản lý trên máy tính (liên kết đăng nhập)",
+    "web": "Mở trang quản lý trên trình duyệt, ở điện thoại hay máy tính (liên kết đăng nhập)",
     "mailbox": "Hộp thư điện tử của các đơn vị",
 }
 
