@@ -61,9 +61,13 @@ from storage.models import (  # noqa: E402
 SEED = 20261201
 TARGET_MS = 300.0
 FEEDBACK, ISSUES, BROADCASTS, SENDING, PER_SENDING, AUDIT = 50_000, 300, 120, 5, 2_000, 20_000
-# Every menu page, then a detail page of each kind found on the listing (href patterns).
+# Every menu page, then a detail page of each kind found on the listing (href patterns). The two
+# searches use each page's own parameter: the inbox's text search (`tim`, a LIKE over the feedback
+# texts; "giá" is in one seeded sentence of four) and the overview's unit name search (`q`, without
+# accents: "phu" finds every Phú, Phù, Phụ … ward).
+SEARCHES = ("/phan-anh?tim=giá", "/?q=phu")
 PAGES = ("/", "/bao-cao", "/tin-bai", "/tin-bai/soan", "/phan-anh", "/phan-anh/vu-viec", "/nguoi-dung",
-         "/nguoi-dung/chua-co-can-bo", "/nguoi-dung/moi", "/nhat-ky", "/phan-anh?q=giá")
+         "/nguoi-dung/chua-co-can-bo", "/nguoi-dung/moi", "/nhat-ky", *SEARCHES)
 DETAILS = (r"/quanly/bao-cao/\d+", r"/quanly/bao-cao/don-vi/\w+", r"/quanly/tin-bai/\d+",
            r"/quanly/phan-anh/y-kien/\d+", r"/quanly/phan-anh/vu-viec/\d+", r"/quanly/nguoi-dung/don-vi/\w+")
 
@@ -179,7 +183,9 @@ def p95(times: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def measure(app: KetNoiApp, who: dict[str, int], runs: int) -> list[tuple[str, dict[str, Any]]]:
+async def measure(
+    app: KetNoiApp, who: dict[str, int], runs: int
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, tuple[int, int]]]:
     clients = {label: await signed_in(app, person_id) for label, person_id in who.items()}
     results: list[tuple[str, dict[str, Any]]] = []
     try:
@@ -190,16 +196,39 @@ async def measure(app: KetNoiApp, who: dict[str, int], runs: int) -> list[tuple[
                 found = re.search(pattern, body)
                 if found and found.group(0).removeprefix("/quanly") not in paths:
                     paths.append(found.group(0).removeprefix("/quanly"))
+        bodies: dict[str, str] = {}
         for path in paths:
             row: dict[str, Any] = {}
             for label, http in clients.items():
-                times, status, _ = await time_page(http, f"{app.public_url}/quanly{path}", runs)
+                times, status, body = await time_page(http, f"{app.public_url}/quanly{path}", runs)
                 row[label] = {"median": statistics.median(times), "p95": p95(times), "status": status}
+                if label == "country":
+                    bodies[path] = body
             results.append((path, row))
+        searched = check_searches(bodies)
     finally:
         for http in clients.values():
             await http.close()
-    return results
+    return results, searched
+
+
+def check_searches(bodies: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """A search the page ignored would time the unfiltered page again (it once did: the inbox was
+    asked `?q=`, not its parameter), so each search must find fewer than its page lists, and some.
+    Gives, for each search, how many its page lists and how many it found."""
+    found: dict[str, tuple[int, int]] = {}
+    for search in SEARCHES:
+        page = search.partition("?")[0]
+        page_total, search_total = (_total(bodies[p]) for p in (page, search))
+        assert 0 < search_total < page_total, f"{search} found {search_total} of {page_total}: not a search"
+        found[search] = (page_total, search_total)
+    return found
+
+
+def _total(body: str) -> int:
+    """The count a listing states: the inbox's "12.345 phản ánh, trang …", the unit table's "3.356 đơn vị …"."""
+    stated = re.search(r'(?:role="status"|id="unit-count")>(\d[\d.]*) (?:phản ánh|đơn vị)', body)
+    return int(stated.group(1).replace(".", "")) if stated else 0
 
 
 def free_port() -> int:
@@ -225,7 +254,7 @@ async def main(runs: int, database_url: str | None) -> int:
         app = KetNoiApp(settings, clock=lambda: NOW)
         await app.start()
         try:
-            results = await measure(app, who, runs)
+            results, searched = await measure(app, who, runs)
         finally:
             await app.stop()
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
@@ -243,6 +272,8 @@ async def main(runs: int, database_url: str | None) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip())
+    print("Searches (national admin): " + "; ".join(
+        f"/quanly{search} found {hits:,} of {listed:,}" for search, (listed, hits) in searched.items()))
     return 0
 
 

@@ -73,8 +73,10 @@ class Text:
         if incoming.text is None:
             raise InvalidAnswer("need_text")
         text = incoming.text.strip()
-        if len(text) < self.minimum:
+        if not text:
             raise InvalidAnswer("empty")
+        if len(text) < self.minimum:  # "you typed nothing" would be false: say how much is needed
+            raise InvalidAnswer("too_short", minimum=self.minimum)
         if len(text) > self.maximum:
             raise InvalidAnswer("too_long", length=len(text), maximum=self.maximum)
         return text
@@ -83,8 +85,10 @@ class Text:
 def typed_text(answer: Text, text: str) -> str:
     """Text typed outside a chat step (a web console form), held to that step's own rule."""
     cleaned = storable(text).strip()
-    if len(cleaned) < answer.minimum:
+    if not cleaned:
         raise UserFacingError("text_empty")
+    if len(cleaned) < answer.minimum:
+        raise UserFacingError("text_too_short", minimum=answer.minimum)
     if len(cleaned) > answer.maximum:
         raise UserFacingError("text_too_long", length=len(cleaned), maximum=answer.maximum)
     return cleaned

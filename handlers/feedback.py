@@ -99,10 +99,33 @@ async def _finish_feedback(ctx: Context, answers: dict[str, Any], limit: service
         person_id=None if anonymous else ctx.actor.person.id, now=ctx.now,
     )
     await _tell_admins(ctx, item, unit)
+    place = await _place_name(ctx, unit)
     if anonymous:
-        return [Outgoing(t.FEEDBACK["thanks_anonymous"].format(reference=item.reference))]
+        return [Outgoing(t.FEEDBACK["thanks_anonymous"].format(reference=item.reference, place=place))]
     view = (Choice(button_data(VIEW, item.id), t.FEEDBACK["view"]),)
-    return [Outgoing(t.FEEDBACK["thanks"].format(reference=item.reference, view=t.FEEDBACK["view"]), choices=view)]
+    thanks = t.FEEDBACK["thanks"].format(reference=item.reference, place=place, view=t.FEEDBACK["view"])
+    return [Outgoing(thanks, choices=view)]
+
+
+async def _place_name(ctx: Context, unit: Unit) -> str:
+    """The place as the sender can check it: a commune with its district when it has one, since a
+    typed "cai" or a code may have matched a commune of the same name somewhere else."""
+    if unit.parent_id is None:
+        return unit.name
+    parent = await units.unit_by_id(ctx.session, unit.parent_id)
+    if parent.parent_id is None:  # a commune right under the province (or a district): its name says it
+        return unit.name
+    return f"{unit.name}, {parent.name[:1].lower()}{parent.name[1:]}"
+
+
+async def _text_prompt(ctx: Context, answers: dict[str, Any]) -> str:
+    """After the place step, the question names the place that was recorded, so a wrong match shows."""
+    ask = t.FEEDBACK["ask_text"].format(maximum=CONFIG.text_max_length)
+    code = answers.get("place")
+    unit = await units.get_unit_by_code(ctx.session, code) if code else None
+    if unit is None:
+        return ask
+    return t.FEEDBACK["place_chosen"].format(place=await _place_name(ctx, unit)) + "\n\n" + ask
 
 
 def _rate_message() -> str:
@@ -153,8 +176,7 @@ def feedback_flow(deps: FeedbackDeps) -> Flow:
             Step("category", t.FEEDBACK["ask_category"], OneOf(CONFIG.categories), when=_sending),
             Step("place", _place_prompt, UnitAnswer(_roots, offered=_home_offered),
                  when=lambda a: _sending(a) and not a.get("_unit")),
-            Step("text", t.FEEDBACK["ask_text"].format(maximum=CONFIG.text_max_length),
-                 Text(maximum=CONFIG.text_max_length, minimum=3), when=_sending),
+            Step("text", _text_prompt, Text(maximum=CONFIG.text_max_length, minimum=3), when=_sending),
             Step("q:photos", t.FEEDBACK["ask_photo"].format(maximum=CONFIG.max_photos), QuestionAnswer(PHOTOS),
                  when=_sending),
             Step("tone", t.FEEDBACK["ask_tone"], OneOf(TONE_CHOICES), when=_sending),

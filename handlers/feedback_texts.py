@@ -19,17 +19,18 @@ FEEDBACK = {
     "ask_category": "Ý kiến của bạn thuộc lĩnh vực nào?",
     "ask_place": "Việc này ở xã, phường nào? Gõ tên (ví dụ: Cái Nhum) hoặc mã đơn vị.",
     "ask_place_home": "Việc này ở đâu? Chọn “{unit}” (nơi bạn ở), hoặc gõ tên, mã xã, phường khác.",
+    "place_chosen": "Nơi xảy ra: {place}. (Nếu chưa đúng, gõ /quaylai để chọn lại.)",
     "ask_text": "Bạn vui lòng viết nội dung ý kiến, phản ánh (tối đa {maximum} ký tự).",
     "ask_photo": "Gửi ảnh kèm theo nếu có (tối đa {maximum} ảnh), xong thì chọn “Xong”. Không có thì chọn “Bỏ qua”.",
     "ask_tone": "Bạn cảm thấy thế nào về việc này? (có thể bỏ qua)",
     "declined": "Đã hủy, không có gì được lưu.",
     "thanks": (
-        "Cảm ơn bạn! Ý kiến đã được ghi nhận với số tham chiếu {reference}. "
+        "Cảm ơn bạn! Ý kiến về việc tại {place} đã được ghi nhận với số tham chiếu {reference}. "
         "Khi Mặt trận trả lời, bạn sẽ nhận được tin nhắn tại đây. "
         "Để xem tình trạng, gõ /phananh {reference} hoặc chọn “{view}”."
     ),
     "thanks_anonymous": (
-        "Cảm ơn bạn! Ý kiến đã được ghi nhận ẩn danh với số tham chiếu {reference}. "
+        "Cảm ơn bạn! Ý kiến về việc tại {place} đã được ghi nhận ẩn danh với số tham chiếu {reference}. "
         "Chúng tôi không lưu thông tin nào về người gửi, nên ý kiến này không thể được trả lời và không tra cứu được."
     ),
     "view": "Xem phản ánh của tôi",

@@ -82,6 +82,7 @@ ERRORS = {
     "link_other_person": "Tài khoản này đã được đăng ký riêng nên không liên kết được. Nếu muốn liên kết, bạn gõ /xoadulieu trên tài khoản này trước, rồi gõ lại /lienket kèm mã.",
     "link_same_platform": "Mã liên kết phải được dùng trên nền tảng còn lại: lấy mã trên Telegram thì gõ mã trên Zalo, và ngược lại.",
     "text_empty": "Bạn chưa nhập nội dung.",
+    "text_too_short": "Nội dung quá ngắn: cần ít nhất {minimum} ký tự. Bạn vui lòng gõ lại.",
     "text_too_long": "Nội dung dài {length} ký tự, vượt quá {maximum} ký tự cho phép. Bạn vui lòng rút gọn.",
     "internal": "Xin lỗi, hệ thống gặp trục trặc khi xử lý tin nhắn này. Những gì bạn đã nhập vẫn được giữ nguyên, bạn vui lòng thử lại sau ít phút.",
 }
@@ -100,6 +101,7 @@ ANSWER_ERRORS = {
     "too_small": "Số phải từ {minimum} trở lên.",
     "too_large": "Số không được lớn hơn {maximum}.",
     "empty": "Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",
+    "too_short": "Nội dung quá ngắn: cần ít nhất {minimum} ký tự. Bạn vui lòng gõ lại.",
     "too_long": "Câu trả lời dài {length} ký tự, vượt quá {maximum} ký tự cho phép. Bạn vui lòng rút gọn.",
     "unknown_choice": "Lựa chọn này không có trong danh sách. Bạn vui lòng chọn một mục trong danh sách (bấm nút hoặc gõ số thứ tự).",
     "need_text": "Bước này cần bạn gõ chữ.",
@@ -246,7 +248,7 @@ COMMANDS = {
     "export": "Xuất báo cáo ra tệp Excel",
     "link": "Liên kết tài khoản Telegram và Zalo",
     "todo": "Việc cần làm: báo cáo chờ duyệt, tin chờ duyệt, vụ việc khẩn, phản ánh",
-    "web": "Mở trang quản lý trên máy tính (liên kết đăng nhập)",
+    "web": "Mở trang quản lý trên trình duyệt, ở điện thoại hay máy tính (liên kết đăng nhập)",
     "mailbox": "Hộp thư điện tử của các đơn vị",
 }
 

@@ -13,7 +13,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import KetNoiApp
+from bot.services.people.units import import_units, rows_from_csv
 from tests.browser import LAPTOP, WAIT_MS, chromium
+from tests.conftest import TRA_VINH_CSV
 from tests.integration.conftest import (  # noqa: F401  (fixtures)
     ADMIN_ID,
     clock,
@@ -27,6 +29,7 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures)
     zalo_emulator,
 )
 from tests.integration.drivers import ChatPerson
+from tests.services.reporting.test_rollup import units_below
 
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
@@ -64,6 +67,21 @@ async def sign_in(browser, person: ChatPerson, viewport: dict[str, int] = LAPTOP
     await page.goto(await link_from_chat(person))
     await expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible(timeout=WAIT_MS)
     return page
+
+
+@pytest.fixture
+async def tra_vinh(start_app, session_factory, clock, harness):  # noqa: F811
+    """Trà Vinh as it was in 2022 (province, districts, communes), its province admin, and a
+    unit admin of one district (Huyện Càng Long)."""
+    async with session_factory() as session, session.begin():
+        await import_units(session, rows_from_csv(TRA_VINH_CSV), now=clock())
+    await register(session_factory, clock, platform=harness.platform, n=ADMIN_ID, name="Nguyễn Văn An",
+                   unit_code="84", role="province_admin")
+    async with session_factory() as session:
+        district = next(unit for unit in await units_below(session, "84") if unit.name == "Huyện Càng Long")
+    await register(session_factory, clock, platform=harness.platform, n=6006, name="Đỗ Thị Giang",
+                   unit_code=district.code, role="unit_admin")
+    return await start_app()
 
 
 @pytest.fixture

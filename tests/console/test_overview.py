@@ -4,17 +4,15 @@ week's feedback, on a laptop and at 390 px."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
-import pytest
-
 from bot.core.periods import Period
-from bot.services.people.units import get_unit_by_code, import_units, rows_from_csv
+from bot.services.people.units import get_unit_by_code
 from storage.models import Feedback, Observation, ReportStatus, UrgentIssue
 from tests.browser import PHONE
-from tests.conftest import TRA_VINH_CSV
 from tests.console.conftest import expect, sign_in
-from tests.integration.conftest import ADMIN_ID, register
+from tests.integration.conftest import ADMIN_ID
 from tests.services.reporting.test_rollup import make_report, units_below
 
 NOVEMBER, OCTOBER = Period.parse("2026-11"), Period.parse("2026-10")
@@ -73,8 +71,14 @@ async def test_the_overview_shows_the_periods_rates_counts_trend_issues_and_feed
     issues = page.locator("#vu-viec")
     await expect(issues).to_contain_text("KC-2511-AAAA")
     await expect(issues).not_to_contain_text("KC-2411-BBBB")
-    await issues.get_by_role("link", name="KC-2511-AAAA").click()
-    await expect(page).to_have_url(f"{app.public_url}/quanly/phan-anh")
+    await issues.get_by_role("link", name="KC-2511-AAAA").click()  # the issue itself, on the board
+    await expect(page).to_have_url(re.compile(rf"{re.escape(app.public_url)}/quanly/phan-anh/vu-viec/\d+$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vụ việc khẩn KC-2511-AAAA")
+    await expect(page.get_by_text("Sạt lở bờ kênh đe dọa 5 hộ dân.")).to_be_visible()
+    await page.go_back()
+    await issues.get_by_role("link", name="Xem tất cả trên bảng vụ việc khẩn").click()
+    await expect(page).to_have_url(f"{app.public_url}/quanly/phan-anh/vu-viec")
+    await expect(page.locator("main")).to_contain_text("KC-2511-AAAA")
     await page.go_back()
 
     heard = page.locator("#y-kien")
@@ -137,21 +141,6 @@ async def test_the_overview_fits_a_phone(browser, admin, app, session_factory, c
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the overview is {width}px wide on a {PHONE['width']}px phone"
     await page.screenshot(path="/tmp/ketnoi-overview-phone.png", full_page=True)
-
-
-@pytest.fixture
-async def tra_vinh(start_app, session_factory, clock, harness):
-    """Trà Vinh as it was in 2022 (province, districts, communes), its province admin, and a
-    unit admin of one district (Huyện Càng Long)."""
-    async with session_factory() as session, session.begin():
-        await import_units(session, rows_from_csv(TRA_VINH_CSV), now=clock())
-    await register(session_factory, clock, platform=harness.platform, n=ADMIN_ID, name="Nguyễn Văn An",
-                   unit_code="84", role="province_admin")
-    async with session_factory() as session:
-        district = next(unit for unit in await units_below(session, "84") if unit.name == "Huyện Càng Long")
-    await register(session_factory, clock, platform=harness.platform, n=6006, name="Đỗ Thị Giang",
-                   unit_code=district.code, role="unit_admin")
-    return await start_app()
 
 
 async def test_with_districts_the_table_filters_by_district_and_a_district_admin_sees_only_theirs(

@@ -46,7 +46,7 @@ async def test_counts_per_unit_a_units_people_and_the_units_without_an_officer(
     await page.get_by_role("link", name="Người dùng").click()
     await expect(page.get_by_role("heading", name="Tỉnh Vĩnh Long", exact=True)).to_be_visible(timeout=WAIT_MS)
     await expect(page.locator(".total")).to_have_text(
-        ["1Quản trị viên đơn vị", "1Cán bộ", "2Hội viên", "1Người dân", f"{COMMUNES - 1}đơn vị chưa có cán bộ / {COMMUNES}"])
+        ["1Quản trị viên đơn vị", "1Cán bộ", "2Hội viên, đoàn viên", "1Người dân", f"{COMMUNES - 1}đơn vị chưa có cán bộ / {COMMUNES}"])
     # the province's own people: its admin
     await expect(page.get_by_role("row").filter(has_text="Nguyễn Văn An")).to_contain_text("Quản trị viên cấp tỉnh")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import select
 
-from storage.models import Report
+from storage.models import Report, Unit
 from tests.browser import PHONE, WAIT_MS
 from tests.console.conftest import expect, sign_in
 from tests.integration.conftest import ADMIN_ID, register
@@ -118,8 +118,8 @@ async def test_a_returned_report_reaches_the_officer_with_its_reason_and_the_res
     await expect(changed.locator("td").nth(2)).to_have_text("420")
 
 
-async def test_a_too_short_reason_is_refused_with_the_chats_sentence(browser, admin, app, harness,
-                                                                       session_factory, clock):
+async def test_a_too_short_reason_is_refused_saying_how_long_it_must_be(browser, admin, app, harness,
+                                                                          session_factory, clock):
     clock.now = NOV_10_0931
     officer = await officer_of_cai_nhum(harness, session_factory, clock)
     await submit_report(officer)
@@ -128,7 +128,7 @@ async def test_a_too_short_reason_is_refused_with_the_chats_sentence(browser, ad
     # The browser itself asks for 3 characters; a script sending fewer gets the chat's refusal.
     await page.locator("#reason").evaluate("field => { field.removeAttribute('minlength'); field.value = 'x'; }")
     await page.get_by_role("button", name="Trả lại").click()
-    await expect(page.locator(".flash")).to_have_text("Bạn chưa nhập nội dung. Bạn vui lòng gõ câu trả lời.",
+    await expect(page.locator(".flash")).to_have_text("Nội dung quá ngắn: cần ít nhất 3 ký tự. Bạn vui lòng gõ lại.",
                                                       timeout=WAIT_MS)
     async with session_factory() as session:
         assert (await session.scalars(select(Report.status))).one() == "submitted"
@@ -223,3 +223,74 @@ async def test_the_periods_excel_file_downloads_as_xuat_names_it(browser, admin,
     [cai_nhum] = [row for row in rows if row[0] == "29641"]
     assert cai_nhum[3] == "Đúng hạn" and 12 in cai_nhum and 350 in cai_nhum
     assert rows[-1][0] == "Tổng cộng"
+
+
+async def _post(page, url: str, fields: dict[str, str]) -> int:
+    """A form POSTed by a script in the signed-in page (its cookies, any fields): the status."""
+    return await page.evaluate(
+        """([url, fields]) => fetch(url, {method: "POST", body: new URLSearchParams(fields)}).then(r => r.status)""",
+        [url, fields],
+    )
+
+
+async def _statuses(session_factory) -> dict[str, str]:
+    async with session_factory() as session:
+        rows = await session.execute(select(Unit.name, Report.status).join(Unit, Unit.id == Report.unit_id))
+        return dict(rows.all())
+
+
+async def test_a_district_admin_is_refused_the_report_of_a_commune_in_another_district(
+    browser, tra_vinh, harness, session_factory, clock
+):
+    clock.now = NOV_10_0931
+    officers = []
+    for n, code in ((OFFICER, "29269"), (OFFICER + 1, "29236")):  # Xã Mỹ Cẩm (Càng Long), Phường 4 (the city)
+        await register(session_factory, clock, platform=harness.platform, n=n, name=f"Cán bộ {n}",
+                       unit_code=code, role="officer")
+        officers.append(harness.person(n, f"Cán bộ {n}"))
+        await submit_report(officers[-1])
+        officers[-1].new_messages()
+    async with session_factory() as session:
+        ids = dict((await session.execute(select(Unit.code, Report.id).join(Unit, Unit.id == Report.unit_id))).all())
+    page = await sign_in(browser, harness.person(6006, "Đỗ Thị Giang"))  # unit admin of Huyện Càng Long
+    base = page.url.split("/quanly/")[0] + "/quanly"
+    csrf = await page.locator("input[name=csrf]").first.input_value()
+
+    assert (await page.goto(f"{base}/bao-cao/{ids['29236']}")).status == 403
+    await page.goto(f"{base}/bao-cao")
+    assert await _post(page, f"{base}/bao-cao/{ids['29236']}/chap-nhan", {"csrf": csrf}) == 403
+    assert await _post(page, f"{base}/bao-cao/{ids['29236']}/tra-lai",
+                       {"csrf": csrf, "reason": "Số liệu chưa khớp biên bản."}) == 403
+    assert await _statuses(session_factory) == {"Xã Mỹ Cẩm": "submitted", "Phường 4": "submitted"}
+    assert not officers[1].new_messages()
+
+    # The same request on a report of their own district goes through: the refusal was the scope.
+    assert await _post(page, f"{base}/bao-cao/{ids['29269']}/chap-nhan", {"csrf": csrf}) == 200
+    assert await _statuses(session_factory) == {"Xã Mỹ Cẩm": "accepted", "Phường 4": "submitted"}
+
+
+async def test_an_accept_or_return_without_its_csrf_token_is_refused(browser, admin, app, harness,
+                                                                     session_factory, clock):
+    clock.now = NOV_10_0931
+    officer = await officer_of_cai_nhum(harness, session_factory, clock)
+    await submit_report(officer)
+    officer.new_messages()
+    page = await sign_in(browser, admin)
+    await open_waiting_report(page)
+    base = page.url.split("/quanly/")[0] + "/quanly"
+    number = await report_id(session_factory)
+    csrf = await page.locator("input[name=csrf]").first.input_value()
+
+    reason = "Số lượt người dự chưa khớp với biên bản."
+    for fields in ({}, {"csrf": "x" * len(csrf)}):  # no token, a wrong one
+        assert await _post(page, f"{base}/bao-cao/{number}/chap-nhan", fields) == 403
+        assert await _post(page, f"{base}/bao-cao/{number}/tra-lai", {**fields, "reason": reason}) == 403
+    async with session_factory() as session:
+        assert (await session.scalars(select(Report.status))).one() == "submitted"
+    assert not officer.new_messages()
+    await page.reload()
+    await expect(page.get_by_role("button", name="Chấp nhận")).to_be_visible()  # still waiting, still signed in
+
+    assert await _post(page, f"{base}/bao-cao/{number}/chap-nhan", {"csrf": csrf}) == 200  # with it: done
+    async with session_factory() as session:
+        assert (await session.scalars(select(Report.status))).one() == "accepted"

@@ -41,6 +41,9 @@ async def test_text_typed_in_the_console_is_held_to_the_chats_rule(officer, admi
     feedback_id = int(button(officer.last.notices[0], "Trả lời").rsplit(":", 1)[1])
     with pytest.raises(Refused, match="Bạn chưa nhập nội dung"):
         await dispatcher.act(1, lambda ctx, engine: feedback.send_answer(
+            ctx, feedback_id, typed_text(feedback.ANSWER_TEXT, "   ")))
+    with pytest.raises(Refused, match="Nội dung quá ngắn: cần ít nhất 2 ký tự"):
+        await dispatcher.act(1, lambda ctx, engine: feedback.send_answer(
             ctx, feedback_id, typed_text(feedback.ANSWER_TEXT, "  x ")))
     with pytest.raises(Refused, match="vượt quá 1000 ký tự"):
         await dispatcher.act(1, lambda ctx, engine: feedback.send_answer(

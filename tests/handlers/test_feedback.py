@@ -11,10 +11,12 @@ from sqlalchemy import inspect, select, text
 from bot.logs import NOISY, quiet_noisy_loggers
 from bot.services.listening.feedback import SenderLimit
 from bot.services.listening.issue_alerts import IssueAlerts
+from bot.services.people import units
 from handlers.feedback import FeedbackDeps, issue_realert
 from handlers.flow import HandlerConfig
 from handlers.registry import build_dispatcher
 from storage.models import Feedback, UrgentIssue
+from tests.conftest import TRA_VINH_CSV
 from tests.handlers.conftest import prefer_a_zalo_account, register_person
 from tests.support import ChatUser, fill_report
 
@@ -232,3 +234,42 @@ async def test_an_admin_with_two_accounts_is_re_alerted_once_on_the_one_they_cho
     clock.advance(minutes=121)
     assert await alerts.tick() == 1
     assert (sent[0].platform, sent[0].chat_id) == ("zalo", "z100") and "NHẮC LẠI (lần 2)" in sent[0].text
+
+
+async def test_the_place_recorded_is_said_back_before_the_text_and_in_the_thanks(dispatcher, admin):
+    stranger = ChatUser(dispatcher, STRANGER)
+    await stranger.send("/phananh")
+    await stranger.choose("Gửi ẩn danh")
+    await stranger.choose("Môi trường")
+    await stranger.send("29653")  # a code: which commune is that?
+    assert "Nơi xảy ra: Xã Tân Long Hội." in stranger.text and "viết nội dung ý kiến" in stranger.text
+    await stranger.send("/quaylai")  # not the right one: choose again
+    await stranger.send("cai nhum")
+    assert "Nơi xảy ra: Xã Cái Nhum." in stranger.text
+    await stranger.send("Kênh nội đồng bị ô nhiễm.")
+    await stranger.choose("Bỏ qua")
+    await stranger.choose("Bỏ qua")
+    assert "Ý kiến về việc tại Xã Cái Nhum đã được ghi nhận ẩn danh với số tham chiếu PA-" in stranger.text
+
+
+async def test_a_commune_under_a_district_is_named_with_its_district(dispatcher, session_factory, clock):
+    async with session_factory() as session, session.begin():
+        await units.import_units(session, units.rows_from_csv(TRA_VINH_CSV), now=clock())
+    stranger = ChatUser(dispatcher, STRANGER)
+    await send_feedback(stranger, mode="Gửi ẩn danh", text_="Đường vào ấp bị sạt lở.", place="29269")
+    assert "Ý kiến về việc tại Xã Mỹ Cẩm, huyện Càng Long đã được ghi nhận" in stranger.text
+
+
+async def test_a_too_short_text_is_told_how_many_characters_are_needed_and_nothing_is_not(dispatcher, admin):
+    stranger = ChatUser(dispatcher, STRANGER)
+    await stranger.send("/phananh")
+    await stranger.choose("Gửi ẩn danh")
+    await stranger.choose("Môi trường")
+    await stranger.send("cai nhum")
+    await stranger.send("ok")  # the text needs 3 characters
+    assert stranger.text.startswith("Nội dung quá ngắn: cần ít nhất 3 ký tự. Bạn vui lòng gõ lại.")
+    assert "chưa nhập" not in stranger.text and "viết nội dung ý kiến" in stranger.text
+    await stranger.send("   ")
+    assert stranger.text.startswith("Bạn chưa nhập nội dung.")
+    await stranger.send("Cống bị tắc.")
+    assert "Gửi ảnh kèm theo" in stranger.text

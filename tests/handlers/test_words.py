@@ -160,3 +160,9 @@ async def test_a_returned_report_comes_with_a_button_that_opens_it(officer, admi
     await officer.send(choice=returned.choices[0].value)
     assert "Báo cáo Tháng 11/2026 – Xã Cái Nhum" in officer.text
     assert "Cấp trên đã trả lại báo cáo với lý do: Số buổi chưa khớp" in officer.text
+
+
+async def test_the_console_line_of_the_help_does_not_say_it_is_for_computers_only(admin):
+    await admin.send("/trogiup")
+    line = next(line for line in admin.text.splitlines() if line.startswith("/quanly"))
+    assert line == "/quanly (/web) – Mở trang quản lý trên trình duyệt, ở điện thoại hay máy tính (liên kết đăng nhập)"

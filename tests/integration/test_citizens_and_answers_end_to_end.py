@@ -50,11 +50,13 @@ async def test_named_feedback_is_answered_and_looked_up(platform, harness, start
     await citizen.say("/phananh")
     await citizen.choose("Gửi có tên")
     await citizen.choose("Môi trường")
-    await citizen.choose("Xã Cái Nhum")  # the place they live, offered
+    asked = (await citizen.choose("Xã Cái Nhum"))[-1]["text"]  # the place they live, offered
+    assert asked.startswith("Nơi xảy ra: Xã Cái Nhum.")  # said back before the text is asked
     await citizen.say("Đèn đường ấp 2 hỏng cả tháng nay.")
     await citizen.choose("Bỏ qua")
     thanks = (await citizen.choose("Bỏ qua"))[-1]["text"]
     reference = REFERENCE.search(thanks).group(0)
+    assert f"Ý kiến về việc tại Xã Cái Nhum đã được ghi nhận với số tham chiếu {reference}" in thanks
 
     notice = admin.new_messages()[-1]
     assert "Người gửi: Người dân (không lưu tên) – Xã Cái Nhum" in notice["text"]

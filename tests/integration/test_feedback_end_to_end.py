@@ -30,11 +30,12 @@ async def test_anonymous_feedback_reaches_the_admins_and_leaves_no_trace(
     await stranger.say("phản ánh")  # plain words work as /phananh
     await stranger.choose("Gửi ẩn danh")
     await stranger.choose("Môi trường")
-    await stranger.say("cai nhum")
+    asked = await stranger.say("cai nhum")
+    assert "Nơi xảy ra: Xã Cái Nhum." in asked[-1]["text"]
     await stranger.say("Kênh nội đồng bị ô nhiễm, cá chết nhiều.")
     await stranger.choose("Bỏ qua")
     thanks = await stranger.choose("Tiêu cực (lo lắng, bức xúc)")
-    assert "ghi nhận ẩn danh với số tham chiếu PA-" in thanks[-1]["text"]
+    assert "Ý kiến về việc tại Xã Cái Nhum đã được ghi nhận ẩn danh với số tham chiếu PA-" in thanks[-1]["text"]
 
     notice = admin.new_messages()[-1]
     assert "Người gửi: ẩn danh" in notice["text"] and "Kênh nội đồng bị ô nhiễm" in notice["text"]

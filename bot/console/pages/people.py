@@ -23,12 +23,8 @@ from storage.models import Role, Unit
 
 PAGE = "people"
 BASE = "/quanly/nguoi-dung"  # the console is mounted at /quanly (server.PREFIX)
-COLUMNS = (  # the roles counted per unit, in this order
-    (Role.UNIT_ADMIN, "Quản trị viên đơn vị"),
-    (Role.OFFICER, "Cán bộ"),
-    (Role.MEMBER, "Hội viên"),
-    (Role.CITIZEN, "Người dân"),
-)
+# The roles counted per unit, in this order, named as the chat names them.
+COLUMNS = tuple((role, ROLE_NAMES[role]) for role in (Role.UNIT_ADMIN, Role.OFFICER, Role.MEMBER, Role.CITIZEN))
 BULK_ROLES = [(role.value, ROLE_NAMES[role]) for role in invite.BULK_ROLES]
 
 

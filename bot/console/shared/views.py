@@ -16,6 +16,7 @@ from bot.services.people import console_access, units
 from bot.services.people.console_access import Visit
 from bot.services.people.people import ADMIN_ROLES, Actor
 from handlers.dispatch import DeskWork, Refused
+from handlers.texts import ROLE_NAMES
 from storage.models import Unit
 
 DEPS = web.AppKey("console_deps", ConsoleDeps)
@@ -55,9 +56,8 @@ async def render(request: web.Request, template: str, context: dict[str, Any], *
 
 
 def role_lines(actor: Actor) -> list[str]:
-    """"Quản trị viên tỉnh · Tỉnh Vĩnh Long" for each admin role."""
-    words = {"province_admin": "Quản trị viên tỉnh", "unit_admin": "Quản trị viên đơn vị"}
-    return [f"{words[r.role]} · {r.unit.name}" for r in actor.roles if r.role in ADMIN_ROLES]
+    """"Quản trị viên cấp tỉnh · Tỉnh Vĩnh Long" for each admin role, in the chat's words for roles."""
+    return [f"{ROLE_NAMES[r.role]} · {r.unit.name}" for r in actor.roles if r.role in ADMIN_ROLES]
 
 
 async def act(request: web.Request, work: DeskWork, *, back: str | Callable[[], str],
