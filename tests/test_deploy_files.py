@@ -153,7 +153,7 @@ def test_the_example_env_file_names_the_settings_that_switch_features_on():
 # ------------------------------------------------------------------ systemd
 
 
-UNIT = ROOT / "deploy" / "ketnoi.service"
+UNIT = ROOT / "deploy" / "ketnoi@.service"  # a template: one process per instance, named by its port
 
 
 def test_the_systemd_unit_runs_the_service_as_its_own_user():
@@ -162,14 +162,16 @@ def test_the_systemd_unit_runs_the_service_as_its_own_user():
     assert ("User", "ketnoi") in [tuple(v) for v in values]
     [exec_start] = [v for k, v in values if k == "ExecStart"]
     assert exec_start.endswith(" -m bot run")
-    settings_from(dict(v.split("=", 1) for k, v in values if k == "Environment"))
+    environment = dict(v.split("=", 1) for k, v in values if k == "Environment")
+    assert environment["WEB_PORT"] == "%i"  # ketnoi@8081 listens on 8081
+    settings_from({**environment, "WEB_PORT": "8081"})
     assert any(k == "EnvironmentFile" for k, _ in values)
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd's tools are not installed")
 def test_systemd_analyze_verifies_the_unit(tmp_path):
     """As installed: the interpreter it starts is this one (verify wants an executable there)."""
-    unit = tmp_path / "ketnoi.service"
+    unit = tmp_path / "ketnoi@8081.service"  # an instance of the template
     unit.write_text(UNIT.read_text().replace("/opt/ketnoi/.venv/bin/python", sys.executable))
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
