@@ -26,9 +26,8 @@ from bot.services.reporting.rollup import (
     ReportState,
     Sort,
     percent,
-    rollup,
+    rollup_and_statuses,
     trend,
-    unit_statuses,
 )
 from handlers.progress import admin_home, recent_periods
 from handlers.rollup_text import total_labels
@@ -124,8 +123,7 @@ async def show(request: web.Request) -> web.Response:
     while len(periods) < TREND_LENGTH:
         periods.insert(0, periods[0].previous())
     async with deps.session_factory() as session:
-        summary = await rollup(session, unit, period)
-        table = await unit_statuses(session, unit, period, per_page=PER_PAGE, **filters)
+        summary, table = await rollup_and_statuses(session, unit, period, per_page=PER_PAGE, **filters)
         history = await trend(session, unit, periods)
         issue_count, issues = await open_issues(session, unit)
         heard = await heard_counts(session, unit, now - timedelta(days=HEARD_DAYS), now)

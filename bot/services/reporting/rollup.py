@@ -142,6 +142,7 @@ class _ReportRow:
     id: int
     unit_id: int
     state: ReportState
+    status: str
     submitted_at: datetime | None
     form_id: str
     form_version: str
@@ -161,8 +162,11 @@ def in_period(period: Period) -> ColumnElement[bool]:
     return and_(Report.period_kind == period.kind, Report.period_key == period.key)
 
 
-async def _subtree_units(session: AsyncSession, unit: Unit) -> list[tuple[int, str, str, str]]:
-    result = await session.execute(select(Unit.id, Unit.code, Unit.name, Unit.path).where(below(unit)))
+async def _subtree_units(session: AsyncSession, unit: Unit) -> list[tuple[int, str, str, str, int | None]]:
+    """(id, code, name, path, parent id) of every unit below."""
+    result = await session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id).where(below(unit))
+    )
     return [tuple(row) for row in result]
 
 
@@ -181,7 +185,7 @@ async def _subtree_reports(session: AsyncSession, unit: Unit, period: Period) ->
         state = state_of(status, bool(late))
         counted = state in (ReportState.ON_TIME, ReportState.LATE)
         reports[unit_id] = _ReportRow(
-            id_, unit_id, state, submitted_at, form_id, version, (answers or {}) if counted else {}
+            id_, unit_id, state, status, submitted_at, form_id, version, (answers or {}) if counted else {}
         )
     return reports
 
@@ -192,12 +196,17 @@ async def _subtree_reports(session: AsyncSession, unit: Unit, period: Period) ->
 async def rollup(session: AsyncSession, unit: Unit, period: Period) -> RollUp:
     """The roll-up of `period` under `unit`: two queries, whatever the size of the subtree."""
     units = await _subtree_units(session, unit)
-    reports = await _subtree_reports(session, unit, period)
+    return _rollup_of(unit, period, units, await _subtree_reports(session, unit, period))
+
+
+def _rollup_of(
+    unit: Unit, period: Period, units: list[tuple[int, str, str, str, int | None]], reports: dict[int, _ReportRow]
+) -> RollUp:
     depth = unit.path.strip("/").count("/") + 1  # index of the direct child's code in a path
     overall = Tally()
     children: dict[str, ChildRow] = {}
     subtrees: dict[str, Tally] = {}
-    for unit_id, code, name, path in units:
+    for unit_id, code, name, path, _ in units:
         report = reports.get(unit_id)
         state = report.state if report else ReportState.MISSING
         overall.add(state)
@@ -207,7 +216,10 @@ async def rollup(session: AsyncSession, unit: Unit, period: Period) -> RollUp:
                 code, name, state, report.submitted_at if report else None, report.id if report else None
             )
         else:
-            subtrees.setdefault(segments[depth], Tally()).add(state)
+            tally = subtrees.get(segments[depth])
+            if tally is None:  # not setdefault: its Tally() would be built for every unit of the country
+                tally = subtrees[segments[depth]] = Tally()
+            tally.add(state)
     for code, tally in subtrees.items():
         if code in children:
             children[code].subtree = tally
@@ -315,21 +327,33 @@ async def unit_statuses(
 ) -> StatusPage:
     """Every unit below `unit` with its state for `period`, filtered, ordered, one page of it.
 
-    Two queries (the units below, the period's reports below, no answers), as the roll-up
-    makes, whatever the database's statistics say of a join; the filtering
-    is done here because a name is matched without diacritics ("tan hoa" finds "Tân Hòa"),
-    as `search_units` matches them.
+    Two queries (the units below, the period's reports below), as the roll-up makes, whatever
+    the database's statistics say of a join; the filtering is done here because a name is
+    matched without diacritics ("tan hoa" finds "Tân Hòa"), as `search_units` matches them.
     """
-    units = (await session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id).where(below(unit))
-    )).all()
-    found = await session.execute(
-        select(Report.unit_id, Report.id, Report.status, Report.late, Report.submitted_at)
-        .join(Unit, Unit.id == Report.unit_id)
-        .where(below(unit), in_period(period))
-    )
-    by_unit = {row[0]: row[1:] for row in found}
-    unit_names = {unit.id: unit.name} | {unit_id: name for unit_id, _, name, _, _ in units}
+    units = await _subtree_units(session, unit)
+    reports = await _subtree_reports(session, unit, period)
+    return _statuses_of(unit, units, reports, state=state, area=area, search=search, sort=sort,
+                        descending=descending, page=page, per_page=per_page)
+
+
+async def rollup_and_statuses(
+    session: AsyncSession, unit: Unit, period: Period, **filters: Any
+) -> tuple[RollUp, StatusPage]:
+    """`rollup` and `unit_statuses` of one period from one reading of the units and reports
+    (the overview shows both: reading the country's 3,356 units twice cost a third of it)."""
+    units = await _subtree_units(session, unit)
+    reports = await _subtree_reports(session, unit, period)
+    return _rollup_of(unit, period, units, reports), _statuses_of(unit, units, reports, **filters)
+
+
+def _statuses_of(
+    unit: Unit, units: list[tuple[int, str, str, str, int | None]], reports: dict[int, _ReportRow], *,
+    state: ReportState | None = None, area: str | None = None, search: str = "", sort: Sort = Sort.NAME,
+    descending: bool = False, page: int = 1, per_page: int = 50,
+) -> StatusPage:
+    unit_names: dict[int | None, str] = {unit_id: name for unit_id, _, name, _, _ in units}
+    unit_names[unit.id] = unit.name
     depth = unit.path.strip("/").count("/") + 1
     rows: list[UnitStatus] = []
     with_units_below: set[str] = set()
@@ -340,11 +364,13 @@ async def unit_statuses(
             names[code] = name
         else:
             with_units_below.add(segments[depth])
-        report_id, status, late, submitted_at = by_unit.get(unit_id, (None, None, False, None))
+        report = reports.get(unit_id)
+        status = report.status if report else None
         sent = status is not None and status != ReportStatus.DRAFT
         rows.append(UnitStatus(
-            unit_id, code, name, unit_names.get(parent_id, ""), segments[depth], state_of(status, bool(late)),
-            status, submitted_at if sent else None, report_id,
+            unit_id, code, name, unit_names.get(parent_id, ""), segments[depth],
+            report.state if report else ReportState.MISSING, status,
+            report.submitted_at if report and sent else None, report.id if report else None,
         ))
     areas = sorted((Area(code, names[code]) for code in with_units_below if code in names),
                    key=lambda found: natural_key(found.name))
