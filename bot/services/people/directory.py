@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.services.people.people import ADMIN_ROLES, Actor
-from bot.services.people.units import _name_sort_key, children
+from bot.services.people.units import children, name_sort_key
 from storage.models import Identity, Person, Role, RoleAssignment, Unit
 
 PER_PAGE = 50
@@ -195,7 +195,7 @@ async def without_officer(session: AsyncSession, actor: Actor, under: Unit | Non
                Unit.parent_id.is_not(None), ~has_officer)
     )
     found = [Missing(unit, parent_name) for unit, parent_name in rows.tuples()]
-    return sorted(found, key=lambda m: (m.unit.level, _name_sort_key(m.parent_name or ""), _name_sort_key(m.unit.name)))
+    return sorted(found, key=lambda m: (m.unit.level, name_sort_key(m.parent_name or ""), name_sort_key(m.unit.name)))
 
 
 async def trail(session: AsyncSession, actor: Actor, unit: Unit) -> list[Unit]:

@@ -14,7 +14,6 @@ Python, instead of one query per child.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import form_for
 from bot.core.periods import Period
-from bot.services.people.units import fold
+from bot.services.people.units import fold, name_sort_key
 from bot.services.reporting.reports import COUNTED
 from storage.models import Report, ReportStatus, Unit
 
@@ -251,15 +250,8 @@ def _sum_answers(reports: Iterable[_ReportRow]) -> dict[str, int]:
     return totals
 
 
-_DIGITS = re.compile(r"(\d+)")
 _folded = lru_cache(maxsize=16384)(fold)
-
-
-@lru_cache(maxsize=16384)  # unit names hardly change: a page of the whole country sorts 3,356 of them
-def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Accent-insensitive order with numbers read as numbers ("Phường 2" before "Phường 10")."""
-    parts = _DIGITS.split(_folded(name))
-    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in parts if part)
+natural_key = name_sort_key  # accent-insensitive, numbers read as numbers ("Phường 2" before "Phường 10")
 
 
 def percent(rate: float) -> str:
