@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -55,24 +56,37 @@ async def emu() -> AsyncIterator[ZaloEmulator]:
         yield emulator
 
 
-@pytest.fixture
-async def served(emu, session_factory):
-    """A started channel in webhook mode, its route served; yields (channel, dispatcher, url)."""
-    dispatcher = RecordingDispatcher()
-    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle,
-                          inbox=SharedInbox(session_factory), offers=SharedOffers(session_factory),
-                          webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET)
+def webhook_channel(emu, sessions, dispatcher: RecordingDispatcher, **options) -> ZaloChannel:
+    return ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle,
+                       inbox=SharedInbox(sessions), offers=SharedOffers(sessions),
+                       webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET, **options)
+
+
+@asynccontextmanager
+async def webhook_route(channel: ZaloChannel) -> AsyncIterator[str]:
+    """The channel's webhook served on a free local port; yields its URL."""
     app = web.Application()
     app.router.add_post("/zalo/webhook", channel.handle_webhook)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    await channel.start()
     try:
-        yield channel, dispatcher, f"http://127.0.0.1:{runner.addresses[0][1]}/zalo/webhook"
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/zalo/webhook"
     finally:
-        await channel.stop()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def served(emu, session_factory):
+    """A started channel in webhook mode, its route served; yields (channel, dispatcher, url)."""
+    dispatcher = RecordingDispatcher()
+    channel = webhook_channel(emu, session_factory, dispatcher)
+    async with webhook_route(channel) as url:
+        await channel.start()
+        try:
+            yield channel, dispatcher, url
+        finally:
+            await channel.stop()
 
 
 async def post(url: str, body: bytes | str, *, secret: str | None = SECRET,
@@ -194,18 +208,9 @@ async def test_an_event_the_inbox_cannot_keep_is_not_acknowledged_and_is_counted
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")
     sessions = make_session_factory(engine)
     dispatcher, meter = RecordingDispatcher(), CountingMeter()
-    channel = ZaloChannel(client=ZaloClient(TOKEN, emu.base_url), handle=dispatcher.handle,
-                          inbox=SharedInbox(sessions), offers=SharedOffers(sessions), meter=meter,
-                          webhook_url="https://ketnoi.example.vn/zalo/webhook", webhook_secret=SECRET)
-    app = web.Application()
-    app.router.add_post("/zalo/webhook", channel.handle_webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/zalo/webhook"
-        assert await post(url, json.dumps(text_event("/toi", "m1"))) == 500
+        async with webhook_route(webhook_channel(emu, sessions, dispatcher, meter=meter)) as url:
+            assert await post(url, json.dumps(text_event("/toi", "m1"))) == 500
         assert meter.database_errors == ["zalo_inbox"] and dispatcher.seen == []
     finally:
-        await runner.cleanup()
         await engine.dispose()
