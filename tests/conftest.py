@@ -6,6 +6,7 @@ PostgreSQL: the schema, truncated per test), so every test starts from an empty,
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -22,6 +23,24 @@ from storage.migrate import upgrade
 from storage.models import Base
 
 USE_POSTGRES = os.environ.get("KETNOI_TEST_DB") == "postgres"
+
+# `make test` runs the SQLite and the PostgreSQL passes side by side, one per core. The few tests
+# marked `alone` (several real processes sending at a platform's rate) then have the machine to
+# themselves: each test of either pass holds this lock shared, an `alone` test holds it exclusively.
+# Taken around the whole test protocol, outside pytest-timeout's bound, so waiting is never a timeout.
+_MACHINE = open(os.environ["KETNOI_TEST_LOCK"], "a") if os.environ.get("KETNOI_TEST_LOCK") else None  # noqa: SIM115
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if _MACHINE is None:
+        yield
+        return
+    fcntl.flock(_MACHINE, fcntl.LOCK_EX if item.get_closest_marker("alone") else fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        fcntl.flock(_MACHINE, fcntl.LOCK_UN)
 _state: dict[str, object] = {}
 
 

@@ -46,9 +46,9 @@ from tests.integration.conftest import SECRET, TOKEN, ZALO_SECRET, ZALO_TOKEN, f
 from tests.integration.drivers import approve_and_send, zalo_id
 from tests.integration.processes import READY, Balancer, Service, base_env, wait_until
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.alone, pytest.mark.skipif(
     not USE_POSTGRES, reason="several processes need PostgreSQL; SQLite is the one-process default"
-)
+)]
 
 AUTHOR, APPROVER, OFFICER = 11, 12, 3003
 COMMUNE = "29641"
