@@ -41,6 +41,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
     finally:
         fcntl.flock(_MACHINE, fcntl.LOCK_UN)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _MACHINE is not None:
+        _MACHINE.close()
 _state: dict[str, object] = {}
 
 
