@@ -27,13 +27,16 @@ async def members(session_factory, clock, n: int = 3) -> None:
         await register_person(session_factory, clock, f"50{i}", f"Hội viên {i}", "29641", "member")
 
 
-async def draft(admin: ChatUser) -> None:
+async def draft(admin: ChatUser, *also: str) -> None:
+    """Content to the province's members (and `also` these audience options) up to its preview."""
     await admin.send("/dangtin")
     await admin.send(TEXT)
     await admin.choose("Không kèm")
     await admin.choose("Trọng tâm")
     await admin.choose("Tỉnh Vĩnh Long")
     await admin.choose("Hội viên, đoàn viên")
+    for option in also:
+        await admin.choose(option)
     await admin.choose("Xong")
 
 
@@ -200,14 +203,7 @@ async def test_the_web_consoles_draft_is_cleaned_then_goes_for_approval_as_in_ch
 async def test_content_for_the_pages_is_refused_while_composed_when_pages_are_off(admin, session_factory):
     """Without PAGE_TOKEN_KEY nothing here can publish on a Page: choosing the Pages is refused
     at once, with what to do, and the question stays open with the ticks as they were."""
-    await admin.send("/dangtin")
-    await admin.send(TEXT)
-    await admin.choose("Không kèm")
-    await admin.choose("Trọng tâm")
-    await admin.choose("Tỉnh Vĩnh Long")
-    await admin.choose("Hội viên, đoàn viên")
-    await admin.choose("Các Trang Facebook đã liên kết")
-    await admin.choose("Xong")
+    await draft(admin, "Các Trang Facebook đã liên kết")
     assert "Chức năng Trang Facebook chưa được bật trên máy chủ" in admin.text
     assert "bỏ chọn “Các Trang Facebook đã liên kết”" in admin.text
     assert "XEM TRƯỚC" not in admin.text
